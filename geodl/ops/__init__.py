@@ -1,0 +1,25 @@
+"""Pure tensor maths on points, meshes and graphs (no containers).
+
+Everything here takes and returns tensors; geometry operators work in float64.
+"""
+from geodl.ops.cotan import cotan_laplacian, laplacian_from_cotangents, mass_matrix
+from geodl.ops.eigen import EigenSolveError, generalized_eigh
+from geodl.ops.graph_laplacian import graph_laplacian, lambda_max
+from geodl.ops.mesh_geometry import (corner_cotangents, edge_lengths, face_areas,
+                                     face_normals, mesh_edge_index, mesh_edges,
+                                     vertex_normals)
+from geodl.ops.sparse import diag_csr, from_scipy, sparse_csr, to_scipy
+
+__all__ = [
+    "EigenSolveError", "corner_cotangents", "cotan_laplacian", "diag_csr", "edge_lengths",
+    "face_areas", "face_normals", "from_scipy", "generalized_eigh", "graph_laplacian",
+    "lambda_max", "laplacian_from_cotangents", "mass_matrix", "mesh_edge_index",
+    "mesh_edges", "sparse_csr", "to_scipy", "vertex_normals",
+]
+
+from geodl.ops.intrinsic_delaunay import intrinsic_delaunay_laplacian  # noqa: E402
+
+__all__ += ["intrinsic_delaunay_laplacian"]
+from geodl.ops.neighbors import knn, knn_graph, radius, radius_graph  # noqa: E402
+
+__all__ += ["knn", "knn_graph", "radius", "radius_graph"]

@@ -1,0 +1,64 @@
+"""On-disk cache of expensive derived data (eigenbases), keyed by content hash.
+
+Each file stores the hash of the data it was computed from; a load whose
+stored hash differs (a collision of the short file name, a stale or tampered
+file) is treated as a miss. Files are read with ``weights_only=True``.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import warnings
+from pathlib import Path
+
+import numpy as np
+import torch
+
+
+def default_cache_dir() -> Path:
+    """``$GEODL_CACHE_DIR``, else ``~/.cache/geodl``."""
+    env = os.environ.get("GEODL_CACHE_DIR")
+    return Path(env) if env else Path.home() / ".cache" / "geodl"
+
+
+def content_hash(*parts: object) -> str:
+    """SHA-256 over tensors/arrays (dtype, shape and bytes) and plain values."""
+    h = hashlib.sha256()
+    for p in parts:
+        if isinstance(p, torch.Tensor):
+            p = p.detach().cpu().contiguous().numpy()
+        if isinstance(p, np.ndarray):
+            h.update(f"{p.dtype.str}{p.shape}".encode())
+            h.update(np.ascontiguousarray(p).tobytes())
+        else:
+            h.update(repr(p).encode())
+        h.update(b"|")
+    return h.hexdigest()
+
+
+def load_cached(directory: Path, name: str, digest: str) -> dict | None:
+    """The cached payload for ``digest``, or ``None`` on a miss or a bad file."""
+    path = directory / f"{name}-{digest[:20]}.pt"
+    if not path.exists():
+        return None
+    try:
+        payload = torch.load(path, weights_only=True)
+    except Exception as err:  # truncated or foreign file: recompute
+        warnings.warn(f"ignoring unreadable cache file {path}: {err}", RuntimeWarning,
+                      stacklevel=2)
+        return None
+    if not isinstance(payload, dict) or payload.get("hash") != digest:
+        warnings.warn(f"ignoring cache file {path}: content hash does not match",
+                      RuntimeWarning, stacklevel=2)
+        return None
+    return payload
+
+
+def save_cached(directory: Path, name: str, digest: str, payload: dict) -> Path:
+    """Write ``payload`` (tensors and plain values) atomically; return the path."""
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / f"{name}-{digest[:20]}.pt"
+    tmp = path.with_suffix(f".tmp{os.getpid()}")
+    torch.save({**payload, "hash": digest}, tmp)
+    os.replace(tmp, path)
+    return path

@@ -1,0 +1,256 @@
+"""``Mesh``: a validated triangle mesh with cached differential operators."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal, Sequence
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from geodl import ops
+from geodl._optional import open3d, trimesh
+from geodl.ops._validate import check_faces, check_points
+from geodl.ops.mesh_topology import MeshReport, check_mesh
+from geodl.structures.cache import content_hash, default_cache_dir, load_cached, save_cached
+
+LaplacianKind = Literal["cotan", "intrinsic_delaunay"]
+
+
+class Mesh:
+    """A triangle mesh ``(verts: (V, 3), faces: (F, 3) long)``.
+
+    The constructor rejects malformed input with ``ValueError``/``TypeError``
+    (wrong shapes or dtypes, indices out of range, NaN/inf coordinates, no
+    faces). Geometric defects that are legal but often unwanted (degenerate or
+    duplicate faces, non-manifold edges and vertices) are reported by
+    :meth:`check`. Derived operators are computed on first use and cached on
+    the object; the eigenbasis is cached on disk too (:meth:`eigen`).
+
+    Args:
+        verts: (V, 3) float vertex positions (ints are converted).
+        faces: (F, 3) integer vertex indices, counter-clockwise seen from outside.
+    """
+
+    def __init__(self, verts: Any, faces: Any) -> None:
+        self.verts: Tensor = check_points(verts, "verts", 3)
+        if self.verts.shape[0] == 0:
+            raise ValueError("verts: a mesh needs at least one vertex, got 0")
+        self.faces: Tensor = check_faces(faces, self.verts.shape[0])
+        if self.faces.shape[0] == 0:
+            raise ValueError("faces: a mesh needs at least one face, got 0")
+        self._cache: dict[Any, Any] = {}
+
+    # ------------------------------------------------------------------ basics
+    @property
+    def num_verts(self) -> int:
+        return self.verts.shape[0]
+
+    @property
+    def num_faces(self) -> int:
+        return self.faces.shape[0]
+
+    def __repr__(self) -> str:
+        return f"Mesh(num_verts={self.num_verts}, num_faces={self.num_faces})"
+
+    def _cached(self, key: Any, fn):
+        if key not in self._cache:
+            self._cache[key] = fn()
+        return self._cache[key]
+
+    @property
+    def verts64(self) -> Tensor:
+        return self._cached("verts64", lambda: self.verts.double())
+
+    def check(self, strict: bool = False, area_tol: float = 0.0) -> MeshReport:
+        """Report degenerate/duplicate faces and non-manifold edges/vertices.
+
+        With ``strict=True`` raise ``ValueError`` listing the problems instead.
+        """
+        report = check_mesh(self.verts64, self.faces, area_tol)
+        if strict and not report.ok:
+            raise ValueError("mesh has defects:\n  " + "\n  ".join(report.problems))
+        return report
+
+    @property
+    def edges(self) -> Tensor:
+        """(E, 2) unique undirected edges, ``i < j``."""
+        return self._cached("edges", lambda: ops.mesh_edges(self.faces))
+
+    @property
+    def edge_index(self) -> Tensor:
+        """(2, 2E) directed edge index (both directions), PyG layout."""
+        return self._cached("edge_index", lambda: ops.mesh_edge_index(self.faces))
+
+    @property
+    def face_areas(self) -> Tensor:
+        return self._cached("face_areas", lambda: ops.face_areas(self.verts64, self.faces))
+
+    @property
+    def area(self) -> float:
+        return float(self.face_areas.sum())
+
+    @property
+    def face_normals(self) -> Tensor:
+        return self._cached("face_normals", lambda: ops.face_normals(self.verts64, self.faces))
+
+    @property
+    def vertex_normals(self) -> Tensor:
+        return self._cached("vertex_normals",
+                            lambda: ops.vertex_normals(self.verts64, self.faces))
+
+    @property
+    def mean_edge_length(self) -> float:
+        e = self.edges
+        return float((self.verts64[e[:, 0]] - self.verts64[e[:, 1]]).norm(dim=1).mean())
+
+    # --------------------------------------------------------------- operators
+    def laplacian(self, kind: LaplacianKind = "cotan") -> Tensor:
+        """(V, V) PSD Laplacian, sparse CSR float64 (see ``geodl.ops``)."""
+        if kind == "cotan":
+            return self._cached(("L", kind), lambda: ops.cotan_laplacian(self.verts64, self.faces))
+        if kind == "intrinsic_delaunay":
+            return self._intrinsic()[0]
+        raise ValueError(f"kind: expected 'cotan' or 'intrinsic_delaunay', got {kind!r}")
+
+    def mass(self, kind: LaplacianKind = "cotan") -> Tensor:
+        """(V,) lumped barycentric mass matrix (diagonal), float64."""
+        if kind == "cotan":
+            return self._cached(("M", kind), lambda: ops.mass_matrix(self.verts64, self.faces))
+        if kind == "intrinsic_delaunay":
+            return self._intrinsic()[1]
+        raise ValueError(f"kind: expected 'cotan' or 'intrinsic_delaunay', got {kind!r}")
+
+    def _intrinsic(self) -> tuple[Tensor, Tensor]:
+        return self._cached("intrinsic", lambda: ops.intrinsic_delaunay_laplacian(
+            self.verts64, self.faces))
+
+    def eigen(self, k: int, kind: LaplacianKind = "cotan",
+              cache_dir: str | Path | None | bool = None) -> tuple[Tensor, Tensor]:
+        r"""The k smallest eigenpairs of :math:`L\phi = \lambda M\phi`.
+
+        Returns ``(evals (k,), evecs (V, k))`` ascending with
+        ``evecs.T @ diag(M) @ evecs = I``. Cached on the object and on disk
+        under ``cache_dir`` (default :func:`default_cache_dir`; ``False``
+        disables the disk cache) keyed by a hash of the vertices, faces,
+        Laplacian kind and k, which is checked on load.
+        """
+        if not isinstance(k, (int, np.integer)) or not 1 <= k < self.num_verts:
+            raise ValueError(f"k: expected an int in [1, {self.num_verts - 1}], got {k!r}")
+        mem = self._cache.get(("eigen", kind))
+        if mem is not None and mem[0].numel() >= k:
+            return mem[0][:k], mem[1][:, :k]
+        digest = content_hash("eigen-v1", self.verts64, self.faces, kind, int(k))
+        directory = None if cache_dir is False else Path(cache_dir or default_cache_dir())
+        payload = load_cached(directory, "eigen", digest) if directory else None
+        if payload is not None and payload["evecs"].shape == (self.num_verts, k):
+            evals, evecs = payload["evals"], payload["evecs"]
+        else:
+            evals, evecs = ops.generalized_eigh(self.laplacian(kind), self.mass(kind), int(k))
+            if directory is not None:
+                try:
+                    save_cached(directory, "eigen", digest, {"evals": evals, "evecs": evecs})
+                except OSError:  # read-only cache dir: the in-memory cache still works
+                    pass
+        self._cache[("eigen", kind)] = (evals, evecs)
+        return evals, evecs
+
+    # ------------------------------------------------------------- conversions
+    def to_data(self, **attrs: Any):
+        """PyG ``Data(pos=(V,3), face=[3,F], edge_index=[2,2E], **attrs)``."""
+        from torch_geometric.data import Data
+
+        return Data(pos=self.verts, face=self.faces.T.contiguous(),
+                    edge_index=self.edge_index, num_nodes=self.num_verts, **attrs)
+
+    @classmethod
+    def from_data(cls, data) -> "Mesh":
+        """From a PyG ``Data`` with ``pos`` (V,3) and ``face`` [3,F]."""
+        if getattr(data, "pos", None) is None or getattr(data, "face", None) is None:
+            raise ValueError("data: expected attributes 'pos' and 'face'")
+        return cls(data.pos, data.face.T)
+
+    @staticmethod
+    def batch(meshes: Sequence["Mesh"], **attrs: Sequence[Any]):
+        """A PyG ``Batch`` of several meshes (faces offset per mesh by PyG)."""
+        from torch_geometric.data import Batch
+
+        if len(meshes) == 0:
+            raise ValueError("meshes: expected at least one mesh")
+        items = [m.to_data(**{k: v[i] for k, v in attrs.items()}) for i, m in enumerate(meshes)]
+        return Batch.from_data_list(items)
+
+    @classmethod
+    def from_trimesh(cls, mesh) -> "Mesh":
+        return cls(torch.as_tensor(np.asarray(mesh.vertices, dtype=np.float64)),
+                   torch.as_tensor(np.asarray(mesh.faces, dtype=np.int64)))
+
+    def to_trimesh(self):
+        return trimesh().Trimesh(self.verts.detach().cpu().numpy(),
+                                 self.faces.cpu().numpy(), process=False)
+
+    @classmethod
+    def from_open3d(cls, mesh) -> "Mesh":
+        """From a legacy ``open3d.geometry.TriangleMesh`` or a tensor ``open3d.t`` mesh."""
+        if hasattr(mesh, "to_legacy"):
+            mesh = mesh.to_legacy()
+        return cls(torch.as_tensor(np.asarray(mesh.vertices, dtype=np.float64)),
+                   torch.as_tensor(np.asarray(mesh.triangles, dtype=np.int64)))
+
+    def to_open3d(self):
+        """A legacy ``open3d.geometry.TriangleMesh`` (float64 vertices)."""
+        o3d = open3d()
+        m = o3d.geometry.TriangleMesh(
+            o3d.utility.Vector3dVector(self.verts64.numpy()),
+            o3d.utility.Vector3iVector(self.faces.numpy().astype(np.int32)))
+        return m
+
+    @classmethod
+    def load(cls, path: str | Path) -> "Mesh":
+        """Read PLY, OBJ, OFF, STL (anything trimesh reads) without re-processing."""
+        path = Path(path)
+        if not path.exists():
+            raise FileNotFoundError(f"path: no such file {path}")
+        try:
+            m = trimesh().load(path, force="mesh", process=False)
+        except Exception as err:
+            raise ValueError(f"path: cannot read a mesh from {path}: {err}") from None
+        if not hasattr(m, "faces") or len(m.faces) == 0:
+            raise ValueError(f"path: {path} holds no triangles")
+        return cls.from_trimesh(m)
+
+    def save(self, path: str | Path) -> None:
+        """Write PLY, OBJ or OFF (format from the suffix)."""
+        path = Path(path)
+        if path.suffix.lower() not in {".ply", ".obj", ".off", ".stl"}:
+            raise ValueError(f"path: unsupported mesh format {path.suffix!r} "
+                             "(use .ply, .obj, .off or .stl)")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.to_trimesh().export(path)
+
+    # --------------------------------------------------------------- recipes
+    @classmethod
+    def icosphere(cls, level: int = 3, radius: float = 1.0) -> "Mesh":
+        """Icosahedron subdivided ``level`` times, projected on the sphere (trimesh)."""
+        return cls.from_trimesh(trimesh().creation.icosphere(subdivisions=level, radius=radius))
+
+    @classmethod
+    def grid(cls, nx: int, ny: int, spacing: float = 1.0) -> "Mesh":
+        """Flat ``nx`` x ``ny`` vertex grid in the z=0 plane, each square split
+        along the same diagonal (vertex ``i * ny + j`` sits at ``(i, j) * spacing``)."""
+        if nx < 2 or ny < 2:
+            raise ValueError(f"nx, ny: expected >= 2, got {nx}, {ny}")
+        i, j = torch.meshgrid(torch.arange(nx), torch.arange(ny), indexing="ij")
+        verts = torch.stack([i, j, torch.zeros_like(i)], -1).reshape(-1, 3).double() * spacing
+        a = (i[:-1, :-1] * ny + j[:-1, :-1]).reshape(-1)
+        b, c, d = a + ny, a + ny + 1, a + 1
+        faces = torch.cat([torch.stack([a, b, c], 1), torch.stack([a, c, d], 1)])
+        return cls(verts, faces)
+
+    @classmethod
+    def torus(cls, major: float = 1.0, minor: float = 0.3, n_major: int = 48,
+              n_minor: int = 16) -> "Mesh":
+        """Torus around the z axis (trimesh)."""
+        return cls.from_trimesh(trimesh().creation.torus(
+            major_radius=major, minor_radius=minor, major_sections=n_major,
+            minor_sections=n_minor))
