@@ -23,3 +23,16 @@ __all__ += ["intrinsic_delaunay_laplacian"]
 from geodl.ops.neighbors import knn, knn_graph, radius, radius_graph  # noqa: E402
 
 __all__ += ["knn", "knn_graph", "radius", "radius_graph"]
+from geodl.ops.descriptors import heat_kernel_signature, hks_times, wave_kernel_signature  # noqa: E402,E501
+from geodl.ops.geodesics import HeatMethod, dijkstra_distance, heat_geodesic  # noqa: E402
+from geodl.ops.graclus import CoarseLevel, graclus, graclus_coarsening, pool_graph  # noqa: E402
+
+__all__ += ["CoarseLevel", "HeatMethod", "dijkstra_distance", "graclus", "graclus_coarsening",
+            "heat_geodesic", "heat_kernel_signature", "hks_times", "pool_graph",
+            "wave_kernel_signature"]
+from geodl.ops.pointcloud_laplacian import point_cloud_laplacian  # noqa: E402
+
+__all__ += ["point_cloud_laplacian"]
+from geodl.ops.simplify import simplify_mesh  # noqa: E402
+
+__all__ += ["simplify_mesh"]
