@@ -10,8 +10,10 @@ Laplacian :math:`L` and lumped mass :math:`M`:
    divergence) and shift so that :math:`\varphi = 0` on the sources.
 
 Both matrices are factorised once per mesh, so every further source set
-costs two triangular solves. The Laplacian may be the intrinsic Delaunay one,
-which is more accurate on poor triangulations.
+costs two triangular solves. The gradient and divergence are the extrinsic
+per-face ones, so the Laplacian must be the matching cotangent one
+(``div grad = -L``); an intrinsic Delaunay variant would need the intrinsic
+gradient too.
 
 Dijkstra on the edge graph gives the (longer) shortest path along edges; it is
 an upper bound on the geodesic distance.
@@ -49,8 +51,8 @@ class HeatMethod:
         verts: (V, 3). faces: (F, 3).
         t_factor: diffusion time in units of the squared mean edge length
             (Crane et al. recommend 1).
-        laplacian, mass: optional precomputed (V, V) PSD Laplacian and (V,)
-            mass (e.g. intrinsic Delaunay); cotangent ones by default.
+        laplacian, mass: optional precomputed cotangent Laplacian (V, V) and
+            mass (V,) of this mesh, to reuse a cached copy.
     """
 
     def __init__(self, verts: Tensor, faces: Tensor, t_factor: float = 1.0,

@@ -155,6 +155,35 @@ class Mesh:
         self._cache[("eigen", kind)] = (evals, evecs)
         return evals, evecs
 
+    def hks(self, times: Tensor | int = 16, k: int = 128, scale_invariant: bool = False,
+            kind: LaplacianKind = "cotan") -> Tensor:
+        """(V, T) heat kernel signature from the first ``k`` eigenpairs."""
+        evals, evecs = self.eigen(min(k, self.num_verts - 1), kind)
+        return ops.heat_kernel_signature(evals, evecs, times, scale_invariant)
+
+    def wks(self, num: int = 100, k: int = 128, kind: LaplacianKind = "cotan") -> Tensor:
+        """(V, num) wave kernel signature from the first ``k`` eigenpairs."""
+        evals, evecs = self.eigen(min(k, self.num_verts - 1), kind)
+        return ops.wave_kernel_signature(evals, evecs, num)
+
+    def geodesic(self, sources, t_factor: float = 1.0) -> Tensor:
+        """(V,) heat-method geodesic distance to ``sources`` (solver cached).
+
+        Uses the cotangent Laplacian, the one consistent with the extrinsic
+        per-face gradient and divergence of the method."""
+        solver = self._cached(("heat", t_factor), lambda: ops.HeatMethod(
+            self.verts64, self.faces, t_factor, self.laplacian("cotan"), self.mass("cotan")))
+        return solver(sources)
+
+    def dijkstra(self, sources) -> Tensor:
+        """(V,) shortest distance along edges to ``sources``."""
+        return ops.dijkstra_distance(self.verts64, self.faces, sources)
+
+    def simplify(self, target_verts: int) -> tuple["Mesh", Tensor]:
+        """QEM-simplified mesh and the (V,) fine-to-coarse vertex map."""
+        v, f, cluster = ops.simplify_mesh(self.verts64, self.faces, target_verts)
+        return Mesh(v.to(self.verts.dtype), f), cluster
+
     # ------------------------------------------------------------- conversions
     def to_data(self, **attrs: Any):
         """PyG ``Data(pos=(V,3), face=[3,F], edge_index=[2,2E], **attrs)``."""
