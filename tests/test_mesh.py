@@ -1,0 +1,116 @@
+import numpy as np
+import pytest
+import torch
+from hypothesis import given, strategies as st
+from hypothesis.extra.numpy import arrays
+from torch_geometric.data import Batch
+
+from geodl.structures import Mesh
+
+
+def test_validation_names_the_problem():
+    v = torch.rand(4, 3)
+    f = torch.tensor([[0, 1, 2], [0, 2, 3]])
+    with pytest.raises(ValueError, match=r"verts: expected shape \(N, 3\)"):
+        Mesh(torch.rand(4, 2), f)
+    with pytest.raises(ValueError, match=r"faces: expected shape"):
+        Mesh(v, torch.tensor([[0, 1], [1, 2]]))
+    with pytest.raises(ValueError, match=r"faces: indices must lie in \[0, 4\)"):
+        Mesh(v, torch.tensor([[0, 1, 4]]))
+    with pytest.raises(ValueError, match="NaN"):
+        Mesh(torch.tensor([[0, 0, 0], [1, 0, 0], [0, float("inf"), 0]]), torch.tensor([[0, 1, 2]]))
+    with pytest.raises(TypeError, match="faces: expected integer"):
+        Mesh(v, torch.tensor([[0.5, 1, 2]]))
+    with pytest.raises(ValueError, match="at least one face"):
+        Mesh(v, torch.zeros(0, 3, dtype=torch.long))
+    with pytest.raises(TypeError, match="verts"):
+        Mesh("not an array", f)
+
+
+def test_check_reports_each_defect():
+    v = torch.tensor([[0.0, 0, 0], [1, 0, 0], [0, 1, 0], [0, 0, 1], [1, 1, 1], [2, 0, 0],
+                      [5, 5, 5]])
+    f = torch.tensor([[0, 1, 2], [0, 2, 3], [0, 3, 1], [1, 3, 2],  # a tetrahedron
+                      [0, 1, 4],  # third face on edge (0, 1): non-manifold edge
+                      [2, 1, 0],  # duplicate of face 0 (reversed)
+                      [0, 1, 5]])  # collinear: degenerate (and a 4th face on edge 0-1)
+    r = Mesh(v, f).check()
+    assert r.degenerate_faces.tolist() == [6]
+    assert r.duplicate_faces.tolist() == [5]
+    assert [0, 1] in r.nonmanifold_edges.tolist()
+    assert r.isolated_verts.tolist() == [6]
+    assert not r.ok and not r.is_manifold
+    with pytest.raises(ValueError, match="duplicate faces"):
+        Mesh(v, f).check(strict=True)
+
+
+def test_non_manifold_vertex_bowtie():
+    v = torch.tensor([[0.0, 0, 0], [1, 0, 0], [1, 1, 0], [-1, 0, 0], [-1, -1, 0]])
+    r = Mesh(v, torch.tensor([[0, 1, 2], [0, 3, 4]])).check()
+    assert r.nonmanifold_verts.tolist() == [0] and r.nonmanifold_edges.numel() == 0
+    clean = Mesh.icosphere(2).check()
+    assert clean.ok and clean.is_closed and clean.euler_characteristic == 2
+    assert Mesh.torus().check().euler_characteristic == 0
+
+
+def test_geometry_on_sphere():
+    m = Mesh.icosphere(3)
+    assert 4 * np.pi - 0.07 < m.area < 4 * np.pi  # inscribed polyhedron
+    # outward normals equal the positions on the unit sphere
+    assert float((m.vertex_normals - m.verts64).norm(dim=1).max()) < 0.01
+    assert (m.face_normals * m.verts64[m.faces].mean(1)).sum(1).min() > 0.99
+
+
+@pytest.mark.parametrize("suffix", [".ply", ".obj", ".off"])
+def test_file_round_trip(tmp_path, suffix):
+    m = Mesh.torus(n_major=12, n_minor=6)
+    path = tmp_path / f"torus{suffix}"
+    m.save(path)
+    back = Mesh.load(path)
+    assert torch.equal(back.faces, m.faces)
+    assert torch.allclose(back.verts64, m.verts64, atol=1e-6)
+
+
+def test_io_errors(tmp_path):
+    with pytest.raises(FileNotFoundError):
+        Mesh.load(tmp_path / "missing.ply")
+    bad = tmp_path / "bad.ply"
+    bad.write_bytes(b"ply\nformat ascii 1.0\nelement vertex 3\n")  # truncated
+    with pytest.raises(ValueError, match="bad.ply"):
+        Mesh.load(bad)
+    with pytest.raises(ValueError, match="unsupported"):
+        Mesh.icosphere(1).save(tmp_path / "x.xyz")
+
+
+def test_trimesh_open3d_and_pyg_round_trips():
+    m = Mesh.icosphere(2)
+    for back in (Mesh.from_trimesh(m.to_trimesh()), Mesh.from_open3d(m.to_open3d()),
+                 Mesh.from_data(m.to_data())):
+        assert torch.equal(back.faces, m.faces)
+        assert torch.allclose(back.verts64, m.verts64)
+    d = m.to_data()
+    assert d.face.shape == (3, m.num_faces) and d.edge_index.shape == (2, 2 * len(m.edges))
+
+
+def test_meshes_batch_through_pyg():
+    a, b = Mesh.icosphere(1), Mesh.torus(n_major=8, n_minor=4)
+    batch = Mesh.batch([a, b], y=[torch.tensor([0]), torch.tensor([1])])
+    assert isinstance(batch, Batch) and batch.num_graphs == 2
+    assert torch.equal(batch.face[:, a.num_faces:], b.faces.T + a.num_verts)
+    assert torch.equal(batch.get_example(1).face, b.faces.T)
+    assert batch.y.tolist() == [0, 1]
+
+
+@given(arrays(np.float64, st.tuples(st.integers(0, 6), st.integers(0, 4)),
+              elements=st.floats(allow_nan=True, allow_infinity=True)),
+       arrays(np.int64, st.tuples(st.integers(0, 5), st.integers(0, 4)),
+              elements=st.integers(-3, 8)))
+def test_fuzz_mesh_constructor(verts, faces):
+    """Random arrays either build a valid mesh or raise ValueError/TypeError."""
+    try:
+        m = Mesh(verts, faces)
+    except (ValueError, TypeError):
+        return
+    assert torch.isfinite(m.verts).all()
+    assert m.faces.min() >= 0 and m.faces.max() < m.num_verts
+    m.check()  # never crashes
