@@ -57,7 +57,7 @@ def test_geometry_on_sphere():
     m = Mesh.icosphere(3)
     assert 4 * np.pi - 0.07 < m.area < 4 * np.pi  # inscribed polyhedron
     # outward normals equal the positions on the unit sphere
-    assert float((m.vertex_normals - m.verts64).norm(dim=1).max()) < 0.01
+    assert float((m.vertex_normals - m.verts64).norm(dim=1).max()) < 0.02
     assert (m.face_normals * m.verts64[m.faces].mean(1)).sum(1).min() > 0.99
 
 
