@@ -169,3 +169,16 @@ def test_fuzz_pointcloud_and_camera(arr):
         assert torch.isfinite(cam.K).all()
     except (ValueError, TypeError):
         pass
+
+
+@given(arrays(np.float32, st.tuples(*[st.integers(0, 3)] * 3 + [st.integers(5, 7), st.integers(7, 9)]),
+              elements=st.floats(allow_nan=True, allow_infinity=True, width=32)),
+       st.floats(allow_nan=True, allow_infinity=True), st.floats(allow_nan=True))
+def test_fuzz_lightfield(views, baseline, focus):
+    cam = PinholeCamera.look_at([0.0, 0, 0], [0, 0, 1], up=[0, -1, 0], width=8, height=6)
+    try:
+        lf = LightField(views, cam, baseline, focus)
+    except (ValueError, TypeError):
+        return
+    assert lf.views.shape[3:] == (6, 8) and torch.isfinite(lf.views).all()
+    assert lf.baseline > 0 and lf.focus_distance > 0

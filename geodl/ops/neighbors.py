@@ -169,6 +169,14 @@ def _block_sqdist(grid: _Grid, yq: Tensor, pos: Tensor) -> Tensor:
     return d
 
 
+def _chunk_end(width: Tensor, s: int) -> int:
+    """End of the chunk of queries starting at ``s`` whose padded candidate
+    matrix (rows x widest row) fits the memory budget; at least one row."""
+    cmax = torch.cummax(width[s:s + _BUDGET], 0).values
+    rows = torch.arange(1, cmax.numel() + 1)
+    return s + max(1, int((rows * cmax.clamp_min(1) <= _BUDGET).sum()))
+
+
 def _grid_knn_pass(grid: _Grid, x: Tensor, y: Tensor, k: int, by: Tensor,
                    query: Tensor) -> tuple[Tensor, Tensor, Tensor]:
     """One grid pass: (Q, k) indices, squared distances, and a resolved mask."""
@@ -182,11 +190,7 @@ def _grid_knn_pass(grid: _Grid, x: Tensor, y: Tensor, k: int, by: Tensor,
     res_d = torch.full((query.numel(), k), math.inf, dtype=x.dtype)
     s = 0
     while s < query.numel():
-        # grow the chunk while the padded candidate matrix fits the budget
-        cmax = torch.cummax(width[s:], 0).values
-        rows = torch.arange(1, cmax.numel() + 1)
-        fit = int((rows * cmax.clamp_min(1) <= _BUDGET).sum())
-        e = s + max(1, fit)
+        e = _chunk_end(width, s)
         pos, valid = _gather_block(grid, start[s:e], cnt[s:e])
         d = _block_sqdist(grid, y[query[s:e]], pos).masked_fill_(~valid, math.inf)
         kk = min(k, d.shape[1])
@@ -364,9 +368,7 @@ def radius(x: Tensor, y: Tensor, r: float, batch_x: Tensor | None = None,
         width = cnt.max(1).values * cnt.shape[1]
         s = 0
         while s < y.shape[0]:
-            cmax = torch.cummax(width[s:], 0).values
-            fit = int((torch.arange(1, cmax.numel() + 1) * cmax.clamp_min(1) <= _BUDGET).sum())
-            e = s + max(1, fit)
+            e = _chunk_end(width, s)
             pos, valid = _gather_block(grid, start[s:e], cnt[s:e])
             d = _block_sqdist(grid, y[s:e], pos)
             ok = valid & (d <= r2)

@@ -26,6 +26,15 @@ def _mpl():
     return matplotlib, plt
 
 
+def _save(fig, path: str | Path, dpi: int) -> Path:
+    _, plt = _mpl()
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=dpi, bbox_inches="tight")
+    plt.close(fig)
+    return path
+
+
 def _draw_mesh(ax, mesh: Mesh, scalars: Tensor | None, cmap: str, elev: float, azim: float,
                light: Sequence[float] = (0.3, -0.5, 0.8)) -> None:
     matplotlib, _ = _mpl()
@@ -75,11 +84,7 @@ def save_mesh_png(mesh: Mesh, path: str | Path, scalars: Tensor | None = None,
     _draw_mesh(ax, mesh, scalars, cmap, elev, azim)
     if title:
         ax.set_title(title)
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=100, bbox_inches="tight")
-    plt.close(fig)
-    return path
+    return _save(fig, path, 100)
 
 
 def render_mesh_grid(mesh: Mesh, fields: Sequence[Tensor], titles: Sequence[str],
@@ -95,11 +100,7 @@ def render_mesh_grid(mesh: Mesh, fields: Sequence[Tensor], titles: Sequence[str]
         ax = fig.add_subplot(rows, cols, i + 1, projection="3d")
         _draw_mesh(ax, mesh, field, cmap, elev, azim)
         ax.set_title(title, fontsize=10)
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=90, bbox_inches="tight")
-    plt.close(fig)
-    return path
+    return _save(fig, path, 90)
 
 
 def save_point_cloud_png(cloud: PointCloud, path: str | Path, scalars: Tensor | None = None,
@@ -127,8 +128,4 @@ def save_point_cloud_png(cloud: PointCloud, path: str | Path, scalars: Tensor | 
     ax.set_axis_off()
     if title:
         ax.set_title(title)
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=100, bbox_inches="tight")
-    plt.close(fig)
-    return path
+    return _save(fig, path, 100)
