@@ -115,7 +115,14 @@ class _Grid:
         return torch.minimum(c.clamp_min(0), self.dims - 1)
 
     def key(self, cells: Tensor, b: Tensor) -> Tensor:
-        return b * self.batch_stride + cells @ self.strides
+        return b * self.batch_stride + self._linear(cells)
+
+    def _linear(self, cells: Tensor) -> Tensor:
+        # an explicit sum: integer matmul is not vectorised on CPU
+        out = cells[..., 0] * int(self.strides[0])
+        for a in range(1, cells.shape[-1]):
+            out = out + cells[..., a] * int(self.strides[a])
+        return out
 
     def _prefix(self, keys: Tensor) -> Tensor:
         """Number of points whose key is below each of ``keys``."""
@@ -134,8 +141,8 @@ class _Grid:
         lo_c[..., last] = (nb[..., last] - 1).clamp_min(0)
         hi_c[..., last] = (nb[..., last] + 1).clamp_max(int(self.dims[last]) - 1)
         base = (b * self.batch_stride)[:, None]
-        k_lo = base + lo_c @ self.strides
-        k_hi = base + hi_c @ self.strides + 1
+        k_lo = base + self._linear(lo_c)
+        k_hi = base + self._linear(hi_c) + 1
         start = self._prefix(k_lo)
         length = torch.where(inside, self._prefix(k_hi) - start, 0)
         return start, length
