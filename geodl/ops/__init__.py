@@ -36,3 +36,6 @@ __all__ += ["point_cloud_laplacian"]
 from geodl.ops.simplify import simplify_mesh  # noqa: E402
 
 __all__ += ["simplify_mesh"]
+from geodl.ops.spmm import SparseOperator, spmm  # noqa: E402
+
+__all__ += ["SparseOperator", "spmm"]

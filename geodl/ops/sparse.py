@@ -50,4 +50,5 @@ def from_scipy(a: sp.spmatrix) -> Tensor:
     a.sort_indices()
     return torch.sparse_csr_tensor(torch.from_numpy(a.indptr.astype(np.int64)),
                                    torch.from_numpy(a.indices.astype(np.int64)),
-                                   torch.from_numpy(a.data), size=a.shape)
+                                   torch.from_numpy(a.data), size=a.shape,
+                                   check_invariants=False)
