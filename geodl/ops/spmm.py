@@ -74,9 +74,10 @@ class SparseOperator:
             self._t = (crow, self.row[perm], perm)
         return self._t
 
-    def matmul(self, values: Tensor, x: Tensor) -> Tensor:
-        """``A @ x`` for values in input entry order; differentiable in both."""
-        return _SpMM.apply(self.sort_values(values), x, self)
+    def matmul(self, values: Tensor, x: Tensor, presorted: bool = False) -> Tensor:
+        """``A @ x``, differentiable in both; ``values`` in input entry order,
+        or already in CSR order with ``presorted=True`` (see :meth:`sort_values`)."""
+        return _SpMM.apply(values if presorted else self.sort_values(values), x, self)
 
     def __repr__(self) -> str:
         return f"SparseOperator(shape={self.shape}, nnz={self.nnz})"

@@ -1,5 +1,7 @@
 """Convolutions, one per file, PyG-style ``forward(x, edge_index, ...)``."""
+from geodl.nn.conv.cayley_conv import CayleyConv
 from geodl.nn.conv.cheb_conv import ChebConv
 from geodl.nn.conv.gcn_conv import GCNConv
+from geodl.nn.conv.spectral_conv import SpectralConv
 
-__all__ = ["ChebConv", "GCNConv"]
+__all__ = ["CayleyConv", "ChebConv", "GCNConv", "SpectralConv"]
