@@ -8,18 +8,10 @@ import torch_geometric.nn as pyg_nn
 from torch_geometric.data import Data
 
 from geodl import ops
+from geodl.ops import grid_graph
 from geodl.nn.conv import ChebConv, GCNConv
 from geodl.testing import (assert_batch_consistent, assert_gradcheck,
                            assert_permutation_equivariant)
-
-
-def grid_graph(h: int, w: int) -> torch.Tensor:
-    """4-connected h x w grid, node id = row * w + col, both directions."""
-    idx = torch.arange(h * w).reshape(h, w)
-    right = torch.stack([idx[:, :-1].reshape(-1), idx[:, 1:].reshape(-1)])
-    down = torch.stack([idx[:-1, :].reshape(-1), idx[1:, :].reshape(-1)])
-    e = torch.cat([right, down], 1)
-    return torch.cat([e, e.flip(0)], 1)
 
 
 def _random_graph(n=30, e=120, seed=0):

@@ -1,4 +1,6 @@
-"""Layers (``conv``), pooling (``pool``) and models (``models``)."""
-from geodl.nn import conv
+"""Layers (``conv``), pooling (``pool``), models (``models``) and the
+operators DiffusionNet precomputes."""
+from geodl.nn import conv, models, pool
+from geodl.nn.diffusion_operators import DiffusionOperators
 
-__all__ = ["conv"]
+__all__ = ["DiffusionOperators", "conv", "models", "pool"]

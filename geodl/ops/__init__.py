@@ -39,3 +39,9 @@ __all__ += ["simplify_mesh"]
 from geodl.ops.spmm import SparseOperator, spmm  # noqa: E402
 
 __all__ += ["SparseOperator", "spmm"]
+from geodl.ops.tangent_gradient import gradient_operator_entries, tangent_frames  # noqa: E402
+
+__all__ += ["gradient_operator_entries", "tangent_frames"]
+from geodl.ops.grid_graph import grid_graph  # noqa: E402
+
+__all__ += ["grid_graph"]

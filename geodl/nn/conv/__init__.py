@@ -1,7 +1,11 @@
 """Convolutions, one per file, PyG-style ``forward(x, edge_index, ...)``."""
 from geodl.nn.conv.cayley_conv import CayleyConv
 from geodl.nn.conv.cheb_conv import ChebConv
+from geodl.nn.conv.diffusion_block import DiffusionBlock
 from geodl.nn.conv.gcn_conv import GCNConv
+from geodl.nn.conv.learned_time_diffusion import LearnedTimeDiffusion
+from geodl.nn.conv.spatial_gradient_features import SpatialGradientFeatures
 from geodl.nn.conv.spectral_conv import SpectralConv
 
-__all__ = ["CayleyConv", "ChebConv", "GCNConv", "SpectralConv"]
+__all__ = ["CayleyConv", "ChebConv", "DiffusionBlock", "GCNConv", "LearnedTimeDiffusion",
+           "SpatialGradientFeatures", "SpectralConv"]

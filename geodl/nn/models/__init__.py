@@ -1,0 +1,4 @@
+"""Complete networks built from ``geodl.nn.conv`` and ``geodl.nn.pool``."""
+from geodl.nn.models.diffusion_net import DiffusionNet
+
+__all__ = ["DiffusionNet"]
