@@ -4,6 +4,8 @@ import math
 
 import torch
 from torch import Tensor
+
+from geodl.nn._checks import check_features
 from torch_geometric.utils import get_laplacian
 
 from geodl.nn.inits import glorot_linear
@@ -118,8 +120,7 @@ class CayleyConv(torch.nn.Module):
         return out
 
     def forward(self, x: Tensor, edge_index: Tensor, edge_weight: Tensor | None = None) -> Tensor:
-        if x.dim() != 2 or x.shape[1] != self.in_channels:
-            raise ValueError(f"x: expected shape (N, {self.in_channels}), got {tuple(x.shape)}")
+        check_features(x, self.in_channels)
         n = x.shape[0]
         check_edge_index(edge_index, n)
         ei, lap = get_laplacian(edge_index, edge_weight, self.normalization, x.dtype, n)

@@ -2,6 +2,8 @@ from __future__ import annotations
 
 import torch
 from torch import Tensor
+
+from geodl.nn._checks import check_features
 from torch_geometric.utils import get_laplacian
 
 from geodl.nn.conv._graph_cache import OperatorCache
@@ -90,8 +92,7 @@ class ChebConv(torch.nn.Module):
     def forward(self, x: Tensor, edge_index: Tensor, edge_weight: Tensor | None = None,
                 batch: Tensor | None = None,
                 lambda_max: Tensor | float | None = None) -> Tensor:
-        if x.dim() != 2 or x.shape[1] != self.in_channels:
-            raise ValueError(f"x: expected shape (N, {self.in_channels}), got {tuple(x.shape)}")
+        check_features(x, self.in_channels)
         check_edge_index(edge_index, x.shape[0])
         op, w = self._cache.get(lambda: self.scaled_laplacian(
             edge_index, x.shape[0], edge_weight, x.dtype, lambda_max, batch))

@@ -2,6 +2,8 @@ from __future__ import annotations
 
 import torch
 from torch import Tensor
+
+from geodl.nn._checks import check_features
 from torch_geometric.nn.conv.gcn_conv import gcn_norm
 
 from geodl.nn.conv._graph_cache import OperatorCache
@@ -67,8 +69,7 @@ class GCNConv(torch.nn.Module):
         return OperatorCache.operator(ei, num_nodes), w.to(dtype)
 
     def forward(self, x: Tensor, edge_index: Tensor, edge_weight: Tensor | None = None) -> Tensor:
-        if x.dim() != 2 or x.shape[1] != self.in_channels:
-            raise ValueError(f"x: expected shape (N, {self.in_channels}), got {tuple(x.shape)}")
+        check_features(x, self.in_channels)
         check_edge_index(edge_index, x.shape[0])
         op, w = self._cache.get(lambda: self._operator(edge_index, edge_weight, x.shape[0],
                                                        x.dtype))

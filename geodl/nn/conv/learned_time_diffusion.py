@@ -3,6 +3,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
+from geodl.nn._checks import check_features
 from geodl.nn.spectral import from_spectral, to_spectral
 from geodl.ops.spmm import SparseOperator
 
@@ -55,9 +56,7 @@ class LearnedTimeDiffusion(torch.nn.Module):
         return self.diffusion_time.abs()
 
     def forward(self, x: Tensor, ops) -> Tensor:
-        if x.dim() != 2 or x.shape[1] != self.channels or x.shape[0] != ops.num_nodes:
-            raise ValueError(f"x: expected shape ({ops.num_nodes}, {self.channels}), "
-                             f"got {tuple(x.shape)}")
+        check_features(x, self.channels, ops.num_nodes)
         t = self.times.to(x.dtype)
         if self.method == "spectral":
             coeffs = to_spectral(x, ops.evecs, ops.mass, ops.batch)  # (B, k, C)

@@ -5,6 +5,7 @@ import math
 import torch
 from torch import Tensor
 
+from geodl.nn._checks import check_features
 from geodl.nn.spectral import check_basis, from_spectral, to_spectral
 
 
@@ -81,8 +82,7 @@ class SpectralConv(torch.nn.Module):
 
     def forward(self, x: Tensor, evecs: Tensor, evals: Tensor, mass: Tensor | None = None,
                 batch: Tensor | None = None) -> Tensor:
-        if x.dim() != 2 or x.shape[1] != self.in_channels:
-            raise ValueError(f"x: expected shape (N, {self.in_channels}), got {tuple(x.shape)}")
+        check_features(x, self.in_channels)
         ev = check_basis(x, evecs, evals, mass, batch).to(x.dtype)
         xh = to_spectral(x, evecs, mass, batch)  # (B, k, F_in)
         w = torch.einsum("bkq,qio->bkio", self.basis(ev), self.coeffs)

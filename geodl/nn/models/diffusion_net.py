@@ -2,6 +2,8 @@ from __future__ import annotations
 
 import torch
 from torch import Tensor
+
+from geodl.nn._checks import check_features
 from torch_geometric.utils import scatter
 
 from geodl.nn.conv.diffusion_block import DiffusionBlock
@@ -53,9 +55,7 @@ class DiffusionNet(torch.nn.Module):
             b.reset_parameters()
 
     def forward(self, x: Tensor, ops) -> Tensor:
-        if x.dim() != 2 or x.shape[1] != self.in_channels or x.shape[0] != ops.num_nodes:
-            raise ValueError(f"x: expected shape ({ops.num_nodes}, {self.in_channels}), "
-                             f"got {tuple(x.shape)}")
+        check_features(x, self.in_channels, ops.num_nodes)
         h = self.first(x)
         for block in self.blocks:
             h = block(h, ops)
