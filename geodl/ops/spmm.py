@@ -79,6 +79,12 @@ class SparseOperator:
         or already in CSR order with ``presorted=True`` (see :meth:`sort_values`)."""
         return _SpMM.apply(values if presorted else self.sort_values(values), x, self)
 
+    def matmul_heads(self, values: Tensor, x: Tensor) -> Tensor:
+        """Per-head products ``out[:, h] = A_h @ x[:, h]`` where ``A_h`` shares
+        this pattern with values ``values[:, h]`` (CSR order): the multi-head
+        attention aggregation. ``values`` (nnz, H), ``x`` (N, H, C) -> (N, H, C)."""
+        return _MultiHeadSpMM.apply(values, x, self)
+
     def __repr__(self) -> str:
         return f"SparseOperator(shape={self.shape}, nnz={self.nnz})"
 
@@ -103,7 +109,45 @@ class _SpMM(torch.autograd.Function):
                                          (op.shape[1], op.shape[0]), check_invariants=False)
             grad_x = torch.sparse.mm(at, grad.contiguous())
         if ctx.needs_input_grad[0]:
-            grad_values = (grad[op.row] * x[op.col]).sum(1)
+            grad_values = _sddmm(op, grad.contiguous(), x.detach())
+        return grad_values, grad_x, None
+
+
+def _sddmm(op: SparseOperator, a: Tensor, b: Tensor) -> Tensor:
+    """Per stored entry (i, j): ``<a[i], b[j]>``, in CSR order: the gradient of
+    ``A @ b`` with respect to A's values. ``sampled_addmm`` computes it without
+    gathering (nnz, C) rows (about 4x faster on a CPU than two gathers)."""
+    pattern = op.csr(a.new_zeros(op.nnz))
+    return torch.sparse.sampled_addmm(pattern, a, b.T.contiguous(), beta=0.0).values()
+
+
+class _MultiHeadSpMM(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, values: Tensor, x: Tensor, op: SparseOperator) -> Tensor:
+        ctx.op = op
+        ctx.save_for_backward(values, x)
+        v, xd = values.detach(), x.detach()
+        return torch.stack([torch.sparse.mm(op.csr(v[:, h].contiguous()), xd[:, h].contiguous())
+                            for h in range(x.shape[1])], 1)
+
+    @staticmethod
+    def backward(ctx, grad: Tensor):
+        values, x = ctx.saved_tensors
+        op: SparseOperator = ctx.op
+        grad = grad.contiguous()
+        grad_values = grad_x = None
+        if ctx.needs_input_grad[1]:
+            crow_t, col_t, perm = op.transpose_structure()
+            vt = values.detach()[perm]
+            grad_x = torch.stack([
+                torch.sparse.mm(torch.sparse_csr_tensor(crow_t, col_t, vt[:, h].contiguous(),
+                                                        (op.shape[1], op.shape[0]),
+                                                        check_invariants=False),
+                                grad[:, h].contiguous()) for h in range(x.shape[1])], 1)
+        if ctx.needs_input_grad[0]:
+            xd = x.detach()
+            grad_values = torch.stack([_sddmm(op, grad[:, h].contiguous(), xd[:, h])
+                                       for h in range(x.shape[1])], 1)
         return grad_values, grad_x, None
 
 

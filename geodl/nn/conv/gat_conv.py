@@ -87,7 +87,7 @@ class GATConv(torch.nn.Module):
         alpha = F.leaky_relu(a_src[src] + a_dst[dst], self.negative_slope)
         alpha = softmax(alpha, dst, num_nodes=n)
         alpha = F.dropout(alpha, p=self.dropout, training=self.training)
-        out = torch.stack([op.matmul(alpha[:, k], h[:, k], presorted=True) for k in range(H)], 1)
+        out = op.matmul_heads(alpha, h)
         out = out.reshape(n, H * C) if self.concat else out.mean(1)
         if self.bias is not None:
             out = out + self.bias
