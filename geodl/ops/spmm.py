@@ -58,9 +58,9 @@ class SparseOperator:
         return cls(row, col, (num_nodes, num_nodes))
 
     def sort_values(self, values: Tensor) -> Tensor:
-        """Values given in input entry order -> CSR order."""
-        if values.numel() != self.nnz:
-            raise ValueError(f"values: expected {self.nnz} entries, got {values.numel()}")
+        """Values (nnz, ...) given in input entry order -> CSR order."""
+        if values.dim() == 0 or values.shape[0] != self.nnz:
+            raise ValueError(f"values: expected {self.nnz} entries, got {tuple(values.shape)}")
         return values[self.order]
 
     def csr(self, sorted_values: Tensor) -> Tensor:

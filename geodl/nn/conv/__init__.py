@@ -6,9 +6,10 @@ from geodl.nn.conv.edge_conv import DynamicEdgeConv, EdgeConv
 from geodl.nn.conv.gat_conv import GATConv
 from geodl.nn.conv.gcn_conv import GCNConv
 from geodl.nn.conv.gin_conv import GINConv
+from geodl.nn.conv.gmm_conv import GMMConv
 from geodl.nn.conv.learned_time_diffusion import LearnedTimeDiffusion
 from geodl.nn.conv.spatial_gradient_features import SpatialGradientFeatures
 from geodl.nn.conv.spectral_conv import SpectralConv
 
 __all__ = ["CayleyConv", "ChebConv", "DiffusionBlock", "DynamicEdgeConv", "EdgeConv", "GATConv",
-           "GCNConv", "GINConv", "LearnedTimeDiffusion", "SpatialGradientFeatures", "SpectralConv"]
+           "GCNConv", "GINConv", "GMMConv", "LearnedTimeDiffusion", "SpatialGradientFeatures", "SpectralConv"]
