@@ -47,3 +47,36 @@ def test_mesh_pool_unpool_round_trip():
         mesh_hierarchy(Mesh.icosphere(1), [10, 20])
     with pytest.raises(ValueError, match="cluster"):
         MeshPool()(x, clusters[1])
+
+
+def test_global_readouts_by_hand():
+    from geodl.nn.pool import AttentionReadout, global_add_pool, global_max_pool, global_mean_pool
+    x = torch.tensor([[1.0, 2.0], [3.0, -1.0], [5.0, 0.0], [-2.0, 4.0]])
+    batch = torch.tensor([0, 0, 0, 1])
+    assert torch.allclose(global_mean_pool(x, batch), torch.tensor([[3.0, 1 / 3], [-2.0, 4.0]]))
+    assert global_max_pool(x, batch).tolist() == [[5.0, 2.0], [-2.0, 4.0]]
+    assert global_add_pool(x, batch).tolist() == [[9.0, 1.0], [-2.0, 4.0]]
+    gate = torch.nn.Linear(2, 1)
+    with torch.no_grad():
+        gate.weight.zero_()
+        gate.bias.zero_()
+    # a constant gate gives uniform attention: the mean
+    assert torch.allclose(AttentionReadout(gate)(x, batch), global_mean_pool(x, batch))
+    with torch.no_grad():
+        gate.weight.copy_(torch.tensor([[1.0, 0.0]]))
+    w = torch.softmax(x[:3, 0], 0)
+    assert torch.allclose(AttentionReadout(gate)(x, batch)[0], (w[:, None] * x[:3]).sum(0))
+
+
+def test_topk_pool_by_hand():
+    from geodl.nn.pool import TopKPool
+    pool = TopKPool(2, ratio=0.5)
+    with torch.no_grad():
+        pool.select.weight.copy_(torch.tensor([[3.0, 4.0]]))  # p / |p| = (0.6, 0.8)
+    x = torch.tensor([[1.0, 0.0], [0.0, 1.0], [-1.0, 0.0], [0.0, 2.0]])
+    ei = torch.tensor([[0, 1, 3, 2], [1, 3, 1, 0]])
+    out, out_ei, _, batch, perm, score = pool(x, ei)
+    s = x @ torch.tensor([0.6, 0.8])  # 0.6, 0.8, -0.6, 1.6: keep nodes 3 and 1
+    assert perm.tolist() == [3, 1]
+    assert torch.allclose(out, x[[3, 1]] * torch.tanh(s[[3, 1]])[:, None])
+    assert out_ei.tolist() == [[1, 0], [0, 1]]  # edges 1->3 and 3->1, renumbered
