@@ -45,3 +45,9 @@ __all__ += ["gradient_operator_entries", "tangent_frames"]
 from geodl.ops.grid_graph import grid_graph  # noqa: E402
 
 __all__ += ["grid_graph"]
+from geodl.ops.spirals import spiral_indices  # noqa: E402
+
+__all__ += ["spiral_indices"]
+from geodl.ops.geodesic_patches import geodesic_patches  # noqa: E402
+
+__all__ += ["geodesic_patches"]
