@@ -1,0 +1,91 @@
+"""Jets as point clouds: hadronic top jets vs QCD jets.
+
+Reads the fixture made by ``datasets/jets/generate_top_tagging.py`` (Pythia 8 +
+FastJet, anti-kT R=0.8, 550 < pT < 650 GeV, |eta| < 2; see
+``datasets/jets/README.md`` for provenance and checksum). Each jet becomes a
+PyG ``Data``: one node per constituent with features
+
+    log pT, log E, log(pT / pT_jet), log(E / E_jet), d_eta, d_phi, dR
+
+(d_eta, d_phi relative to the jet axis, d_phi wrapped to (-pi, pi]),
+``pos = (d_eta, d_phi)`` and ``y`` = 1 for top, 0 for QCD; plus the jet's
+(pT, eta, phi, mass) as ``jet``.
+"""
+from __future__ import annotations
+
+import hashlib
+import math
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch_geometric.data import Data
+
+FIXTURE = Path(__file__).resolve().parents[2] / "datasets" / "jets" / "top_tagging_small.npz"
+FEATURES = ("log_pt", "log_e", "log_pt_rel", "log_e_rel", "d_eta", "d_phi", "d_r")
+
+
+class TopTagging:
+    """The jets of one ``.npz`` file (default: the shipped fixture).
+
+    Args:
+        path: the ``.npz`` (arrays ``constituents`` (J, P, 4) = pT, eta, phi, E,
+            zero-padded; ``jets`` (J, 4) = pT, eta, phi, mass; ``labels`` (J,)).
+        sha256: if given, the file's checksum must match.
+    """
+
+    def __init__(self, path: str | Path | None = None, sha256: str | None = None) -> None:
+        path = Path(path) if path is not None else FIXTURE
+        if not path.exists():
+            raise FileNotFoundError(
+                f"{path} not found: generate it with `python datasets/jets/"
+                "generate_top_tagging.py` (needs `pip install -e .[hep]`), or pass the path "
+                "of a file with arrays constituents (J, P, 4), jets (J, 4) and labels (J,)")
+        if sha256 is not None:
+            digest = hashlib.sha256(path.read_bytes()).hexdigest()
+            if digest != sha256:
+                raise ValueError(f"path: {path} has sha256 {digest}, expected {sha256}")
+        with np.load(path) as f:
+            missing = {"constituents", "jets", "labels"} - set(f.files)
+            if missing:
+                raise ValueError(f"path: {path} lacks arrays {sorted(missing)}")
+            self.constituents = f["constituents"].astype(np.float64)
+            self.jets = f["jets"].astype(np.float64)
+            self.labels = f["labels"].astype(np.int64)
+        j = len(self.labels)
+        if self.constituents.ndim != 3 or self.constituents.shape[0] != j or \
+                self.constituents.shape[2] != 4 or self.jets.shape != (j, 4):
+            raise ValueError(f"path: inconsistent shapes {self.constituents.shape}, "
+                             f"{self.jets.shape}, {self.labels.shape}")
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+    @property
+    def mass(self) -> np.ndarray:
+        """(J,) jet masses in GeV (the classic single-variable tagger)."""
+        return self.jets[:, 3]
+
+    def data(self, i: int) -> Data:
+        c = self.constituents[i]
+        c = c[c[:, 0] > 0]
+        pt_j, eta_j, phi_j, _ = self.jets[i]
+        e_j = c[:, 3].sum()
+        d_eta = c[:, 1] - eta_j
+        d_phi = (c[:, 2] - phi_j + math.pi) % (2 * math.pi) - math.pi
+        x = np.stack([np.log(c[:, 0]), np.log(c[:, 3]), np.log(c[:, 0] / pt_j),
+                      np.log(c[:, 3] / e_j), d_eta, d_phi, np.hypot(d_eta, d_phi)], 1)
+        return Data(x=torch.tensor(x, dtype=torch.float32),
+                    pos=torch.tensor(np.stack([d_eta, d_phi], 1), dtype=torch.float32),
+                    y=torch.tensor([self.labels[i]]),
+                    jet=torch.tensor(self.jets[i][None], dtype=torch.float32))
+
+    def data_list(self, indices=None) -> list[Data]:
+        idx = range(len(self)) if indices is None else indices
+        return [self.data(int(i)) for i in idx]
+
+    def split(self, fractions=(0.6, 0.2, 0.2), seed: int = 0) -> tuple[np.ndarray, ...]:
+        """Random disjoint index sets with the given fractions."""
+        perm = np.random.default_rng(seed).permutation(len(self))
+        cuts = np.cumsum([round(f * len(self)) for f in fractions[:-1]])
+        return tuple(np.split(perm, cuts))

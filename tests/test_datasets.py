@@ -1,0 +1,47 @@
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from geodl.datasets import TopTagging
+
+
+def _write(path, cons, jets, labels):
+    np.savez_compressed(path, constituents=np.asarray(cons, np.float16),
+                        jets=np.asarray(jets, np.float32), labels=np.asarray(labels, np.int8))
+
+
+def test_jet_features_by_hand(tmp_path):
+    cons = [[[100.0, 0.5, 3.0, 120.0], [50.0, 0.4, -3.0, 60.0], [0, 0, 0, 0]]]
+    jets = [[150.0, 0.45, 3.1, 20.0]]
+    _write(tmp_path / "j.npz", cons, jets, [1])
+    ds = TopTagging(tmp_path / "j.npz")
+    d = ds.data(0)
+    assert d.x.shape == (2, 7) and d.y.tolist() == [1]  # padding dropped
+    c = np.asarray(cons, np.float16).astype(np.float64)[0]
+    j = np.asarray(jets, np.float32).astype(np.float64)[0]
+    d_phi_2 = (c[1, 2] - j[2] + math.pi) % (2 * math.pi) - math.pi  # wraps around pi
+    assert abs(d_phi_2) < 0.5
+    expect = [math.log(c[1, 0]), math.log(c[1, 3]), math.log(c[1, 0] / j[0]),
+              math.log(c[1, 3] / (c[0, 3] + c[1, 3])), c[1, 1] - j[1], d_phi_2,
+              math.hypot(c[1, 1] - j[1], d_phi_2)]
+    assert torch.allclose(d.x[1].double(), torch.tensor(expect, dtype=torch.float64), atol=1e-5)
+    assert ds.mass.tolist() == [20.0]
+
+
+def test_bad_files(tmp_path):
+    with pytest.raises(FileNotFoundError, match="generate_top_tagging"):
+        TopTagging(tmp_path / "missing.npz")
+    np.savez(tmp_path / "bad.npz", jets=np.zeros((2, 4)))
+    with pytest.raises(ValueError, match="lacks"):
+        TopTagging(tmp_path / "bad.npz")
+    _write(tmp_path / "j.npz", np.zeros((2, 3, 4)), np.zeros((3, 4)), [0, 1])
+    with pytest.raises(ValueError, match="inconsistent"):
+        TopTagging(tmp_path / "j.npz")
+    _write(tmp_path / "k.npz", np.ones((2, 3, 4)), np.ones((2, 4)), [0, 1])
+    with pytest.raises(ValueError, match="sha256"):
+        TopTagging(tmp_path / "k.npz", sha256="0" * 64)
+    ds = TopTagging(tmp_path / "k.npz")
+    a, b = ds.split((0.5, 0.5))
+    assert sorted(np.concatenate([a, b]).tolist()) == [0, 1]
