@@ -30,6 +30,9 @@ test-slow: $(STAMP)
 bench: $(STAMP)
 	$(PY) benchmarks/bench_eigen.py
 	$(PY) benchmarks/bench_knn.py
+	$(PY) benchmarks/bench_spectral_conv.py
+	$(PY) benchmarks/bench_message_passing.py
+	$(PY) benchmarks/bench_diffusion_net.py
 
 clean:
 	rm -rf $(VENV) $(OUT) .pytest_cache
