@@ -30,6 +30,9 @@ from geodl.structures import Mesh
 from geodl.testing import random_rotation
 
 CLASSES = ("sphere", "ellipsoid", "peanut", "four_bumps", "star")
+# An asymmetric profile (no mirror or rotation symmetry) for correspondence:
+# on symmetric shapes intrinsic descriptors cannot tell symmetric points apart.
+BLOB = len(CLASSES)
 
 
 def radial_profile(cls: int, u: Tensor) -> Tensor:
@@ -46,7 +49,9 @@ def radial_profile(cls: int, u: Tensor) -> Tensor:
     if cls == 4:
         phi = torch.atan2(y, x)
         return 1.0 + 0.3 * torch.cos(5 * phi) * (1 - z ** 2)
-    raise ValueError(f"cls: expected 0..{len(CLASSES) - 1}, got {cls}")
+    if cls == BLOB:
+        return 1.0 + 0.3 * x + 0.35 * torch.relu(z) ** 3 + 0.25 * y * z + 0.15 * torch.relu(-y) ** 2
+    raise ValueError(f"cls: expected 0..{len(CLASSES)} (the last is BLOB), got {cls}")
 
 
 @dataclass
@@ -99,6 +104,14 @@ def make_shape(cls: int, seed: int, min_verts: int = 400, max_verts: int = 900,
     if rotate:
         p = p @ random_rotation(int(torch.randint(0, 2 ** 31 - 1, (1,), generator=gen))).T
     return DeformedShape(Mesh(p, faces), cls, u)
+
+
+def template(cls: int = BLOB, level: int = 3) -> DeformedShape:
+    """The undeformed, unrotated shape on a plain icosphere: the reference
+    whose vertices are the labels of the correspondence task."""
+    base = Mesh.icosphere(level)
+    u = base.verts64
+    return DeformedShape(Mesh(radial_profile(cls, u)[:, None] * u, base.faces), cls, u)
 
 
 def correspondence(source: DeformedShape, target: DeformedShape) -> Tensor:
