@@ -33,6 +33,7 @@ from tqdm import tqdm
 from geodl import ops
 from geodl.nn.conv import ChebConv, SpectralConv
 from geodl.nn.pool import BinaryTreePool, GraclusPyramid
+from geodl.viz import pyplot, save_figure
 
 HERE = Path(__file__).resolve().parent
 SIDE = 8
@@ -217,11 +218,7 @@ filters: dict = {}
 def save_filter_figure(path: Path) -> None:
     """First-layer filters: CNN 3x3 kernels, and each ChebNet filter's response
     to a unit impulse at pixel (3, 3) of the grid graph (its K-1 = 2-hop stencil)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     cnn = next(m for (n, _), m in filters.items() if n == "cnn")
     cheb = next(m for (n, _), m in filters.items() if n == "chebnet")
     ei = ops.grid_graph(SIDE, SIDE)
@@ -240,9 +237,7 @@ def save_filter_figure(path: Path) -> None:
     axes[0, 0].set_ylabel("grid CNN\n3x3 kernel")
     axes[1, 0].set_ylabel("ChebNet K=3\nimpulse response")
     fig.suptitle("Learned first-layer filters: the Chebyshev filters are 2-hop stencils on the grid graph")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110, bbox_inches="tight")
-    plt.close(fig)
+    save_figure(fig, path)
 
 
 def main(argv: list[str] | None = None) -> dict:

@@ -29,6 +29,7 @@ from geodl.datasets import TopTagging
 from geodl.nn.conv import DynamicEdgeConv, EdgeConv, GATConv
 from geodl.nn.pool import global_max_pool, global_mean_pool
 from geodl.ops import knn_graph
+from geodl.viz import pyplot, save_figure
 
 HERE = Path(__file__).resolve().parent
 TOP_MASS = 172.5
@@ -121,11 +122,7 @@ def train(name: str, seed: int, train_set: list, val_set: list, epochs: int,
 
 
 def plot(curves: dict, path: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(5.5, 4.2))
     for name, m in curves.items():
         tpr, fpr = np.array(m["tpr"]), np.array(m["fpr"])
@@ -137,9 +134,7 @@ def plot(curves: dict, path: Path) -> None:
     ax.set_ylabel("background rejection 1/eps_B (QCD)")
     ax.set_title("Top tagging, test set")
     ax.legend(fontsize=8)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110, bbox_inches="tight")
-    plt.close(fig)
+    save_figure(fig, path)
 
 
 def main(argv: list[str] | None = None) -> dict:

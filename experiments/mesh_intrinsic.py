@@ -36,9 +36,10 @@ from tqdm import tqdm
 
 from geodl import ops
 from geodl.datasets.deformed_shapes import BLOB, CLASSES, correspondence, make_shape, template
-from geodl.nn import DiffusionOperators, pseudo_coords
+from geodl.nn import DiffusionOperators
 from geodl.nn.conv import GeodesicConv, GMMConv
 from geodl.nn.models import DiffusionNet
+from geodl.viz import pyplot, save_figure
 
 HERE = Path(__file__).resolve().parent
 K_EIG = 64
@@ -184,11 +185,7 @@ def correspondence_task(methods, seeds, epochs, n_train, n_test) -> dict:
 
 
 def plot(corr: dict, path: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(5.5, 4))
     for method, r in corr.items():
         ax.plot(r["thresholds"], 100 * np.array(r["curve"]), label=method)
@@ -197,9 +194,7 @@ def plot(corr: dict, path: Path) -> None:
     ax.set_title("Dense correspondence, deformed + remeshed shapes")
     ax.legend(fontsize=8)
     ax.grid(alpha=0.3)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110, bbox_inches="tight")
-    plt.close(fig)
+    save_figure(fig, path)
 
 
 def main(argv: list[str] | None = None) -> dict:

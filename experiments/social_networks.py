@@ -33,6 +33,7 @@ from torch import Tensor
 from geodl import ops
 from geodl.nn.conv import GATConv, GCNConv
 from geodl.structures import from_networkx
+from geodl.viz import pyplot, save_figure
 
 HERE = Path(__file__).resolve().parent
 
@@ -140,11 +141,7 @@ def sbm(ratios: list[float], graphs: int, n_per: int = 200, mean_degree: float =
 
 
 def plot_sbm(res: dict, path: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     r = np.array(res["ratio"])
     fig, ax = plt.subplots(figsize=(6, 4))
     for name, marker in (("GCN", "o"), ("spectral bisection", "s")):
@@ -158,9 +155,7 @@ def plot_sbm(res: dict, path: Path) -> None:
     ax.set_ylabel("accuracy on unlabelled nodes")
     ax.set_title("Two-community SBM, 400 nodes, mean degree 10")
     ax.legend(fontsize=8)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110, bbox_inches="tight")
-    plt.close(fig)
+    save_figure(fig, path)
 
 
 def main(argv: list[str] | None = None) -> dict:

@@ -26,7 +26,13 @@ def _mpl():
     return matplotlib, plt
 
 
-def _save(fig, path: str | Path, dpi: int) -> Path:
+def pyplot():
+    """``matplotlib.pyplot`` on the headless Agg back-end."""
+    return _mpl()[1]
+
+
+def save_figure(fig, path: str | Path, dpi: int = 110) -> Path:
+    """Save a matplotlib figure as PNG (creating folders) and close it."""
     _, plt = _mpl()
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -84,7 +90,7 @@ def save_mesh_png(mesh: Mesh, path: str | Path, scalars: Tensor | None = None,
     _draw_mesh(ax, mesh, scalars, cmap, elev, azim)
     if title:
         ax.set_title(title)
-    return _save(fig, path, 100)
+    return save_figure(fig, path, 100)
 
 
 def render_mesh_grid(mesh: Mesh, fields: Sequence[Tensor], titles: Sequence[str],
@@ -100,7 +106,7 @@ def render_mesh_grid(mesh: Mesh, fields: Sequence[Tensor], titles: Sequence[str]
         ax = fig.add_subplot(rows, cols, i + 1, projection="3d")
         _draw_mesh(ax, mesh, field, cmap, elev, azim)
         ax.set_title(title, fontsize=10)
-    return _save(fig, path, 90)
+    return save_figure(fig, path, 90)
 
 
 def save_point_cloud_png(cloud: PointCloud, path: str | Path, scalars: Tensor | None = None,
@@ -128,4 +134,4 @@ def save_point_cloud_png(cloud: PointCloud, path: str | Path, scalars: Tensor | 
     ax.set_axis_off()
     if title:
         ax.set_title(title)
-    return _save(fig, path, 100)
+    return save_figure(fig, path, 100)
