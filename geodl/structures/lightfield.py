@@ -17,6 +17,7 @@ benchmark's camera model and sign.
 """
 from __future__ import annotations
 
+import numbers
 from typing import Any
 
 import torch
@@ -58,7 +59,8 @@ class LightField:
             raise ValueError(f"camera: image size {camera.height}x{camera.width} does not "
                              f"match the views' {H}x{W}")
         for name, val in (("baseline", baseline), ("focus_distance", focus_distance)):
-            if not (isinstance(val, (int, float)) and val > 0 and val != float("inf")):
+            if isinstance(val, bool) or not isinstance(val, numbers.Real) or \
+                    not (0 < float(val) < float("inf")):
                 raise ValueError(f"{name}: expected a positive finite number, got {val!r}")
         self.views, self.camera = v, camera
         self.baseline, self.focus_distance = float(baseline), float(focus_distance)
