@@ -1,0 +1,62 @@
+"""PFM (portable float map) read/write, the HCI benchmark's disparity format.
+
+Header: ``PF`` (3 channels) or ``Pf`` (1 channel), then ``width height``, then
+a scale whose sign gives the byte order (negative = little-endian); the float32
+rows follow from the *bottom* of the image to the top.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+
+def write_pfm(path: str | Path, image: np.ndarray, scale: float = 1.0) -> None:
+    """Write an (H, W) or (H, W, 3) float image, top row first in memory."""
+    a = np.asarray(image, dtype=np.float32)
+    if a.ndim == 3 and a.shape[2] == 1:
+        a = a[..., 0]
+    if a.ndim not in (2, 3) or (a.ndim == 3 and a.shape[2] != 3):
+        raise ValueError(f"image: expected shape (H, W) or (H, W, 3), got {a.shape}")
+    if not scale > 0:
+        raise ValueError(f"scale: expected > 0, got {scale}")
+    header = f"{'PF' if a.ndim == 3 else 'Pf'}\n{a.shape[1]} {a.shape[0]}\n{-scale}\n"
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "wb") as f:
+        f.write(header.encode("ascii"))
+        f.write(np.ascontiguousarray(np.flipud(a)).astype("<f4").tobytes())
+
+
+def read_pfm(path: str | Path) -> np.ndarray:
+    """Read a PFM into an (H, W) or (H, W, 3) float32 array, top row first."""
+    path = Path(path)
+    with open(path, "rb") as f:
+        data = f.read()
+    lines, pos = [], 0
+    while len(lines) < 3:
+        end = data.find(b"\n", pos)
+        if end < 0:
+            raise ValueError(f"path: {path} is not a PFM file (truncated header)")
+        line = data[pos:end].strip()
+        pos = end + 1
+        if line and not line.startswith(b"#"):
+            lines.append(line)
+    kind = lines[0]
+    if kind not in (b"PF", b"Pf"):
+        raise ValueError(f"path: {path} is not a PFM file (magic {kind!r})")
+    try:
+        width, height = (int(v) for v in lines[1].split())
+        scale = float(lines[2])
+    except ValueError:
+        raise ValueError(f"path: {path} has a malformed PFM header") from None
+    if width < 1 or height < 1 or scale == 0:
+        raise ValueError(f"path: {path} has a malformed PFM header ({width}x{height}, scale {scale})")
+    channels = 3 if kind == b"PF" else 1
+    count = width * height * channels
+    dtype = "<f4" if scale < 0 else ">f4"
+    if len(data) - pos < 4 * count:
+        raise ValueError(f"path: {path} is truncated: {len(data) - pos} bytes of pixel data, "
+                         f"expected {4 * count}")
+    a = np.frombuffer(data, dtype=dtype, count=count, offset=pos).astype(np.float32)
+    a = a.reshape(height, width, channels) if channels == 3 else a.reshape(height, width)
+    return np.ascontiguousarray(np.flipud(a))
