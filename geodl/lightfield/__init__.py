@@ -1,4 +1,6 @@
-"""Light fields: HCI-benchmark I/O (so far: PFM)."""
+"""Light fields: HCI-benchmark I/O, EPIs, warping and refocusing."""
+from geodl.lightfield.epi import epi
 from geodl.lightfield.pfm import read_pfm, write_pfm
+from geodl.lightfield.refocus import refocus, warp_to_center
 
-__all__ = ["read_pfm", "write_pfm"]
+__all__ = ["epi", "read_pfm", "refocus", "warp_to_center", "write_pfm"]
