@@ -1,0 +1,104 @@
+r"""Disparity-map metrics as the HCI 4D light field benchmark toolkit defines them
+(Honauer et al., ACCV 2016), re-implemented from their published definitions.
+
+All take ``algo`` and ``gt`` disparity maps (H, W), an optional region ``mask``
+(H, W) bool and a ``border`` in pixels that is never evaluated (15 at the
+benchmark's 512 x 512, 150 at its 10x high resolution). Pixels where ``algo``
+or ``gt`` is NaN or infinite are excluded (the toolkit counts a NaN as "not
+bad" in BadPix; we exclude it instead, so that a method cannot gain by
+abstaining).
+
+* ``mse100``: mean squared error x 100.
+* ``badpix(t)``: percentage of pixels with :math:`|algo - gt| > t`
+  (t = 0.07, 0.03, 0.01).
+* ``quantile(25)`` (Q25): the error below which the best 25 % of pixels lie,
+  x 100 (the toolkit's index ``int(n * 25 / 100)`` of the sorted errors).
+* ``bumpiness``: mean Frobenius norm of the Hessian of (algo - gt), each
+  second derivative taken as two Scharr derivatives, clipped at 0.05, x 100;
+  evaluated on planes and on smooth surfaces via their masks.
+"""
+from __future__ import annotations
+
+import numpy as np
+from scipy import ndimage
+
+_SCHARR_ROWS = np.array([[3, 10, 3], [0, 0, 0], [-3, -10, -3]], np.float64) / 32.0
+_SCHARR_COLS = _SCHARR_ROWS.T
+
+
+def _prepare(algo, gt, mask, border: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    a = np.asarray(algo, np.float64)
+    g = np.asarray(gt, np.float64)
+    if a.shape != g.shape or a.ndim != 2:
+        raise ValueError(f"algo and gt: expected equal (H, W) shapes, got {a.shape} and {g.shape}")
+    m = np.ones(a.shape, bool) if mask is None else np.asarray(mask, bool)
+    if m.shape != a.shape:
+        raise ValueError(f"mask: expected shape {a.shape}, got {m.shape}")
+    if border < 0 or 2 * border >= min(a.shape):
+        raise ValueError(f"border: expected 0 <= border < {min(a.shape) // 2}, got {border}")
+    inside = np.zeros(a.shape, bool)
+    inside[border:a.shape[0] - border, border:a.shape[1] - border] = True
+    return a, g, m & inside & np.isfinite(a) & np.isfinite(g)
+
+
+def _nonempty(m: np.ndarray) -> int:
+    n = int(m.sum())
+    if n == 0:
+        raise ValueError("mask: no valid pixel to evaluate (after border and NaN removal)")
+    return n
+
+
+def mse100(algo, gt, mask=None, border: int = 15) -> float:
+    a, g, m = _prepare(algo, gt, mask, border)
+    _nonempty(m)
+    return float(np.mean((a[m] - g[m]) ** 2) * 100)
+
+
+def badpix(algo, gt, thresh: float = 0.07, mask=None, border: int = 15) -> float:
+    a, g, m = _prepare(algo, gt, mask, border)
+    n = _nonempty(m)
+    return float(100.0 * np.sum(np.abs(a[m] - g[m]) > thresh) / n)
+
+
+def quantile(algo, gt, percentage: float = 25, mask=None, border: int = 15) -> float:
+    a, g, m = _prepare(algo, gt, mask, border)
+    n = _nonempty(m)
+    errors = np.sort(np.abs(a[m] - g[m]) * 100)
+    return float(errors[min(int(n * percentage / 100.0), n - 1)])
+
+
+def _scharr(img: np.ndarray, kernel: np.ndarray) -> np.ndarray:
+    out = ndimage.convolve(img, kernel, mode="reflect")
+    out[0, :] = out[-1, :] = out[:, 0] = out[:, -1] = 0.0  # as skimage masks the rim
+    return out
+
+
+def bumpiness_map(algo, gt, clip: float = 0.05) -> np.ndarray:
+    """(H, W) clipped Frobenius norm of the Hessian of ``algo - gt``."""
+    diff = np.asarray(algo, np.float64) - np.asarray(gt, np.float64)
+    dx, dy = _scharr(diff, _SCHARR_COLS), _scharr(diff, _SCHARR_ROWS)
+    hess = [_scharr(dx, _SCHARR_COLS), _scharr(dx, _SCHARR_ROWS),
+            _scharr(dy, _SCHARR_ROWS), _scharr(dy, _SCHARR_COLS)]
+    return np.clip(np.sqrt(sum(h ** 2 for h in hess)), 0, clip)
+
+
+def bumpiness(algo, gt, mask=None, border: int = 15, clip: float = 0.05) -> float:
+    a, g, m = _prepare(algo, gt, mask, border)
+    _nonempty(m)
+    b = bumpiness_map(np.where(np.isfinite(a), a, 0), np.where(np.isfinite(g), g, 0), clip)
+    return float(100 * b[m].mean())
+
+
+def evaluate(algo, gt, masks: dict | None = None, border: int = 15) -> dict[str, float]:
+    """The benchmark's general metrics (and bumpiness on any ``planes`` /
+    ``smooth_surfaces`` masks given), as a dict."""
+    masks = masks or {}
+    out = {"mse100": mse100(algo, gt, None, border),
+           "badpix0.07": badpix(algo, gt, 0.07, None, border),
+           "badpix0.03": badpix(algo, gt, 0.03, None, border),
+           "badpix0.01": badpix(algo, gt, 0.01, None, border),
+           "q25": quantile(algo, gt, 25, None, border)}
+    for name in ("planes", "smooth_surfaces"):
+        if name in masks:
+            out[f"bumpiness_{name}"] = bumpiness(algo, gt, masks[name], border)
+    return out

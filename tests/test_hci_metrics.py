@@ -1,0 +1,53 @@
+"""HCI benchmark metrics on hand-made cases."""
+import numpy as np
+import pytest
+
+from geodl.lightfield import metrics
+
+
+def test_mse_badpix_quantile_by_hand():
+    gt = np.zeros((40, 50))
+    algo = np.full((40, 50), 0.1)
+    assert metrics.mse100(algo, gt) == pytest.approx(1.0)  # 0.1^2 x 100
+    assert metrics.badpix(algo, gt, 0.07) == 100.0 and metrics.badpix(algo, gt, 0.2) == 0.0
+    algo = np.zeros((40, 50))
+    algo[20, 20:30] = 1.0  # 10 bad pixels among the (40-30) x (50-30) = 200 inside
+    assert metrics.badpix(algo, gt, 0.07) == pytest.approx(5.0)
+    algo[0:15, :] = 5.0  # inside the 15-px border: ignored
+    assert metrics.badpix(algo, gt, 0.07) == pytest.approx(5.0)
+    # Q25 on errors 0, 1, ..., 199 (x 1/100): index int(200 * 0.25) = 50 -> 50
+    ramp = np.zeros((40, 50))
+    ramp[15:25, 15:35] = np.arange(200).reshape(10, 20) / 100.0
+    assert metrics.quantile(ramp, gt, 25) == pytest.approx(50.0)
+
+
+def test_nan_pixels_are_excluded_and_masks_apply():
+    gt = np.zeros((40, 40))
+    algo = np.zeros((40, 40))
+    algo[20, 20] = np.nan
+    algo[21, 21] = 1.0
+    n_inside = 10 * 10
+    assert metrics.badpix(algo, gt) == pytest.approx(100.0 / (n_inside - 1))
+    mask = np.zeros((40, 40), bool)
+    mask[21, 21] = True
+    assert metrics.mse100(algo, gt, mask) == pytest.approx(100.0)
+    with pytest.raises(ValueError, match="no valid pixel"):
+        metrics.mse100(algo, gt, np.zeros((40, 40), bool))
+    with pytest.raises(ValueError, match="shapes"):
+        metrics.mse100(algo, gt[:, :5])
+
+
+def test_bumpiness_of_a_quadratic_is_its_hessian_norm():
+    """diff = a x^2 + b y^2 + c x y has Hessian [[2a, c], [c, 2b]]: Frobenius
+    norm sqrt(4a^2 + 4b^2 + 2c^2), exact for Scharr derivatives in the interior."""
+    y, x = np.mgrid[0:40, 0:40].astype(np.float64)
+    a, b, c = 0.004, -0.003, 0.005
+    algo = a * x ** 2 + b * y ** 2 + c * x * y
+    expect = np.sqrt(4 * a * a + 4 * b * b + 2 * c * c)
+    assert metrics.bumpiness(algo, np.zeros_like(algo)) == pytest.approx(100 * expect)
+    # a plane (zero Hessian) is perfectly smooth; a strong bump is clipped at 0.05
+    assert metrics.bumpiness(0.3 * x + 0.1 * y, np.zeros_like(x)) == pytest.approx(0.0, abs=1e-12)
+    assert metrics.bumpiness(10 * algo, np.zeros_like(x)) == pytest.approx(5.0)
+    scores = metrics.evaluate(algo, np.zeros_like(x), {"planes": np.ones((40, 40), bool)})
+    assert set(scores) == {"mse100", "badpix0.07", "badpix0.03", "badpix0.01", "q25",
+                           "bumpiness_planes"}
