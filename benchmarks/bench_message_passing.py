@@ -18,8 +18,7 @@ import torch_geometric
 import torch_geometric.nn as pyg_nn
 
 sys.path.insert(0, os.path.dirname(__file__))
-from bench_spectral_conv import step  # noqa: E402
-from common import interleaved, report  # noqa: E402
+from common import compare_layers  # noqa: E402
 
 from geodl.nn.conv import EdgeConv, GATConv  # noqa: E402
 
@@ -46,15 +45,7 @@ def main() -> None:
     ours_gat.load_state_dict(theirs_gat.state_dict())
     for name, ours, theirs in [("EdgeConv (max)", ours_edge, theirs_edge),
                                ("GATConv (8 heads)", ours_gat, theirs_gat)]:
-        with torch.no_grad():
-            diff = (ours(x, ei) - theirs(x, ei)).abs().max().item()
-        print(f"\n{name}: max |output difference| = {diff:.2e}")
-        ga = torch.autograd.grad(ours(x, ei).square().mean(), x)[0]
-        gb = torch.autograd.grad(theirs(x, ei).square().mean(), x)[0]
-        print(f"  max |input-gradient difference| = {(ga - gb).abs().max():.2e}")
-        times = interleaved({f"geodl {name}": step(ours, x, ei),
-                             f"PyG   {name}": step(theirs, x, ei)}, args.repeats)
-        report(times, f"PyG   {name}")
+        compare_layers(name, ours, theirs, x, ei, args.repeats)
 
 
 if __name__ == "__main__":

@@ -15,20 +15,9 @@ import torch_geometric
 import torch_geometric.nn as pyg_nn
 
 sys.path.insert(0, os.path.dirname(__file__))
-from common import interleaved, report  # noqa: E402
+from common import compare_layers  # noqa: E402
 
 from geodl.nn.conv import ChebConv, GCNConv  # noqa: E402
-
-
-def step(layer, x, edge_index):
-    def run():
-        x.grad = None
-        for p in layer.parameters():
-            p.grad = None
-        out = layer(x, edge_index)
-        out.square().mean().backward()
-        return out
-    return run
 
 
 def main() -> None:
@@ -52,15 +41,7 @@ def main() -> None:
     ]
     for name, ours, theirs in cases:
         ours.load_state_dict(theirs.state_dict())
-        with torch.no_grad():
-            diff = (ours(x, ei) - theirs(x, ei)).abs().max().item()
-        print(f"\n{name}: max |output difference| = {diff:.2e}")
-        ours_grad = torch.autograd.grad(ours(x, ei).square().mean(), x)[0]
-        theirs_grad = torch.autograd.grad(theirs(x, ei).square().mean(), x)[0]
-        print(f"  max |input-gradient difference| = {(ours_grad - theirs_grad).abs().max():.2e}")
-        times = interleaved({f"geodl {name}": step(ours, x, ei),
-                             f"PyG   {name}": step(theirs, x, ei)}, args.repeats)
-        report(times, f"PyG   {name}")
+        compare_layers(name, ours, theirs, x, ei, args.repeats)
 
 
 if __name__ == "__main__":
