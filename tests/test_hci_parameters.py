@@ -1,0 +1,67 @@
+import pytest
+
+from geodl.lightfield import HCIParameters
+
+EXAMPLE = """[intrinsics]
+image_resolution_x_px = 512
+image_resolution_y_px = 512
+focal_length_mm = 100
+sensor_size_mm = 35
+fstop = 100
+
+[extrinsics]
+num_cams_x = 9
+num_cams_y = 9
+baseline_mm = 90.0
+focus_distance_m = 8.0
+center_cam_x_m = 1.5
+center_cam_y_m = -2.0
+center_cam_z_m = 0.3
+center_cam_rx_rad = 1.57
+center_cam_ry_rad = 0.0
+center_cam_rz_rad = 0.1
+offset = 0.0
+
+[meta]
+disp_min = -1.5
+disp_max = 1.2
+frustum_disp_min = -1.8
+frustum_disp_max = 1.5
+depth_map_scale = 100.0
+scene = kitchen
+category = test
+date = 2026
+version = 1
+authors = someone
+contact = nobody
+cycles_seed = 7
+custom_key = kept
+"""
+
+
+def test_read_write_round_trip(tmp_path):
+    (tmp_path / "parameters.cfg").write_text(EXAMPLE)
+    p = HCIParameters.read(tmp_path / "parameters.cfg")
+    assert p.num_cams_x == 9 and p.baseline_mm == 90.0 and p.scene == "kitchen"
+    assert p.focal_px == pytest.approx(100 / 35 * 512)  # 1462.857 px
+    assert p.baseline_m == pytest.approx(0.09)
+    assert p.extra == {"meta.custom_key": "kept"}
+    p.write(tmp_path / "out" / "parameters.cfg")
+    assert HCIParameters.read(tmp_path / "out" / "parameters.cfg") == p
+
+
+def test_bad_files(tmp_path):
+    with pytest.raises(FileNotFoundError):
+        HCIParameters.read(tmp_path / "missing.cfg")
+    (tmp_path / "a.cfg").write_text(EXAMPLE.replace("[meta]", "[metadata]"))
+    with pytest.raises(ValueError, match=r"\[meta\]"):
+        HCIParameters.read(tmp_path / "a.cfg")
+    (tmp_path / "b.cfg").write_text(EXAMPLE.replace("baseline_mm = 90.0", "baseline_mm = wide"))
+    with pytest.raises(ValueError, match="baseline_mm"):
+        HCIParameters.read(tmp_path / "b.cfg")
+    (tmp_path / "c.cfg").write_text(EXAMPLE.replace("focus_distance_m = 8.0\n", ""))
+    with pytest.raises(ValueError, match="focus_distance_m"):
+        HCIParameters.read(tmp_path / "c.cfg")
+    (tmp_path / "d.cfg").write_text("not an ini file at all [")
+    with pytest.raises(ValueError):
+        HCIParameters.read(tmp_path / "d.cfg")
