@@ -1,0 +1,7 @@
+"""Procedural scenes and a ray-casting renderer (Open3D)."""
+from geodl.render.lightfield_rig import render_lightfield, rig_for_depth_range
+from geodl.render.raycast import Renderer, RenderResult
+from geodl.render.scene import Scene, SceneObject, checker, make_room, noise, stripes
+
+__all__ = ["RenderResult", "render_lightfield", "rig_for_depth_range", "Renderer", "Scene", "SceneObject", "checker", "make_room", "noise",
+           "stripes"]
