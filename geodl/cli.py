@@ -3,6 +3,7 @@
     geodl demo [--out DIR]          a tour of the library, with pictures
     geodl spectrum MESH [-k K]      Laplace-Beltrami eigenvalues (+ PNG)
     geodl check MESH                mesh defects report
+    geodl render-lightfield OUT     HCI-format light-field scenes of procedural rooms
     geodl info                      versions of geodl and its back-ends
 
 MESH is a file (PLY, OBJ, OFF, STL) or a recipe: ``icosphere:LEVEL``,
@@ -77,6 +78,24 @@ def cmd_info(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_render_lightfield(args: argparse.Namespace) -> int:
+    import time
+
+    from geodl.lightfield import write_hci_scene
+    from geodl.render import render_hci_scene
+
+    out = Path(args.out_dir)
+    for k in range(args.scenes):
+        seed = args.seed + k
+        t0 = time.perf_counter()
+        lf = render_hci_scene(seed, size=args.size, grid=args.grid, supersample=args.supersample)
+        folder = write_hci_scene(out / lf.meta["scene"], lf, scene=lf.meta["scene"])
+        d = lf.disparity[lf.disparity.isfinite()]
+        print(f"{folder}: {args.grid}x{args.grid} views of {args.size}x{args.size}, disparity "
+              f"[{float(d.min()):.2f}, {float(d.max()):.2f}] px, {time.perf_counter() - t0:.1f} s")
+    return 0
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from geodl.demo import run_demo
 
@@ -109,6 +128,16 @@ def build_parser() -> argparse.ArgumentParser:
                        "edges and vertices (exit 1 if any)")
     c.add_argument("mesh", metavar="MESH")
     c.set_defaults(func=cmd_check)
+
+    r = sub.add_parser("render-lightfield", help="render HCI-benchmark-format light-field "
+                       "scenes of seeded procedural rooms")
+    r.add_argument("out_dir", metavar="OUT_DIR")
+    r.add_argument("--seed", type=int, default=0, help="seed of the first scene (default 0)")
+    r.add_argument("--scenes", type=int, default=1, help="number of scenes (seeds seed, seed+1, ...)")
+    r.add_argument("--size", type=int, default=512, help="image side in pixels (default 512)")
+    r.add_argument("--grid", type=int, default=9, help="views per side (default 9)")
+    r.add_argument("--supersample", type=int, default=1, help="samples per pixel side")
+    r.set_defaults(func=cmd_render_lightfield)
 
     i = sub.add_parser("info", help="versions of geodl and its back-ends")
     i.set_defaults(func=cmd_info)

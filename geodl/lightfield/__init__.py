@@ -1,8 +1,11 @@
 """Light fields: HCI-benchmark I/O, EPIs, warping and refocusing."""
 from geodl.lightfield import metrics
 from geodl.lightfield.epi import epi
+from geodl.lightfield.hci_io import (camera_from_parameters, load_hci, parameters_from_light_field,
+                                     write_hci_scene)
 from geodl.lightfield.hci_parameters import HCIParameters
 from geodl.lightfield.pfm import read_pfm, write_pfm
 from geodl.lightfield.refocus import refocus, warp_to_center
 
-__all__ = ["HCIParameters", "epi", "metrics", "read_pfm", "refocus", "warp_to_center", "write_pfm"]
+__all__ = ["HCIParameters", "camera_from_parameters", "epi", "load_hci", "metrics",
+           "parameters_from_light_field", "write_hci_scene", "read_pfm", "refocus", "warp_to_center", "write_pfm"]
