@@ -33,6 +33,7 @@ bench: $(STAMP)
 	$(PY) benchmarks/bench_spectral_conv.py
 	$(PY) benchmarks/bench_message_passing.py
 	$(PY) benchmarks/bench_diffusion_net.py
+	$(PY) benchmarks/bench_render.py
 
 clean:
 	rm -rf $(VENV) $(OUT) .pytest_cache
