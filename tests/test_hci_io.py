@@ -66,3 +66,15 @@ def test_cli_renders_a_readable_hci_scene(tmp_path):
     ok = torch.isfinite(z)
     expect = lf.baseline * lf.focal_px * (1 / z[ok].double() - 1 / lf.focus_distance)
     assert torch.allclose(lf.disparity[ok].double(), expect, atol=1e-3)
+
+
+def test_submission_layout(tmp_path):
+    from geodl.lightfield import read_pfm, write_submission
+    d = np.arange(12, dtype=np.float32).reshape(3, 4)
+    write_submission(tmp_path, "boxes", torch.from_numpy(d), 1.25)
+    assert np.array_equal(read_pfm(tmp_path / "disp_maps" / "boxes.pfm"), d)
+    assert float((tmp_path / "runtimes" / "boxes.txt").read_text()) == 1.25
+    with pytest.raises(ValueError, match="runtime"):
+        write_submission(tmp_path, "boxes", d, float("nan"))
+    with pytest.raises(ValueError, match="disparity"):
+        write_submission(tmp_path, "boxes", d[None], 1.0)

@@ -134,3 +134,21 @@ def load_hci(folder: str | Path) -> LightField:
                       disparity=torch.from_numpy(read_pfm(disp)) if disp.exists() else None,
                       depth=torch.from_numpy(read_pfm(depth)) if depth.exists() else None,
                       meta={"scene": p.scene, "parameters": p})
+
+
+def write_submission(folder: str | Path, scene: str, disparity, runtime_s: float) -> None:
+    """Add one scene's result in the benchmark's submission layout:
+    ``disp_maps/<scene>.pfm`` (float32 disparity) and ``runtimes/<scene>.txt``
+    (the runtime in seconds)."""
+    d = np.asarray(disparity.detach().cpu() if isinstance(disparity, torch.Tensor) else disparity,
+                   dtype=np.float32)
+    if d.ndim != 2:
+        raise ValueError(f"disparity: expected an (H, W) map, got shape {d.shape}")
+    if not (runtime_s >= 0 and math.isfinite(runtime_s)):
+        raise ValueError(f"runtime_s: expected a finite non-negative number, got {runtime_s}")
+    if not scene or "/" in scene:
+        raise ValueError(f"scene: expected a plain scene name, got {scene!r}")
+    folder = Path(folder)
+    write_pfm(folder / "disp_maps" / f"{scene}.pfm", d)
+    (folder / "runtimes").mkdir(parents=True, exist_ok=True)
+    (folder / "runtimes" / f"{scene}.txt").write_text(f"{runtime_s:.6f}\n")
