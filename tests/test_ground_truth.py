@@ -1,0 +1,59 @@
+import math
+
+import pytest
+import torch
+
+from geodl.render import Renderer, block_median, evaluation_masks, high_res_depth, make_room
+from geodl.structures import PinholeCamera
+
+
+def test_block_median_by_hand():
+    x = torch.tensor([[1.0, 2.0, 10.0, 10.0],
+                      [3.0, 100.0, 10.0, float("inf")],
+                      [float("nan")] * 2 + [5.0, 6.0],
+                      [float("nan")] * 2 + [7.0, 8.0]])
+    out = block_median(x, 2)
+    assert out[0, 0] == 2.0  # even count: torch's median is the lower middle value
+    assert out[0, 1] == 10.0 and out[1, 1] == 6.0 and math.isnan(out[1, 0])
+    with pytest.raises(ValueError, match="multiple"):
+        block_median(torch.zeros(5, 4), 2)
+
+
+def test_masks_on_a_synthetic_map():
+    H, W = 20, 30
+    depth = torch.full((H, W), 2.0, dtype=torch.float64)
+    ids = torch.ones(H, W, dtype=torch.long)
+    ids[:, 15:] = 2  # an object edge at column 15
+    depth[:, 15:] = 3.0
+    normal = torch.zeros(3, H, W, dtype=torch.float64)
+    normal[2] = -1.0
+    yy, xx = torch.meshgrid(torch.arange(H), torch.arange(W), indexing="ij")
+    curved = (xx >= 20) & (xx < 28) & (yy >= 5) & (yy < 15)  # a curved patch on object 2
+    tilt = (xx.double() - 24) * 0.1
+    normal[0][curved] = torch.sin(tilt[curved])
+    normal[2][curved] = -torch.cos(tilt[curved])
+    m = evaluation_masks(depth, normal, ids, fine_ids=[2], edge_width=2)
+    disc = m["discontinuities"]
+    assert disc[:, 13:17].all() and not disc[:, :12].any() and not disc[:, 18:].any()
+    assert m["planes"][:, :10].all() and not m["planes"][curved].any()
+    assert m["smooth_surfaces"][8, 22] and not m["smooth_surfaces"][:, :10].any()
+    assert (m["fine_structures"] == (ids == 2)).all()
+    # the regions do not overlap
+    assert not (m["planes"] & m["smooth_surfaces"]).any()
+    assert not (m["planes"] & disc).any()
+
+
+def test_high_res_ground_truth_of_a_room():
+    room = make_room(1)
+    r = Renderer(room)
+    cam = PinholeCamera.look_at([-2.0, -1.5, 1.5], [0.5, 0.5, 0.8], width=32, height=24)
+    depth_hr, normal_hr, ids_hr = high_res_depth(r, cam, factor=4)
+    assert depth_hr.shape == (96, 128) and normal_hr.shape == (3, 96, 128)
+    low = r.render(cam)
+    gt = block_median(depth_hr, 4)
+    # away from edges the block median equals the low-resolution depth to
+    # within the depth change across one low-res pixel
+    masks = evaluation_masks(low.depth, low.normal, low.object_id)
+    inner = masks["planes"]
+    rel = ((gt - low.depth).abs() / low.depth)[inner]
+    assert float(rel.median()) < 0.01
