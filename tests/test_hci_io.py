@@ -78,3 +78,19 @@ def test_submission_layout(tmp_path):
         write_submission(tmp_path, "boxes", d, float("nan"))
     with pytest.raises(ValueError, match="disparity"):
         write_submission(tmp_path, "boxes", d[None], 1.0)
+
+
+def test_rendered_scene_has_block_median_ground_truth_and_masks(tmp_path):
+    from geodl.render import render_hci_scene
+    lf = render_hci_scene(5, size=40, grid=3, gt_factor=4, progress=False)
+    masks = lf.meta["masks"]
+    assert set(masks) == {"discontinuities", "planes", "smooth_surfaces", "fine_structures"}
+    assert masks["planes"].sum() > 0.3 * 40 * 40  # rooms are mostly planar
+    write_hci_scene(tmp_path / "s", lf, scene="s")
+    back = load_hci(tmp_path / "s")
+    assert all(torch.equal(back.meta["masks"][k], masks[k]) for k in masks)
+    # ground truth = block median of the 4x render: equals the plain render on planes
+    plain = render_hci_scene(5, size=40, grid=3, gt_factor=1, progress=False)
+    on_planes = masks["planes"] & torch.isfinite(lf.depth) & torch.isfinite(plain.depth)
+    rel = ((lf.depth - plain.depth).abs() / plain.depth)[on_planes]
+    assert float(rel.median()) < 0.01

@@ -5,6 +5,7 @@ Layout (one folder per scene)::
     input_Cam000.png ... input_Cam080.png   views, index = row * V + col
     parameters.cfg                          HCIParameters
     gt_disp_lowres.pfm, gt_depth_lowres.pfm centre-view ground truth (if known)
+    mask_<region>_lowres.png                evaluation masks (if known)
 
 The centre camera's pose is stored the benchmark's way, as a Blender camera:
 location (m) and XYZ Euler angles (rad) of a camera looking down its local
@@ -103,6 +104,9 @@ def write_hci_scene(folder: str | Path, lf: LightField, scene: str = "") -> Path
         write_pfm(folder / "gt_disp_lowres.pfm", lf.disparity.numpy())
     if lf.depth is not None:
         write_pfm(folder / "gt_depth_lowres.pfm", lf.depth.numpy())
+    for name, mask in (lf.meta.get("masks") or {}).items():
+        img = (np.asarray(mask, dtype=bool) * 255).astype(np.uint8)
+        Image.fromarray(img).save(folder / f"mask_{name}_lowres.png")
     return folder
 
 
@@ -130,10 +134,13 @@ def load_hci(folder: str | Path) -> LightField:
     v = torch.stack(views).reshape(U, V, 3, p.image_resolution_y_px, p.image_resolution_x_px)
     disp = folder / "gt_disp_lowres.pfm"
     depth = folder / "gt_depth_lowres.pfm"
+    masks = {f.name[len("mask_"):-len("_lowres.png")]:
+             torch.from_numpy(np.asarray(Image.open(f).convert("L")) > 127)
+             for f in sorted(folder.glob("mask_*_lowres.png"))}
     return LightField(v, camera_from_parameters(p), p.baseline_m, p.focus_distance_m,
                       disparity=torch.from_numpy(read_pfm(disp)) if disp.exists() else None,
                       depth=torch.from_numpy(read_pfm(depth)) if depth.exists() else None,
-                      meta={"scene": p.scene, "parameters": p})
+                      meta={"scene": p.scene, "parameters": p, "masks": masks})
 
 
 def write_submission(folder: str | Path, scene: str, disparity, runtime_s: float) -> None:
