@@ -68,7 +68,7 @@ def run_demo(out: Path) -> None:
     bump = 1 + 0.15 * torch.sin(3 * torch.atan2(torus.verts64[:, 1], torus.verts64[:, 0]))
     torus = Mesh(torus.verts64 * bump[:, None], torus.faces)
     hks = torus.hks(torch.tensor([0.01, 0.1, 1.0], dtype=torch.float64), k=100)
-    from geodl.testing import random_rotation
+    from geodl.ops import random_rotation
     R = random_rotation(1)
     moved = Mesh(torus.verts64 @ R.T + torch.tensor([1.0, -2.0, 0.5], dtype=torch.float64),
                  torus.faces)

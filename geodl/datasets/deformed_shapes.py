@@ -27,7 +27,7 @@ import torch
 from torch import Tensor
 
 from geodl.structures import Mesh
-from geodl.testing import random_rotation
+from geodl.ops.rotations import random_rotation
 
 CLASSES = ("sphere", "ellipsoid", "peanut", "four_bumps", "star")
 # An asymmetric profile (no mirror or rotation symmetry) for correspondence:

@@ -51,3 +51,6 @@ __all__ += ["spiral_indices"]
 from geodl.ops.geodesic_patches import geodesic_patches  # noqa: E402
 
 __all__ += ["geodesic_patches"]
+from geodl.ops.rotations import random_rotation  # noqa: E402
+
+__all__ += ["random_rotation"]

@@ -6,6 +6,8 @@ from typing import Any, Callable, Sequence
 import torch
 from torch import Tensor
 
+from geodl.ops.rotations import random_rotation
+
 
 def _close(a: Tensor, b: Tensor, atol: float, rtol: float, what: str) -> None:
     if a.shape != b.shape:
@@ -77,16 +79,6 @@ def assert_batch_consistent(fn: Callable[..., Tensor], graphs: Sequence[Any],
         singles.append(fn(one))
     _close(out, torch.cat(singles), atol, rtol,
            "batch consistency" + (" (node level)" if node_level else " (graph level)"))
-
-
-def random_rotation(seed: int = 0, dtype: torch.dtype = torch.float64) -> Tensor:
-    """A uniformly random proper rotation (3, 3) (QR of a Gaussian matrix)."""
-    gen = torch.Generator().manual_seed(seed)
-    q, r = torch.linalg.qr(torch.randn(3, 3, generator=gen, dtype=torch.float64))
-    q = q * torch.sign(torch.diagonal(r))
-    if torch.linalg.det(q) < 0:
-        q[:, 0] = -q[:, 0]
-    return q.to(dtype)
 
 
 def assert_rigid_invariant(fn: Callable[[Tensor], Tensor], verts: Tensor, seed: int = 0,

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import torch
 from torch import Tensor
-from torch_geometric.utils import add_self_loops, remove_self_loops
+from torch_geometric.utils import add_remaining_self_loops
 
 from geodl.nn._checks import check_features
 from geodl.nn.inits import glorot_linear
@@ -58,8 +58,7 @@ class FeaStConv(torch.nn.Module):
         n = x.shape[0]
         ei = check_edge_index(edge_index, n)
         if self.add_self_loops:
-            ei, _ = remove_self_loops(ei)
-            ei, _ = add_self_loops(ei, num_nodes=n)
+            ei, _ = add_remaining_self_loops(ei, num_nodes=n)  # exactly one per node
         op = SparseOperator.from_edge_index(ei, n)
         ux = self.u(x)  # u^T (x_j - x_i) = u^T x_j - u^T x_i: per node, then per edge
         q = torch.softmax(ux[op.col] - ux[op.row] + self.c, dim=1)  # (E, H) in CSR order

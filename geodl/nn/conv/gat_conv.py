@@ -5,7 +5,7 @@ import math
 import torch
 import torch.nn.functional as F
 from torch import Tensor
-from torch_geometric.utils import add_self_loops, remove_self_loops, softmax
+from torch_geometric.utils import add_remaining_self_loops, softmax
 
 from geodl.nn._checks import check_features
 from geodl.nn.inits import glorot_linear
@@ -76,8 +76,7 @@ class GATConv(torch.nn.Module):
         n = x.shape[0]
         ei = check_edge_index(edge_index, n)
         if self.add_self_loops:
-            ei, _ = remove_self_loops(ei)
-            ei, _ = add_self_loops(ei, num_nodes=n)
+            ei, _ = add_remaining_self_loops(ei, num_nodes=n)  # exactly one per node
         H, C = self.heads, self.out_channels
         h = self.lin(x).view(n, H, C)
         a_src = (h * self.att_src).sum(-1)  # (N, H)
