@@ -182,3 +182,12 @@ def test_fuzz_lightfield(views, baseline, focus):
         return
     assert lf.views.shape[3:] == (6, 8) and torch.isfinite(lf.views).all()
     assert lf.baseline > 0 and lf.focus_distance > 0
+
+
+def test_camera_crop_gives_the_window_rays():
+    cam = PinholeCamera.look_at([0.3, -1, 2], [0, 0, 0], up=(0, 0, 1), width=40, height=30)
+    _, d = cam.rays()
+    _, d_crop = cam.crop(5, 7, 10, 20).rays()
+    assert torch.allclose(d_crop, d[5:15, 7:27], atol=1e-12)
+    with pytest.raises(ValueError, match="crop"):
+        cam.crop(25, 0, 10, 5)

@@ -1,6 +1,6 @@
 """CPU ray-casting renderer on Open3D's ``RaycastingScene`` (Embree).
 
-Per pixel: colour (solid texture at the hit point, Lambert from one
+Per pixel: colour (texture at the hit point, Lambert from one
 directional light plus ambient, optional supersampling against aliasing),
 z-depth, world-space normal and object id. Rays come from
 ``PinholeCamera.rays()``: their camera-frame z is 1, so Open3D's ``t_hit`` is
@@ -45,9 +45,20 @@ class Renderer:
                 o3d.core.Tensor(obj.mesh.verts64.numpy().astype(np.float32)),
                 o3d.core.Tensor(obj.mesh.faces.numpy().astype(np.uint32)))
             self.geometry_to_object[int(gid)] = obj
+        # geometry id -> object id; Open3D's ids are 0, 1, ... in insertion order
+        self._object_of_geometry = np.zeros(len(scene.objects) + 1, np.int32)
+        for g, obj in self.geometry_to_object.items():
+            self._object_of_geometry[g] = obj.object_id
         light = np.asarray(light_dir, float)
         self.light = light / np.linalg.norm(light)
         self.ambient = ambient
+
+    def object_ids(self, geometry_ids: np.ndarray) -> np.ndarray:
+        """Object ids (0 = nothing hit) of Open3D's per-ray ``geometry_ids``,
+        where a miss is INVALID_ID = 2^32 - 1."""
+        g = geometry_ids.astype(np.int64)
+        last = len(self._object_of_geometry) - 1  # stays 0: the "miss" slot
+        return self._object_of_geometry[np.where(g < last, g, last)]
 
     def cast(self, origins: np.ndarray, directions: np.ndarray) -> dict:
         o3d = open3d()
@@ -60,25 +71,28 @@ class Renderer:
         cam = camera.scaled(supersample) if supersample > 1 else camera
         origins, dirs = (t.numpy() for t in cam.rays())
         hit = self.cast(origins, dirs)
-        t = hit["t_hit"].astype(np.float64)
-        gid = hit["geometry_ids"].astype(np.int64)
-        normal = hit["primitive_normals"].astype(np.float64)
-        # face normals toward the camera (rooms are seen from inside)
-        flip = (normal * dirs).sum(-1) > 0
-        normal[flip] *= -1
+        t = hit["t_hit"]
         H, W = t.shape
-        color = np.zeros((H, W, 3))
-        ids = np.zeros((H, W), np.int64)
-        valid = np.isfinite(t)
-        points = origins + dirs * np.where(valid, t, 0)[..., None]
-        for g, obj in self.geometry_to_object.items():
-            m = valid & (gid == g)
-            if not m.any():
-                continue
-            ids[m] = obj.object_id
-            albedo = obj.texture(points[m])
-            lambert = np.clip(normal[m] @ self.light, 0, None)
-            color[m] = albedo * (self.ambient + (1 - self.ambient) * lambert)[:, None]
+        ids = self.object_ids(hit["geometry_ids"])
+        normal = hit["primitive_normals"]
+        normal = np.where(((normal * dirs).sum(-1) > 0)[..., None], -normal, normal)
+        # Shade the hit pixels grouped by object (one sort instead of a full-image
+        # mask per object): rows bounds[k-1]:bounds[k] of `order` belong to object k.
+        flat_ids = ids.ravel()
+        hit_px = np.flatnonzero(flat_ids)
+        order = hit_px[np.argsort(flat_ids[hit_px], kind="stable")]
+        bounds = np.cumsum(np.bincount(flat_ids[order], minlength=len(self.scene.objects) + 1))
+        n = normal.reshape(-1, 3)[order]
+        p = origins.reshape(-1, 3)[order] + dirs.reshape(-1, 3)[order] * t.ravel()[order, None]
+        albedo = np.zeros((len(order), 3))
+        for obj in self.scene.objects:
+            a, b = bounds[obj.object_id - 1], bounds[obj.object_id]
+            if b > a:
+                albedo[a:b] = obj.texture(p[a:b], n[a:b])
+        lambert = np.clip(n @ self.light, 0, None)
+        color = np.zeros((H * W, 3))
+        color[order] = albedo * (self.ambient + (1 - self.ambient) * lambert)[:, None]
+        color = color.reshape(H, W, 3)
         if supersample > 1:
             s = supersample
             color = color.reshape(H // s, s, W // s, s, 3).mean((1, 3))
@@ -86,6 +100,6 @@ class Renderer:
             c = s // 2
             t, ids, normal = t[c::s, c::s], ids[c::s, c::s], normal[c::s, c::s]
         return RenderResult(torch.from_numpy(np.clip(color, 0, 1)).permute(2, 0, 1).float(),
-                            torch.from_numpy(np.where(np.isfinite(t), t, np.inf)),
-                            torch.from_numpy(normal).permute(2, 0, 1),
-                            torch.from_numpy(ids))
+                            torch.from_numpy(np.where(np.isfinite(t), t, np.inf).astype(np.float64)),
+                            torch.from_numpy(normal.astype(np.float64)).permute(2, 0, 1),
+                            torch.from_numpy(ids.astype(np.int64)))

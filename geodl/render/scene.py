@@ -1,57 +1,22 @@
 """Procedural rooms: seeded scenes of textured meshes with object ids.
 
-A ``Scene`` is a list of ``SceneObject`` (a ``Mesh``, an id and a solid
-texture: a colour function of the 3D hit point, so no UV maps are needed).
-``make_room(seed)`` builds a box room (floor, ceiling, four walls) with
-furniture: tables and cabinets (boxes), pillars (cylinders), balls (spheres)
-and thin structures (chair-like legs, shelves). Units: metres, z up.
+A ``Scene`` is a list of ``SceneObject`` (a ``Mesh``, an id and a
+``Texture`` from ``geodl.render.textures``: procedural patterns or
+box-projected photographs). ``make_room(seed)`` builds a box room (floor,
+ceiling, four walls, framed photographs on the walls) with furniture: tables
+and cabinets (boxes), pillars (cylinders), balls (spheres) and thin
+structures (chair-like legs, shelves). Units: metres, z up.
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
-from typing import Callable
 
 import numpy as np
 import torch
 
 from geodl._optional import trimesh
+from geodl.render.textures import COLOR_PHOTOS, Texture, checker, load_photo, noise, photo, stripes
 from geodl.structures import Mesh
-
-Texture = Callable[[np.ndarray], np.ndarray]  # (N, 3) points -> (N, 3) RGB in [0, 1]
-
-
-def checker(c1, c2, size: float) -> Texture:
-    a, b = np.asarray(c1, float), np.asarray(c2, float)
-
-    def f(p: np.ndarray) -> np.ndarray:
-        k = np.floor(p / size).sum(1).astype(int) % 2
-        return np.where(k[:, None] == 0, a, b)
-    return f
-
-
-def stripes(c1, c2, period: float, axis: int) -> Texture:
-    a, b = np.asarray(c1, float), np.asarray(c2, float)
-
-    def f(p: np.ndarray) -> np.ndarray:
-        t = 0.5 + 0.5 * np.sin(2 * math.pi * p[:, axis] / period)
-        return a * t[:, None] + b * (1 - t[:, None])
-    return f
-
-
-def noise(base, amplitude: float, scale: float, seed: int) -> Texture:
-    """Smooth value noise: a sum of random 3D sinusoids."""
-    rng = np.random.default_rng(seed)
-    k = rng.normal(size=(8, 3)) / scale
-    ph = rng.uniform(0, 2 * math.pi, 8)
-    col = rng.uniform(-1, 1, (8, 3))
-    base = np.asarray(base, float)
-
-    def f(p: np.ndarray) -> np.ndarray:
-        s = np.sin(p @ k.T + ph)  # (N, 8)
-        return np.clip(base + amplitude * (s @ col) / 8, 0, 1)
-    return f
-
 
 @dataclass
 class SceneObject:
@@ -103,6 +68,28 @@ def _flipped(mesh: Mesh) -> Mesh:
     return Mesh(mesh.verts64, mesh.faces.flip(1))
 
 
+def _add_picture(s: Scene, name: str, rng: np.random.Generator, W: float, D: float,
+                 axis: int, inward: int, mirror: bool, depth: float = 0.02) -> None:
+    """A photograph ``name`` as a thin panel on the wall normal to ``axis``
+    (x = 0, y = 1) at coordinate ``-inward * (W or D) / 2``, the image filling
+    the panel exactly and upright."""
+    img_h, img_w = load_photo(name).shape[:2]
+    size = rng.uniform(0.6, 1.2)  # the longer side, metres
+    w, h = size * img_w / max(img_h, img_w), size * img_h / max(img_h, img_w)
+    span = D if axis == 0 else W
+    centre_s = rng.uniform(-span / 2 + w, span / 2 - w)
+    bottom = rng.uniform(0.9, 1.5)
+    wall = -inward * (W if axis == 0 else D) / 2
+    normal_coord = wall + inward * depth / 2
+    if axis == 0:
+        mesh = _box((depth, w, h), (normal_coord, centre_s, bottom + h / 2))
+    else:
+        mesh = _box((w, depth, h), (centre_s, normal_coord, bottom + h / 2))
+    sign = -1 if mirror else 1
+    offset = (sign * centre_s - w / 2, -(bottom + h))
+    s.add(mesh, photo(name, size, offset=offset, mirror=mirror), "picture")
+
+
 def make_room(seed: int, size=(6.0, 5.0, 3.0), n_furniture: int = 6) -> Scene:
     """A seeded room: shell (floor, walls, ceiling as one inward box per
     surface) and ``n_furniture`` random pieces placed on the floor."""
@@ -110,16 +97,31 @@ def make_room(seed: int, size=(6.0, 5.0, 3.0), n_furniture: int = 6) -> Scene:
     W, D, H = size
     s = Scene()
     t = 0.05  # surface thickness
-    s.add(_box((W, D, t), (0, 0, -t / 2)), checker((0.8, 0.75, 0.6), (0.4, 0.3, 0.25), 0.5), "floor")
+    # Surface looks come from their own random stream, so the furniture layout
+    # of a seed does not depend on them.
+    looks = np.random.default_rng([seed, 1])
+    floors = [checker((0.8, 0.75, 0.6), (0.4, 0.3, 0.25), 0.5),
+              photo("gravel", 1.2, tint=(0.85, 0.75, 0.6)),
+              photo("brick", 1.5, tint=(0.8, 0.6, 0.5))]
+    s.add(_box((W, D, t), (0, 0, -t / 2)), floors[looks.integers(len(floors))], "floor")
     s.add(_box((W, D, t), (0, 0, H + t / 2)), noise((0.9, 0.9, 0.88), 0.1, 0.7, seed), "ceiling")
-    wall_tex = [stripes((0.85, 0.8, 0.7), (0.6, 0.65, 0.75), 0.4, 2),
-                noise((0.7, 0.75, 0.7), 0.3, 0.3, seed + 1),
-                checker((0.9, 0.9, 0.9), (0.2, 0.3, 0.5), 0.3),
-                stripes((0.8, 0.5, 0.4), (0.95, 0.9, 0.8), 0.25, 0)]
-    s.add(_box((t, D, H), (-W / 2 - t / 2, 0, H / 2)), wall_tex[0], "wall_x-")
-    s.add(_box((t, D, H), (W / 2 + t / 2, 0, H / 2)), wall_tex[1], "wall_x+")
-    s.add(_box((W, t, H), (0, -D / 2 - t / 2, H / 2)), wall_tex[2], "wall_y-")
-    s.add(_box((W, t, H), (0, D / 2 + t / 2, H / 2)), wall_tex[3], "wall_y+")
+    wall_looks = [stripes((0.85, 0.8, 0.7), (0.6, 0.65, 0.75), 0.4, 2),
+                  noise((0.7, 0.75, 0.7), 0.3, 0.3, seed + 1),
+                  checker((0.9, 0.9, 0.9), (0.2, 0.3, 0.5), 0.3),
+                  stripes((0.8, 0.5, 0.4), (0.95, 0.9, 0.8), 0.25, 0),
+                  photo("brick", 1.0, tint=(0.95, 0.7, 0.6)),
+                  photo("grass", 0.8, tint=(0.7, 0.85, 0.75))]
+    # (name, box extent, box centre, wall axis, inward sign, mirror: whether s
+    # runs right to left for a viewer inside the room)
+    walls = [("wall_x-", (t, D, H), (-W / 2 - t / 2, 0, H / 2), 0, 1, False),
+             ("wall_x+", (t, D, H), (W / 2 + t / 2, 0, H / 2), 0, -1, True),
+             ("wall_y-", (W, t, H), (0, -D / 2 - t / 2, H / 2), 1, 1, True),
+             ("wall_y+", (W, t, H), (0, D / 2 + t / 2, H / 2), 1, -1, False)]
+    wall_choice = looks.permutation(len(wall_looks))
+    pictures = looks.permutation(len(COLOR_PHOTOS))
+    for k, (name, extent, centre, axis, inward, mirror) in enumerate(walls):
+        s.add(_box(extent, centre), wall_looks[wall_choice[k]], name)
+        _add_picture(s, COLOR_PHOTOS[pictures[k]], looks, W, D, axis, inward, mirror)
     for k in range(n_furniture):
         kind = rng.choice(["table", "cabinet", "pillar", "ball", "chair", "shelf"])
         x, y = rng.uniform(-W / 2 + 0.8, W / 2 - 0.8), rng.uniform(-D / 2 + 0.8, D / 2 - 0.8)

@@ -163,10 +163,12 @@ class PinholeCamera:
             directions: (H, W, 3), not normalised: their camera-frame z is 1,
             so a hit at ray parameter ``t`` has z-depth ``t``.
         """
-        uv = self.pixel_grid()
-        ones = torch.ones(self.height, self.width, 1, dtype=torch.float64)
-        d_cam = torch.cat([uv, ones], -1) @ torch.linalg.inv(self.K).T
-        d_world = d_cam @ self.R  # R^T d for each row
+        # d_world = R^T K^-1 (u, v, 1): with M = R^T K^-1 that is
+        # u M[:, 0] + v M[:, 1] + M[:, 2], three broadcasts instead of a grid product.
+        M = self.R.T @ torch.linalg.inv(self.K)
+        u = torch.arange(self.width, dtype=torch.float64) + 0.5
+        v = torch.arange(self.height, dtype=torch.float64) + 0.5
+        d_world = (u[None, :, None] * M[:, 0] + v[:, None, None] * M[:, 1]) + M[:, 2]
         return self.center.expand(self.height, self.width, 3).clone(), d_world
 
     def unproject(self, depth: Tensor) -> tuple[Tensor, Tensor]:
@@ -188,6 +190,19 @@ class PinholeCamera:
         origins, dirs = self.rays()
         pts = origins + dirs * torch.where(valid, d, 0.0)[..., None]
         return torch.where(valid[..., None], pts, 0.0), valid
+
+    def crop(self, top: int, left: int, height: int, width: int) -> "PinholeCamera":
+        """The camera whose image is the window ``[top, top + height) x
+        [left, left + width)`` of this one (principal point shifted): its rays
+        are exactly those pixels' rays."""
+        if not (0 <= top and 0 <= left and height >= 1 and width >= 1
+                and top + height <= self.height and left + width <= self.width):
+            raise ValueError(f"crop: window ({top}, {left}, {height}, {width}) is not inside "
+                             f"the {self.height} x {self.width} image")
+        K = self.K.clone()
+        K[0, 2] -= left
+        K[1, 2] -= top
+        return PinholeCamera(K, self.extrinsic, width, height)
 
     def scaled(self, factor: float) -> "PinholeCamera":
         """Same camera at ``factor`` times the resolution (K scaled accordingly)."""
