@@ -79,20 +79,24 @@ def cmd_info(args: argparse.Namespace) -> int:
 
 
 def cmd_render_lightfield(args: argparse.Namespace) -> int:
-    import time
+    from geodl.datasets import BENCHMARK_SEEDS, write_room_scenes
+    from geodl.structures import LightField
 
-    from geodl.lightfield import write_hci_scene
-    from geodl.render import render_hci_scene
-
-    out = Path(args.out_dir)
-    for k in range(args.scenes):
-        seed = args.seed + k
-        t0 = time.perf_counter()
-        lf = render_hci_scene(seed, size=args.size, grid=args.grid, supersample=args.supersample)
-        folder = write_hci_scene(out / lf.meta["scene"], lf, scene=lf.meta["scene"])
+    seeds = BENCHMARK_SEEDS if args.benchmark else range(args.seed, args.seed + args.scenes)
+    light_fields = []
+    for folder, lf, seconds in write_room_scenes(args.out_dir, seeds, args.size, args.grid,
+                                                 args.supersample, args.highres):
         d = lf.disparity[lf.disparity.isfinite()]
         print(f"{folder}: {args.grid}x{args.grid} views of {args.size}x{args.size}, disparity "
-              f"[{float(d.min()):.2f}, {float(d.max()):.2f}] px, {time.perf_counter() - t0:.1f} s")
+              f"[{float(d.min()):.2f}, {float(d.max()):.2f}] px, {seconds:.1f} s")
+        # keep only what the contact sheet needs: the centre view and the disparity
+        light_fields.append(LightField(lf.center_view[None, None], lf.camera, lf.baseline,
+                                       lf.focus_distance, disparity=lf.disparity,
+                                       meta={"scene": folder.name}))
+    if args.contact_sheet:
+        from geodl.viz import save_contact_sheet
+
+        print(f"contact sheet: {save_contact_sheet(light_fields, args.contact_sheet)}")
     return 0
 
 
@@ -137,6 +141,14 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--size", type=int, default=512, help="image side in pixels (default 512)")
     r.add_argument("--grid", type=int, default=9, help="views per side (default 9)")
     r.add_argument("--supersample", type=int, default=1, help="samples per pixel side")
+    r.add_argument("--benchmark", action="store_true",
+                   help="write the fixed benchmark set (seeds 9000-9007; training uses "
+                        "seeds below 9000) instead of --seed/--scenes")
+    r.add_argument("--highres", action="store_true",
+                   help="also write the 10x ground truth and masks (gt_*_highres.pfm, "
+                        "about 100 MB per map at 512 px), needed for BadPix on discontinuities")
+    r.add_argument("--contact-sheet", metavar="PNG",
+                   help="also save a PNG of the centre views and disparities")
     r.set_defaults(func=cmd_render_lightfield)
 
     i = sub.add_parser("info", help="versions of geodl and its back-ends")

@@ -57,3 +57,21 @@ def test_high_res_ground_truth_of_a_room():
     inner = masks["planes"]
     rel = ((gt - low.depth).abs() / low.depth)[inner]
     assert float(rel.median()) < 0.01
+
+
+def test_a_crease_is_not_a_discontinuity_and_scale_keeps_regions():
+    H, W = 12, 16
+    depth = torch.full((H, W), 2.0, dtype=torch.float64)
+    ids = torch.ones(H, W, dtype=torch.long)
+    ids[6:] = 2  # another object at the same depth (a wall meeting the floor)
+    depth[:, 8:] = 4.0  # a real depth jump at column 8
+    normal = torch.zeros(3, H, W, dtype=torch.float64)
+    normal[2] = -1.0
+    m = evaluation_masks(depth, normal, ids, edge_width=1)
+    assert m["discontinuities"][:, 7:9].all()
+    assert m["discontinuities"].sum() == 2 * H  # nothing along the object change
+    # the same map at 3x: the same regions, repeated
+    up = lambda x: x.repeat_interleave(3, -2).repeat_interleave(3, -1)  # noqa: E731
+    m3 = evaluation_masks(up(depth), up(normal), up(ids), edge_width=1, scale=3)
+    assert m3["discontinuities"].sum() == 3 * H * 3 * 2  # a band 3 px wide on each side
+    assert torch.equal(m3["planes"], up(m["planes"]))

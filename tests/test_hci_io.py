@@ -94,3 +94,33 @@ def test_rendered_scene_has_block_median_ground_truth_and_masks(tmp_path):
     on_planes = masks["planes"] & torch.isfinite(lf.depth) & torch.isfinite(plain.depth)
     rel = ((lf.depth - plain.depth).abs() / plain.depth)[on_planes]
     assert float(rel.median()) < 0.01
+
+
+def test_high_resolution_ground_truth_is_written_and_read_back(tmp_path):
+    from geodl.render import block_median, render_hci_scene
+    lf = render_hci_scene(5, size=40, grid=3, gt_factor=4, highres=True, progress=False)
+    hr = lf.meta["highres"]
+    assert hr["factor"] == 4 and hr["disparity"].shape == (160, 160)
+    assert set(hr["masks"]) == set(lf.meta["masks"])
+    # the low-resolution ground truth is the block median of the high-resolution one
+    med = block_median(torch.nan_to_num(hr["depth"], nan=float("inf")), 4)
+    both = torch.isfinite(med) & torch.isfinite(lf.depth)
+    assert torch.allclose(med[both], lf.depth[both])
+    # high-resolution disparity is in low-resolution pixels: on planes it matches
+    # the low-resolution disparity of the same block
+    planes = lf.meta["masks"]["planes"]
+    up = lf.disparity.repeat_interleave(4, 0).repeat_interleave(4, 1)
+    on = planes.repeat_interleave(4, 0).repeat_interleave(4, 1) & torch.isfinite(up)
+    assert float((hr["disparity"].double() - up)[on].abs().median()) < 0.02
+    # discontinuity bands cover the same image area at both resolutions (within 25 %)
+    area_lo = float(lf.meta["masks"]["discontinuities"].float().mean())
+    area_hi = float(hr["masks"]["discontinuities"].float().mean())
+    assert abs(area_hi - area_lo) < 0.25 * area_lo
+    write_hci_scene(tmp_path / "s", lf, scene="s")
+    assert (tmp_path / "s" / "gt_disp_highres.pfm").exists()
+    assert (tmp_path / "s" / "mask_discontinuities_highres.png").exists()
+    assert "highres" not in load_hci(tmp_path / "s").meta  # only read on request
+    back = load_hci(tmp_path / "s", highres=True).meta["highres"]
+    assert back["factor"] == 4
+    assert torch.allclose(back["disparity"], hr["disparity"].float(), equal_nan=True)
+    assert all(torch.equal(back["masks"][k], hr["masks"][k]) for k in hr["masks"])

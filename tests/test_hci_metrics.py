@@ -51,3 +51,27 @@ def test_bumpiness_of_a_quadratic_is_its_hessian_norm():
     scores = metrics.evaluate(algo, np.zeros_like(x), {"planes": np.ones((40, 40), bool)})
     assert set(scores) == {"mse100", "badpix0.07", "badpix0.03", "badpix0.01", "q25",
                            "bumpiness_planes"}
+
+
+def test_nearest_upsampling_is_the_toolkits_order_zero_resize():
+    from skimage.transform import resize
+    from geodl.lightfield.metrics import upsample_nearest
+    x = np.random.default_rng(0).normal(size=(7, 5))
+    ref = resize(x, (70, 50), order=0, preserve_range=True, anti_aliasing=False)
+    assert np.array_equal(upsample_nearest(x, 10), ref)
+
+
+def test_badpix_on_discontinuities_at_high_resolution_by_hand():
+    from geodl.lightfield.metrics import evaluate, upsample_nearest
+    gt = np.zeros((8, 8))
+    algo = gt.copy()
+    algo[3, 4] = 0.1  # one bad low-resolution pixel = a 2 x 2 block at 2x
+    gt_hr = upsample_nearest(gt, 2)
+    gt_hr[7, 8] = 0.1  # ... of which one high-res pixel is right after all
+    mask_hr = np.zeros((16, 16), bool)
+    mask_hr[4:10, 6:12] = True  # 36 pixels, all inside the 2-px high-res border
+    out = evaluate(algo, gt, border=1,
+                   highres={"factor": 2, "disparity": gt_hr,
+                            "masks": {"discontinuities": mask_hr}})
+    assert out["badpix0.07_discontinuities"] == pytest.approx(100 * 3 / 36)
+    assert "badpix0.07_discontinuities" not in evaluate(algo, gt, border=1)

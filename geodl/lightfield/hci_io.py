@@ -6,6 +6,9 @@ Layout (one folder per scene)::
     parameters.cfg                          HCIParameters
     gt_disp_lowres.pfm, gt_depth_lowres.pfm centre-view ground truth (if known)
     mask_<region>_lowres.png                evaluation masks (if known)
+    gt_disp_highres.pfm, gt_depth_highres.pfm, mask_<region>_highres.png
+                                            the same at 10x (if rendered so;
+                                            about 100 MB per map at 5120 x 5120)
 
 The centre camera's pose is stored the benchmark's way, as a Blender camera:
 location (m) and XYZ Euler angles (rad) of a camera looking down its local
@@ -104,14 +107,34 @@ def write_hci_scene(folder: str | Path, lf: LightField, scene: str = "") -> Path
         write_pfm(folder / "gt_disp_lowres.pfm", lf.disparity.numpy())
     if lf.depth is not None:
         write_pfm(folder / "gt_depth_lowres.pfm", lf.depth.numpy())
-    for name, mask in (lf.meta.get("masks") or {}).items():
-        img = (np.asarray(mask, dtype=bool) * 255).astype(np.uint8)
-        Image.fromarray(img).save(folder / f"mask_{name}_lowres.png")
+    _write_masks(folder, lf.meta.get("masks") or {}, "lowres")
+    highres = lf.meta.get("highres")
+    if highres:
+        write_pfm(folder / "gt_disp_highres.pfm", np.asarray(highres["disparity"], np.float32))
+        write_pfm(folder / "gt_depth_highres.pfm", np.asarray(highres["depth"], np.float32))
+        _write_masks(folder, highres.get("masks") or {}, "highres")
     return folder
 
 
-def load_hci(folder: str | Path) -> LightField:
-    """Read a benchmark scene folder (ours or a real HCI scene the user placed)."""
+def _write_masks(folder: Path, masks: dict, resolution: str) -> None:
+    for name, mask in masks.items():
+        img = (np.asarray(mask, dtype=bool) * 255).astype(np.uint8)
+        Image.fromarray(img).save(folder / f"mask_{name}_{resolution}.png")
+
+
+def _read_masks(folder: Path, resolution: str) -> dict[str, torch.Tensor]:
+    suffix = f"_{resolution}.png"
+    return {f.name[len("mask_"):-len(suffix)]:
+            torch.from_numpy(np.asarray(Image.open(f).convert("L")) > 127)
+            for f in sorted(folder.glob(f"mask_*{suffix}"))}
+
+
+def load_hci(folder: str | Path, highres: bool = False) -> LightField:
+    """Read a benchmark scene folder (ours or a real HCI scene the user placed).
+
+    Ground truth and masks, where present, go into ``disparity``, ``depth``
+    and ``meta["masks"]``; with ``highres`` the 10x files too, into
+    ``meta["highres"]`` = {"factor", "disparity", "depth", "masks"}."""
     folder = Path(folder)
     cfg = folder / "parameters.cfg"
     if not cfg.exists():
@@ -134,13 +157,19 @@ def load_hci(folder: str | Path) -> LightField:
     v = torch.stack(views).reshape(U, V, 3, p.image_resolution_y_px, p.image_resolution_x_px)
     disp = folder / "gt_disp_lowres.pfm"
     depth = folder / "gt_depth_lowres.pfm"
-    masks = {f.name[len("mask_"):-len("_lowres.png")]:
-             torch.from_numpy(np.asarray(Image.open(f).convert("L")) > 127)
-             for f in sorted(folder.glob("mask_*_lowres.png"))}
+    meta = {"scene": p.scene, "parameters": p, "masks": _read_masks(folder, "lowres")}
+    disp_hr = folder / "gt_disp_highres.pfm"
+    if highres and disp_hr.exists():
+        d = torch.from_numpy(read_pfm(disp_hr))
+        depth_hr = folder / "gt_depth_highres.pfm"
+        meta["highres"] = {"factor": d.shape[1] // p.image_resolution_x_px, "disparity": d,
+                           "depth": torch.from_numpy(read_pfm(depth_hr))
+                           if depth_hr.exists() else None,
+                           "masks": _read_masks(folder, "highres")}
     return LightField(v, camera_from_parameters(p), p.baseline_m, p.focus_distance_m,
                       disparity=torch.from_numpy(read_pfm(disp)) if disp.exists() else None,
                       depth=torch.from_numpy(read_pfm(depth)) if depth.exists() else None,
-                      meta={"scene": p.scene, "parameters": p, "masks": masks})
+                      meta=meta)
 
 
 def write_submission(folder: str | Path, scene: str, disparity, runtime_s: float) -> None:

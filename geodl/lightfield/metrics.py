@@ -16,6 +16,9 @@ abstaining).
 * ``bumpiness``: mean Frobenius norm of the Hessian of (algo - gt), each
   second derivative taken as two Scharr derivatives, clipped at 0.05, x 100;
   evaluated on planes and on smooth surfaces via their masks.
+* BadPix on discontinuities is evaluated at the ground truth's high
+  resolution (10x): the estimate is upsampled by pixel repetition (the
+  toolkit's order-0 resize) and the border grows to 150 px.
 """
 from __future__ import annotations
 
@@ -89,9 +92,21 @@ def bumpiness(algo, gt, mask=None, border: int = 15, clip: float = 0.05) -> floa
     return float(100 * b[m].mean())
 
 
-def evaluate(algo, gt, masks: dict | None = None, border: int = 15) -> dict[str, float]:
-    """The benchmark's general metrics (and bumpiness on any ``planes`` /
-    ``smooth_surfaces`` masks given), as a dict."""
+def upsample_nearest(x, factor: int) -> np.ndarray:
+    """(H, W) -> (H f, W f), each pixel repeated f x f times."""
+    if factor < 1:
+        raise ValueError(f"factor: expected >= 1, got {factor}")
+    a = np.asarray(x)
+    return np.repeat(np.repeat(a, factor, axis=0), factor, axis=1)
+
+
+def evaluate(algo, gt, masks: dict | None = None, border: int = 15,
+             highres: dict | None = None) -> dict[str, float]:
+    """The benchmark's general metrics, bumpiness on any ``planes`` /
+    ``smooth_surfaces`` masks given, and, when ``highres`` = {"factor",
+    "disparity", "masks"} (as ``render_hci_scene(highres=True)`` or
+    ``load_hci(highres=True)`` provide) holds a ``discontinuities`` mask,
+    ``badpix0.07_discontinuities`` at high resolution; as a dict."""
     masks = masks or {}
     out = {"mse100": mse100(algo, gt, None, border),
            "badpix0.07": badpix(algo, gt, 0.07, None, border),
@@ -101,4 +116,10 @@ def evaluate(algo, gt, masks: dict | None = None, border: int = 15) -> dict[str,
     for name in ("planes", "smooth_surfaces"):
         if name in masks:
             out[f"bumpiness_{name}"] = bumpiness(algo, gt, masks[name], border)
+    if highres and "discontinuities" in (highres.get("masks") or {}):
+        f = int(highres["factor"])
+        gt_hr = np.asarray(highres["disparity"], np.float64)
+        algo_hr = upsample_nearest(np.asarray(algo, np.float64), f)
+        out["badpix0.07_discontinuities"] = badpix(algo_hr, gt_hr, 0.07,
+                                                   highres["masks"]["discontinuities"], border * f)
     return out

@@ -84,19 +84,27 @@ def median_depth(renderer: Renderer, camera: PinholeCamera, factor: int = 10) ->
 
 def evaluation_masks(depth: Tensor, normal: Tensor, object_id: Tensor, fine_ids=(),
                      edge_width: int = 2, depth_jump: float = 0.05,
-                     plane_angle_deg: float = 1.0) -> dict[str, Tensor]:
+                     plane_angle_deg: float = 1.0, scale: int = 1) -> dict[str, Tensor]:
     """Boolean (H, W) masks ``discontinuities``, ``planes``, ``smooth_surfaces``
     and ``fine_structures``.
 
-    Discontinuities: within ``edge_width`` px of a change of object id or of a
-    relative depth jump above ``depth_jump`` between 4-neighbours. Planes:
-    continuous pixels whose normal differs from every 3x3 neighbour's by less
-    than ``plane_angle_deg``; smooth surfaces: the other continuous pixels.
-    Fine structures: pixels of the objects in ``fine_ids``.
+    Discontinuities: within ``edge_width`` px of a relative depth jump above
+    ``depth_jump`` between 4-neighbours, or of the edge of the hit geometry (an
+    object change alone, such as a wall meeting the floor, is a crease, not a
+    discontinuity). Planes: continuous pixels whose normal differs from those
+    of its 8 neighbours by less than ``plane_angle_deg``; smooth surfaces: the
+    other continuous pixels. Fine structures: pixels of the objects in
+    ``fine_ids``.
+
+    ``scale``: the maps are a ``scale`` x render of the view; the widths,
+    the per-pixel jump and the neighbour distance above stay in
+    low-resolution pixels, so both resolutions mark the same regions.
     """
+    if scale < 1:
+        raise ValueError(f"scale: expected >= 1, got {scale}")
+    edge_width, depth_jump = edge_width * scale, depth_jump / scale
     z = depth.double().numpy()
     ids = object_id.numpy()
-    n = normal.double().numpy()
     finite = np.isfinite(z)
     edge = np.zeros(z.shape, bool)
     for axis in (0, 1):
@@ -105,21 +113,24 @@ def evaluation_masks(depth: Tensor, normal: Tensor, object_id: Tensor, fine_ids=
         a[axis], b[axis] = slice(1, None), slice(None, -1)
         za, zb = z[tuple(a)], z[tuple(b)]
         with np.errstate(invalid="ignore", divide="ignore"):
-            jump = (ids[tuple(a)] != ids[tuple(b)]) | \
-                (np.abs(za - zb) > depth_jump * np.minimum(za, zb)) | \
+            jump = (np.abs(za - zb) > depth_jump * np.minimum(za, zb)) | \
                 (np.isfinite(za) != np.isfinite(zb))
         edge[tuple(a)] |= jump
         edge[tuple(b)] |= jump
     disc = ndimage.binary_dilation(edge, iterations=max(edge_width - 1, 0)) if edge_width > 1 \
         else edge
     cos_min = np.cos(np.radians(plane_angle_deg))
+    n = normal.float().numpy()  # float32 halves the memory at 10x resolution
     flat = np.ones(z.shape, bool)
-    padded = np.pad(n, ((0, 0), (1, 1), (1, 1)), mode="edge")
     H, W = z.shape
-    for dy in (-1, 0, 1):
-        for dx in (-1, 0, 1):
-            nb = padded[:, 1 + dy:1 + dy + H, 1 + dx:1 + dx + W]
-            flat &= (n * nb).sum(0) >= cos_min
+    for dy in (-scale, 0, scale):
+        for dx in (-scale, 0, scale):
+            if dy == dx == 0:
+                continue
+            # pixels (y, x) that have the neighbour (y + dy, x + dx)
+            ys, xs = slice(max(0, -dy), H - max(0, dy)), slice(max(0, -dx), W - max(0, dx))
+            yn, xn = slice(max(0, dy), H - max(0, -dy)), slice(max(0, dx), W - max(0, -dx))
+            flat[ys, xs] &= (n[:, ys, xs] * n[:, yn, xn]).sum(0) >= cos_min
     continuous = finite & ~disc
     return {"discontinuities": torch.from_numpy(disc & finite),
             "planes": torch.from_numpy(continuous & flat),

@@ -3,21 +3,40 @@ from __future__ import annotations
 
 import numpy as np
 import torch
+from torch import Tensor
 
-from geodl.render.ground_truth import FINE_PARTS, evaluation_masks, median_depth
+from geodl.render.ground_truth import (FINE_PARTS, block_median, evaluation_masks,
+                                       high_res_depth, median_depth)
 from geodl.render.lightfield_rig import render_lightfield, rig_for_depth_range
 from geodl.render.raycast import Renderer
 from geodl.render.scene import make_room
 from geodl.structures import LightField, PinholeCamera
 
 
+def _nan_outside(depth: Tensor) -> Tensor:
+    """Depth with NaN where nothing was hit (the benchmark's convention)."""
+    return torch.where(torch.isfinite(depth), depth, torch.nan)
+
+
+def _disparity(lf: LightField, depth: Tensor) -> Tensor:
+    finite = torch.isfinite(depth)
+    d = lf.depth_to_disparity(torch.where(finite, depth, 1.0).double())
+    return torch.where(finite, d, torch.nan)
+
+
 def render_hci_scene(seed: int, size: int = 512, grid: int = 9, supersample: int = 1,
-                     fov_deg: float = 60.0, gt_factor: int = 10,
+                     fov_deg: float = 60.0, gt_factor: int = 10, highres: bool = False,
                      progress: bool | None = None) -> LightField:
     """Room ``seed`` from a seeded viewpoint; baseline and focus chosen so the
-    centre view's disparities span about [-3, 3] px (HCI-like). The ground-truth
-    depth is rendered at ``gt_factor`` x resolution and reduced by block median
-    (1 = plain low-resolution depth); ``meta["masks"]`` holds the evaluation masks."""
+    centre view's disparities span about [-3, 3] px (HCI-like).
+
+    The ground-truth depth is rendered at ``gt_factor`` x resolution and reduced
+    by block median (1 = plain low-resolution depth); ``meta["masks"]`` holds
+    the evaluation masks. With ``highres`` the full-resolution ground truth is
+    kept too, as the benchmark ships it: ``meta["highres"]`` = {"factor",
+    "depth" and "disparity" (H f, W f) — disparity in low-resolution pixels,
+    so a low-resolution estimate upsampled by pixel repetition compares
+    directly — and "masks" at that resolution}."""
     room = make_room(seed)
     rng = np.random.default_rng(seed + 12345)
     eye = [rng.uniform(-2.4, -1.6), rng.uniform(-2.0, -1.2), rng.uniform(1.3, 1.8)]
@@ -30,13 +49,21 @@ def render_hci_scene(seed: int, size: int = 512, grid: int = 9, supersample: int
     near, far = float(z.min()), float(z.max())
     baseline, focus = rig_for_depth_range(near, far, float(cam.K[0, 0]))
     lf = render_lightfield(renderer, cam, baseline, focus, (grid, grid), supersample, progress)
-    if gt_factor > 1:
-        depth = median_depth(renderer, cam, gt_factor)
-        lf.depth = torch.where(torch.isfinite(depth), depth, torch.nan)
-        lf.disparity = lf.depth_to_disparity(torch.nan_to_num(lf.depth, nan=1.0)).where(
-            torch.isfinite(lf.depth), torch.tensor(torch.nan))
-    low_depth = torch.nan_to_num(lf.depth, nan=torch.inf)
     fine = [o.object_id for o in room.objects if o.name in FINE_PARTS]
+    if highres and gt_factor > 1:
+        depth_hr, normal_hr, ids_hr = high_res_depth(renderer, cam, gt_factor)
+        depth = block_median(depth_hr, gt_factor)
+        masks_hr = evaluation_masks(depth_hr, normal_hr, ids_hr, fine, scale=gt_factor)
+        del normal_hr, ids_hr
+        lf.meta["highres"] = {"factor": gt_factor, "depth": _nan_outside(depth_hr),
+                              "disparity": _disparity(lf, depth_hr).float(), "masks": masks_hr}
+    elif gt_factor > 1:
+        depth = median_depth(renderer, cam, gt_factor)
+    else:
+        depth = lf.depth
+    lf.depth = _nan_outside(depth)
+    lf.disparity = _disparity(lf, depth)
+    low_depth = torch.nan_to_num(lf.depth, nan=torch.inf)
     lf.meta["masks"] = evaluation_masks(low_depth, lf.meta["normal"], lf.meta["object_id"], fine)
     lf.meta["scene"] = f"geodl_room_{seed:04d}"
     lf.meta["room"] = room

@@ -58,7 +58,8 @@ def _cylinder(radius, height, center, sections=24) -> Mesh:
 
 
 def _sphere(radius, center) -> Mesh:
-    m = trimesh().creation.icosphere(subdivisions=3, radius=radius)
+    # fine enough (about 2 degrees between facets) to read as a smooth surface
+    m = trimesh().creation.icosphere(subdivisions=5, radius=radius)
     m.apply_translation(center)
     return Mesh.from_trimesh(m)
 
@@ -137,7 +138,7 @@ def make_room(seed: int, size=(6.0, 5.0, 3.0), n_furniture: int = 6) -> Scene:
             s.add(_box((rng.uniform(0.4, 1.0), rng.uniform(0.3, 0.6), h), (x, y, h / 2)), tex,
                   "cabinet")
         elif kind == "pillar":
-            s.add(_cylinder(rng.uniform(0.1, 0.25), H, (x, y, H / 2)), tex, "pillar")
+            s.add(_cylinder(rng.uniform(0.1, 0.25), H, (x, y, H / 2), 96), tex, "pillar")
         elif kind == "ball":
             r = rng.uniform(0.15, 0.4)
             s.add(_sphere(r, (x, y, r)), tex, "ball")

@@ -1,0 +1,61 @@
+"""Seeded HCI-format light-field scenes of procedural rooms, split into a fixed
+benchmark set and training seeds.
+
+``BENCHMARK_SEEDS`` are the rooms every depth-estimation method in geodl is
+evaluated on; training draws from ``training_seeds`` (0 .. 8999), which never
+meets them (benchmark seeds start at 9000), so the split holds by
+construction. Each scene is ``geodl.render.render_hci_scene(seed)``: 9 x 9
+views of 512 x 512 px, disparities within about [-3, 3] px, block-median
+ground truth and evaluation masks (optionally the 10x ground truth as well).
+"""
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Iterable, Iterator
+
+from tqdm import tqdm
+
+if TYPE_CHECKING:
+    from geodl.structures import LightField
+
+BENCHMARK_SEEDS: tuple[int, ...] = tuple(range(9000, 9008))
+TRAINING_SEED_LIMIT = 9000
+
+
+def training_seeds(n: int, offset: int = 0) -> list[int]:
+    """``n`` consecutive training seeds from ``offset``; never a benchmark seed."""
+    if n < 0 or offset < 0 or offset + n > TRAINING_SEED_LIMIT:
+        raise ValueError(f"training seeds: expected 0 <= offset and offset + n <= "
+                         f"{TRAINING_SEED_LIMIT}, got offset={offset}, n={n}")
+    return list(range(offset, offset + n))
+
+
+def scene_name(seed: int) -> str:
+    return f"geodl_room_{seed:04d}"
+
+
+def write_room_scenes(out_dir: str | Path, seeds: Iterable[int], size: int = 512,
+                      grid: int = 9, supersample: int = 1, highres: bool = False
+                      ) -> Iterator[tuple[Path, LightField, float]]:
+    """Render room ``seed`` for each seed and write it as an HCI scene folder
+    ``out_dir/geodl_room_<seed>``; yields (folder, light field, seconds taken)."""
+    from geodl.lightfield import write_hci_scene
+    from geodl.render import render_hci_scene
+
+    for seed in seeds:
+        t0 = time.perf_counter()
+        lf = render_hci_scene(seed, size=size, grid=grid, supersample=supersample,
+                              highres=highres, progress=False)
+        folder = write_hci_scene(Path(out_dir) / scene_name(seed), lf, scene=scene_name(seed))
+        yield folder, lf, time.perf_counter() - t0
+
+
+def write_benchmark_set(out_dir: str | Path, highres: bool = False,
+                        progress: bool | None = None) -> list[Path]:
+    """The benchmark scenes (``BENCHMARK_SEEDS``) as HCI scene folders under
+    ``out_dir``; returns the folders."""
+    scenes = write_room_scenes(out_dir, BENCHMARK_SEEDS, highres=highres)
+    return [folder for folder, _, _ in tqdm(scenes, total=len(BENCHMARK_SEEDS),
+                                            desc="benchmark scenes",
+                                            disable=None if progress is None else not progress)]
