@@ -54,9 +54,14 @@ def test_missing_files_say_what_to_place(tmp_path):
 
 
 def test_cli_renders_a_readable_hci_scene(tmp_path):
+    from PIL import Image
+
     from geodl.cli import main
-    assert main(["render-lightfield", str(tmp_path), "--seed", "2", "--size", "48",
-                 "--grid", "3"]) == 0
+    sheet = tmp_path / "sheet.png"
+    assert main(["render-lightfield", str(tmp_path), "--seed", "2", "--scenes", "2", "--size",
+                 "48", "--grid", "3", "--contact-sheet", str(sheet)]) == 0
+    assert Image.open(sheet).size[0] > 200  # a picture, with both scenes
+    assert (tmp_path / "geodl_room_0003" / "parameters.cfg").exists()
     lf = load_hci(tmp_path / "geodl_room_0002")
     assert lf.grid_shape == (3, 3) and lf.views.shape[-2:] == (48, 48)
     d = lf.disparity[torch.isfinite(lf.disparity)]
@@ -124,3 +129,12 @@ def test_high_resolution_ground_truth_is_written_and_read_back(tmp_path):
     assert back["factor"] == 4
     assert torch.allclose(back["disparity"], hr["disparity"].float(), equal_nan=True)
     assert all(torch.equal(back["masks"][k], hr["masks"][k]) for k in hr["masks"])
+
+
+def test_benchmark_seeds_are_fixed_and_never_training_seeds():
+    from geodl.datasets import BENCHMARK_SEEDS, training_seeds
+    assert len(BENCHMARK_SEEDS) >= 8 and len(set(BENCHMARK_SEEDS)) == len(BENCHMARK_SEEDS)
+    assert not set(BENCHMARK_SEEDS) & set(training_seeds(9000))
+    assert training_seeds(3, offset=10) == [10, 11, 12]
+    with pytest.raises(ValueError, match="training seeds"):
+        training_seeds(2, offset=8999)  # would reach a benchmark seed

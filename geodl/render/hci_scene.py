@@ -24,6 +24,26 @@ def _disparity(lf: LightField, depth: Tensor) -> Tensor:
     return torch.where(finite, d, torch.nan)
 
 
+def _viewpoint(renderer: Renderer, seed: int, size: int, fov_deg: float,
+               min_depth: float = 0.6, min_median_depth: float = 2.0, tries: int = 50
+               ) -> tuple[PinholeCamera, Tensor]:
+    """A seeded camera in one corner looking into the room, redrawn until
+    nothing is closer than ``min_depth`` (not inside or against furniture) and
+    the median depth exceeds ``min_median_depth`` (the view shows the room, not
+    one piece of furniture); returns it and its preview depths."""
+    rng = np.random.default_rng(seed + 12345)
+    for _ in range(tries):
+        eye = [rng.uniform(-2.4, -1.6), rng.uniform(-2.0, -1.2), rng.uniform(1.3, 1.8)]
+        target = [rng.uniform(-0.5, 1.5), rng.uniform(-0.5, 1.5), rng.uniform(0.5, 1.2)]
+        cam = PinholeCamera.look_at(eye, target, up=(0, 0, 1), width=size, height=size,
+                                    fov_deg=fov_deg)
+        probe = renderer.render(cam.scaled(min(1.0, 96 / size))).depth
+        z = probe[torch.isfinite(probe)]
+        if len(z) and float(z.min()) > min_depth and float(z.median()) > min_median_depth:
+            return cam, z
+    raise RuntimeError(f"room {seed}: no clear viewpoint in {tries} tries")
+
+
 def render_hci_scene(seed: int, size: int = 512, grid: int = 9, supersample: int = 1,
                      fov_deg: float = 60.0, gt_factor: int = 10, highres: bool = False,
                      progress: bool | None = None) -> LightField:
@@ -38,14 +58,8 @@ def render_hci_scene(seed: int, size: int = 512, grid: int = 9, supersample: int
     so a low-resolution estimate upsampled by pixel repetition compares
     directly — and "masks" at that resolution}."""
     room = make_room(seed)
-    rng = np.random.default_rng(seed + 12345)
-    eye = [rng.uniform(-2.4, -1.6), rng.uniform(-2.0, -1.2), rng.uniform(1.3, 1.8)]
-    target = [rng.uniform(-0.5, 1.5), rng.uniform(-0.5, 1.5), rng.uniform(0.5, 1.2)]
-    cam = PinholeCamera.look_at(eye, target, up=(0, 0, 1), width=size, height=size,
-                                fov_deg=fov_deg)
     renderer = Renderer(room)
-    probe = renderer.render(cam.scaled(min(1.0, 128 / size)))  # depth range from a preview
-    z = probe.depth[torch.isfinite(probe.depth)]
+    cam, z = _viewpoint(renderer, seed, size, fov_deg)
     near, far = float(z.min()), float(z.max())
     baseline, focus = rig_for_depth_range(near, far, float(cam.K[0, 0]))
     lf = render_lightfield(renderer, cam, baseline, focus, (grid, grid), supersample, progress)
