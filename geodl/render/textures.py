@@ -54,10 +54,10 @@ def stripes(c1, c2, period: float, axis: int) -> Texture:
 def noise(base, amplitude: float, scale: float, seed: int) -> Texture:
     """Smooth value noise: a sum of eight random 3D sinusoids around ``base``."""
     rng = np.random.default_rng(seed)
-    k = rng.normal(size=(8, 3)) / scale
-    ph = rng.uniform(0, 2 * math.pi, 8)
-    col = rng.uniform(-1, 1, (8, 3))
-    base = np.asarray(base, float)
+    k = (rng.normal(size=(8, 3)) / scale).astype(np.float32)
+    ph = rng.uniform(0, 2 * math.pi, 8).astype(np.float32)
+    col = rng.uniform(-1, 1, (8, 3)).astype(np.float32)
+    base = np.asarray(base, np.float32)
 
     def f(p: np.ndarray, n: np.ndarray) -> np.ndarray:
         s = np.sin(p @ k.T + ph)  # (N, 8)
