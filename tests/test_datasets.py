@@ -66,3 +66,25 @@ def test_deformed_shapes_are_seeded_valid_and_in_correspondence():
     gap = (x.mesh.verts64 - y.mesh.verts64[match]).norm(dim=1)
     assert float(gap.mean()) < 1.5 * y.mesh.mean_edge_length
     assert torch.equal(correspondence(x, x), torch.arange(x.mesh.num_verts))
+
+
+def test_shipped_jet_fixture_has_top_quark_physics():
+    """The Pythia 8 + FastJet fixture: checksum as documented, the cuts of the
+    recipe, and the top mass (172.5 GeV, an independent number) in the signal."""
+    from pathlib import Path
+
+    from geodl.datasets.top_tagging import FIXTURE_SHA256
+    readme = (Path(__file__).resolve().parents[1] / "datasets" / "README.md").read_text()
+    assert FIXTURE_SHA256 in readme
+    ds = TopTagging()  # verifies the checksum
+    pt, eta = ds.jets[:, 0], ds.jets[:, 1]
+    assert len(ds) == 10000 and ds.labels.mean() == 0.5
+    assert ((pt > 550) & (pt < 650)).all() and (np.abs(eta) < 2).all()
+    top, qcd = ds.mass[ds.labels == 1], ds.mass[ds.labels == 0]
+    assert 170 < np.median(top) < 185 and np.median(qcd) < 110
+    # anti-kT R = 0.8: the transverse momentum lies within dR < 0.8 of the axis
+    # (only very soft particles, chained in by soft-soft merging, lie outside)
+    d_r = np.concatenate([ds.data(i).x[:, 6].numpy() for i in range(200)])
+    pt = np.concatenate([ds.constituents[i, :, 0][ds.constituents[i, :, 0] > 0]
+                         for i in range(200)])
+    assert pt[d_r < 0.8].sum() > 0.995 * pt.sum()
