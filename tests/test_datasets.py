@@ -88,3 +88,35 @@ def test_shipped_jet_fixture_has_top_quark_physics():
     pt = np.concatenate([ds.constituents[i, :, 0][ds.constituents[i, :, 0] > 0]
                          for i in range(200)])
     assert pt[d_r < 0.8].sum() > 0.995 * pt.sum()
+
+
+def test_reference_set_conversion_by_hand(tmp_path):
+    """A file in the public top-tagging reference layout (pandas HDF5 table,
+    E_i/PX_i/PY_i/PZ_i for 200 constituents, is_signal_new) converts to the
+    TopTagging .npz with hand-computed kinematics."""
+    pd = pytest.importorskip("pandas")
+    pytest.importorskip("tables")
+    from geodl.datasets.top_tagging_reference import convert_reference
+
+    cols = {f"{f}_{i}": np.zeros(2) for i in range(200) for f in ("E", "PX", "PY", "PZ")}
+    # jet 0: a soft particle listed first, then a hard one; jet 1: one particle
+    cols["E_0"][0], cols["PX_0"][0], cols["PZ_0"][0] = math.sqrt(2), 1.0, 1.0
+    cols["E_1"][0], cols["PX_1"][0], cols["PY_1"][0] = 5.0, 3.0, 4.0
+    cols["E_0"][1], cols["PX_0"][1], cols["PY_0"][1] = 2.0, 0.0, -2.0
+    df = pd.DataFrame({**cols, "ttv": [0, 0], "is_signal_new": [1, 0]})
+    df.to_hdf(tmp_path / "ref.h5", key="table", format="table")
+    convert_reference(tmp_path / "ref.h5", tmp_path / "ref.npz", max_constituents=1)
+    ds = TopTagging(tmp_path / "ref.npz")
+    assert ds.labels.tolist() == [1, 0]
+    c = ds.constituents
+    assert c.shape == (2, 1, 4)
+    # the hardest constituent is kept: pT 5, eta 0, phi atan2(4, 3)
+    assert np.allclose(c[0, 0], [5.0, 0.0, math.atan2(4, 3), 5.0], atol=2e-3)
+    # the jet sums all constituents: (E, p) = (5 + sqrt 2, 4, 4, 1)
+    m = math.sqrt((5 + math.sqrt(2)) ** 2 - 16 - 16 - 1)
+    assert np.allclose(ds.jets[0], [math.hypot(4, 4), math.asinh(1 / math.hypot(4, 4)),
+                                    math.pi / 4, m], atol=1e-5)
+    assert np.allclose(ds.jets[1], [2.0, 0.0, -math.pi / 2, 0.0], atol=1e-5)
+    pd.DataFrame({"x": [1.0]}).to_hdf(tmp_path / "bad.h5", key="table", format="table")
+    with pytest.raises(ValueError, match="reference layout"):
+        convert_reference(tmp_path / "bad.h5", tmp_path / "bad.npz")
