@@ -64,11 +64,6 @@ def _sphere(radius, center) -> Mesh:
     return Mesh.from_trimesh(m)
 
 
-def _flipped(mesh: Mesh) -> Mesh:
-    """Faces reversed: a box seen from inside (the room shell)."""
-    return Mesh(mesh.verts64, mesh.faces.flip(1))
-
-
 def _add_picture(s: Scene, name: str, rng: np.random.Generator, W: float, D: float,
                  axis: int, inward: int, mirror: bool, depth: float = 0.02) -> None:
     """A photograph ``name`` as a thin panel on the wall normal to ``axis``
@@ -92,8 +87,9 @@ def _add_picture(s: Scene, name: str, rng: np.random.Generator, W: float, D: flo
 
 
 def make_room(seed: int, size=(6.0, 5.0, 3.0), n_furniture: int = 6) -> Scene:
-    """A seeded room: shell (floor, walls, ceiling as one inward box per
-    surface) and ``n_furniture`` random pieces placed on the floor."""
+    """A seeded room: shell (floor, walls, ceiling as one box per surface)
+    with seeded looks (procedural patterns or photographs), a photograph
+    hung on each wall, and ``n_furniture`` random pieces placed on the floor."""
     rng = np.random.default_rng(seed)
     W, D, H = size
     s = Scene()
