@@ -4,6 +4,7 @@
     geodl spectrum MESH [-k K]      Laplace-Beltrami eigenvalues (+ PNG)
     geodl check MESH                mesh defects report
     geodl render-lightfield OUT     HCI-format light-field scenes of procedural rooms
+    geodl evaluate-lightfield SUB SCENES   benchmark metrics of a submission folder
     geodl info                      versions of geodl and its back-ends
 
 MESH is a file (PLY, OBJ, OFF, STL) or a recipe: ``icosphere:LEVEL``,
@@ -100,6 +101,22 @@ def cmd_render_lightfield(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_evaluate_lightfield(args: argparse.Namespace) -> int:
+    import json
+    import warnings
+
+    from geodl.lightfield.evaluate_submission import evaluate_submission, format_table
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # nanmean of a metric some scenes lack
+        results = evaluate_submission(args.submission, args.scenes, args.highres)
+        print(format_table(results))
+    if args.json:
+        Path(args.json).write_text(json.dumps(results, indent=2))
+        print(f"wrote {args.json}")
+    return 0
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from geodl.demo import run_demo
 
@@ -150,6 +167,15 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--contact-sheet", metavar="PNG",
                    help="also save a PNG of the centre views and disparities")
     r.set_defaults(func=cmd_render_lightfield)
+
+    e = sub.add_parser("evaluate-lightfield", help="score a benchmark submission (disp_maps/, "
+                       "runtimes/) against scene folders with ground truth")
+    e.add_argument("submission", metavar="SUBMISSION", help="folder with disp_maps/<scene>.pfm")
+    e.add_argument("scenes", metavar="SCENES", help="folder of scene folders (<scene>/)")
+    e.add_argument("--highres", action="store_true",
+                   help="also BadPix on discontinuities from the 10x ground truth")
+    e.add_argument("--json", metavar="FILE", help="also write the scores as JSON")
+    e.set_defaults(func=cmd_evaluate_lightfield)
 
     i = sub.add_parser("info", help="versions of geodl and its back-ends")
     i.set_defaults(func=cmd_info)

@@ -138,3 +138,30 @@ def test_benchmark_seeds_are_fixed_and_never_training_seeds():
     assert training_seeds(3, offset=10) == [10, 11, 12]
     with pytest.raises(ValueError, match="training seeds"):
         training_seeds(2, offset=8999)  # would reach a benchmark seed
+
+
+def test_evaluate_a_submission_folder(tmp_path, capsys):
+    from geodl.cli import main
+    from geodl.lightfield import write_submission
+    from geodl.lightfield.evaluate_submission import evaluate_submission
+    from geodl.render import render_hci_scene
+    lf = render_hci_scene(3, size=40, grid=3, gt_factor=4, highres=True, progress=False)
+    write_hci_scene(tmp_path / "scenes" / "room", lf, scene="room")
+    gt = torch.nan_to_num(lf.disparity).float()
+    write_submission(tmp_path / "perfect", "room", gt, 1.5)
+    write_submission(tmp_path / "shifted", "room", gt + 0.1, 2.0)  # every pixel 0.1 px off
+    perfect = evaluate_submission(tmp_path / "perfect", tmp_path / "scenes", highres=True)["room"]
+    assert perfect["mse100"] < 1e-6 and perfect["badpix0.07"] == 0.0
+    # even the exact low-resolution answer misses the 10x truth on the far side
+    # of each edge inside its boundary pixels: about half a pixel of a band 4 wide
+    assert 0 < perfect["badpix0.07_discontinuities"] < 20
+    assert perfect["runtime_s"] == 1.5
+    shifted = evaluate_submission(tmp_path / "shifted", tmp_path / "scenes")["room"]
+    assert shifted["badpix0.07"] == 100.0 and shifted["badpix0.03"] == 100.0
+    assert shifted["mse100"] == pytest.approx(1.0, rel=1e-4)  # 0.1^2 x 100
+    assert shifted["bumpiness_planes"] < 1e-6  # a constant offset is not bumpy
+    assert main(["evaluate-lightfield", str(tmp_path / "shifted"), str(tmp_path / "scenes"),
+                 "--json", str(tmp_path / "s.json")]) == 0
+    assert "| room |" in capsys.readouterr().out and (tmp_path / "s.json").exists()
+    with pytest.raises(FileNotFoundError, match="no ground truth"):
+        evaluate_submission(tmp_path / "perfect", tmp_path)
