@@ -12,8 +12,6 @@ import argparse
 import statistics
 import time
 
-import numpy as np
-
 from geodl._optional import open3d
 from geodl.render import Renderer, make_room, median_depth, render_lightfield, rig_for_depth_range
 from geodl.render.hci_scene import _viewpoint
@@ -21,8 +19,7 @@ from geodl.render.hci_scene import _viewpoint
 
 def bare_cast(renderer: Renderer, camera, repeats: int) -> float:
     """Seconds to cast ``camera``'s rays ``repeats`` times, rays prebuilt."""
-    o, d = (t.numpy() for t in camera.rays())
-    rays = open3d().core.Tensor(np.concatenate([o, d], -1).astype(np.float32))
+    rays = open3d().core.Tensor(camera.ray_bundle())
     t0 = time.perf_counter()
     for _ in range(repeats):
         renderer.rc.cast_rays(rays)

@@ -191,3 +191,12 @@ def test_camera_crop_gives_the_window_rays():
     assert torch.allclose(d_crop, d[5:15, 7:27], atol=1e-12)
     with pytest.raises(ValueError, match="crop"):
         cam.crop(25, 0, 10, 5)
+
+
+def test_ray_bundle_packs_rays_in_float32():
+    cam = PinholeCamera.look_at([0.3, -1, 2], [0, 0, 0], up=(0, 0, 1), width=40, height=30)
+    o, d = cam.rays()
+    bundle = cam.ray_bundle()
+    assert bundle.dtype == np.float32 and bundle.shape == (30, 40, 6)
+    assert np.allclose(bundle[..., :3], o.numpy(), atol=1e-6)
+    assert np.allclose(bundle[..., 3:], d.numpy(), rtol=1e-6, atol=1e-6)

@@ -49,8 +49,9 @@ def render_geometry(renderer: Renderer, camera: PinholeCamera, band_rows: int = 
     ids = np.zeros((H, W), np.int32)
     for top in range(0, H, band_rows):
         rows = min(band_rows, H - top)
-        origins, dirs = (t.numpy() for t in camera.crop(top, 0, rows, W).rays())
-        hit = renderer.cast(origins, dirs)
+        rays = camera.crop(top, 0, rows, W).ray_bundle()
+        dirs = rays[..., 3:]
+        hit = renderer.cast(rays)
         ids[top:top + rows] = renderer.object_ids(hit["geometry_ids"])
         n = hit["primitive_normals"]
         n = np.where(((n * dirs).sum(-1) > 0)[..., None], -n, n)  # face the camera
@@ -76,8 +77,8 @@ def median_depth(renderer: Renderer, camera: PinholeCamera, factor: int = 10) ->
     cam = camera.scaled(factor)
     rows = []
     for r in range(camera.height):
-        origins, dirs = (t.numpy() for t in cam.crop(r * factor, 0, factor, cam.width).rays())
-        t_hit = renderer.cast(origins, dirs)["t_hit"].astype(np.float64)
+        rays = cam.crop(r * factor, 0, factor, cam.width).ray_bundle()
+        t_hit = renderer.cast(rays)["t_hit"].astype(np.float64)
         rows.append(block_median(torch.from_numpy(t_hit), factor))
     return torch.cat(rows)
 

@@ -3,7 +3,7 @@
 Per pixel: colour (texture at the hit point, Lambert from one
 directional light plus ambient, optional supersampling against aliasing),
 z-depth, world-space normal and object id. Rays come from
-``PinholeCamera.rays()``: their camera-frame z is 1, so Open3D's ``t_hit`` is
+``PinholeCamera.ray_bundle()``: their camera-frame z is 1, so Open3D's ``t_hit`` is
 the z-depth directly (``cast_rays`` measures t in units of the direction's
 length).
 """
@@ -60,9 +60,10 @@ class Renderer:
         last = len(self._object_of_geometry) - 1  # stays 0: the "miss" slot
         return self._object_of_geometry[np.where(g < last, g, last)]
 
-    def cast(self, origins: np.ndarray, directions: np.ndarray) -> dict:
+    def cast(self, rays: np.ndarray) -> dict:
+        """Open3D's ``cast_rays`` of (..., 6) float32 ``[origin, direction]``
+        rows (``PinholeCamera.ray_bundle``), results as NumPy arrays."""
         o3d = open3d()
-        rays = np.concatenate([origins, directions], -1).astype(np.float32)
         return {k: v.numpy() for k, v in self.rc.cast_rays(o3d.core.Tensor(rays)).items()}
 
     def render(self, camera: PinholeCamera, supersample: int = 1) -> RenderResult:
@@ -70,13 +71,14 @@ class Renderer:
             raise ValueError(f"supersample: expected >= 1, got {supersample}")
         cam = camera.scaled(supersample) if supersample > 1 else camera
         # float32 throughout: what Open3D casts with, and half the memory traffic
-        origins, dirs = (t.numpy().astype(np.float32) for t in cam.rays())
-        hit = self.cast(origins, dirs)
+        rays = cam.ray_bundle()
+        dirs = rays[..., 3:]
+        hit = self.cast(rays)
         t = hit["t_hit"]
         H, W = t.shape
         ids = self.object_ids(hit["geometry_ids"])
         normal = hit["primitive_normals"]
-        normal = np.where(((normal * dirs).sum(-1) > 0)[..., None], -normal, normal)
+        normal = np.where((np.einsum("ijk,ijk->ij", normal, dirs) > 0)[..., None], -normal, normal)
         # Shade the hit pixels grouped by object (one sort instead of a full-image
         # mask per object): rows bounds[k-1]:bounds[k] of `order` belong to object k.
         flat_ids = ids.ravel()
@@ -84,7 +86,8 @@ class Renderer:
         order = hit_px[np.argsort(flat_ids[hit_px], kind="stable")]
         bounds = np.cumsum(np.bincount(flat_ids[order], minlength=len(self.scene.objects) + 1))
         n = normal.reshape(-1, 3)[order]
-        p = origins.reshape(-1, 3)[order] + dirs.reshape(-1, 3)[order] * t.ravel()[order, None]
+        centre = cam.center.numpy().astype(np.float32)  # every ray starts there
+        p = centre + dirs.reshape(-1, 3)[order] * t.ravel()[order, None]
         albedo = np.zeros((len(order), 3), np.float32)
         for obj in self.scene.objects:
             a, b = bounds[obj.object_id - 1], bounds[obj.object_id]

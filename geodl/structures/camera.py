@@ -163,13 +163,24 @@ class PinholeCamera:
             directions: (H, W, 3), not normalised: their camera-frame z is 1,
             so a hit at ray parameter ``t`` has z-depth ``t``.
         """
+        d_world = self._directions(torch.float64)
+        return self.center.expand(self.height, self.width, 3).clone(), d_world
+
+    def ray_bundle(self) -> np.ndarray:
+        """(H, W, 6) float32 rows ``[origin, direction]`` of ``rays()``, the
+        layout Open3D's ``RaycastingScene.cast_rays`` takes (no extra copies)."""
+        out = np.empty((self.height, self.width, 6), np.float32)
+        out[..., :3] = self.center.numpy()
+        out[..., 3:] = self._directions(torch.float32).numpy()
+        return out
+
+    def _directions(self, dtype: torch.dtype) -> Tensor:
         # d_world = R^T K^-1 (u, v, 1): with M = R^T K^-1 that is
         # u M[:, 0] + v M[:, 1] + M[:, 2], three broadcasts instead of a grid product.
-        M = self.R.T @ torch.linalg.inv(self.K)
-        u = torch.arange(self.width, dtype=torch.float64) + 0.5
-        v = torch.arange(self.height, dtype=torch.float64) + 0.5
-        d_world = (u[None, :, None] * M[:, 0] + v[:, None, None] * M[:, 1]) + M[:, 2]
-        return self.center.expand(self.height, self.width, 3).clone(), d_world
+        M = (self.R.T @ torch.linalg.inv(self.K)).to(dtype)
+        u = torch.arange(self.width, dtype=dtype) + 0.5
+        v = torch.arange(self.height, dtype=dtype) + 0.5
+        return (u[None, :, None] * M[:, 0] + v[:, None, None] * M[:, 1]) + M[:, 2]
 
     def unproject(self, depth: Tensor) -> tuple[Tensor, Tensor]:
         """Back-project a z-depth map.
