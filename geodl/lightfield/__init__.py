@@ -8,4 +8,5 @@ from geodl.lightfield.pfm import read_pfm, write_pfm
 from geodl.lightfield.refocus import refocus, warp_to_center
 
 __all__ = ["HCIParameters", "camera_from_parameters", "epi", "load_hci", "metrics",
-           "parameters_from_light_field", "write_hci_scene", "write_submission", "read_pfm", "refocus", "warp_to_center", "write_pfm"]
+           "parameters_from_light_field", "read_pfm", "refocus", "warp_to_center",
+           "write_hci_scene", "write_pfm", "write_submission"]

@@ -15,7 +15,7 @@ import torch
 from scipy import ndimage
 from torch import Tensor
 
-from geodl.render.raycast import Renderer
+from geodl.render.raycast import Renderer, facing
 from geodl.structures import PinholeCamera
 
 FINE_PARTS = ("table_leg", "chair_leg", "shelf_board", "shelf_side")
@@ -50,11 +50,9 @@ def render_geometry(renderer: Renderer, camera: PinholeCamera, band_rows: int = 
     for top in range(0, H, band_rows):
         rows = min(band_rows, H - top)
         rays = camera.crop(top, 0, rows, W).ray_bundle()
-        dirs = rays[..., 3:]
         hit = renderer.cast(rays)
         ids[top:top + rows] = renderer.object_ids(hit["geometry_ids"])
-        n = hit["primitive_normals"]
-        n = np.where(((n * dirs).sum(-1) > 0)[..., None], -n, n)  # face the camera
+        n = facing(hit["primitive_normals"], rays[..., 3:])
         normal[:, top:top + rows] = n.transpose(2, 0, 1)
         depth[top:top + rows] = hit["t_hit"]
     return torch.from_numpy(depth), torch.from_numpy(normal), torch.from_numpy(ids)

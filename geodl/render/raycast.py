@@ -32,6 +32,13 @@ class RenderResult:
     object_id: Tensor
 
 
+def facing(normals: np.ndarray, directions: np.ndarray) -> np.ndarray:
+    """(..., 3) normals flipped where needed to face against the (..., 3) ray
+    directions, i.e. towards the camera (rooms are seen from inside)."""
+    away = np.einsum("...k,...k->...", normals, directions) > 0
+    return np.where(away[..., None], -normals, normals)
+
+
 class Renderer:
     """Holds the Open3D scene of a ``Scene`` for repeated renders."""
 
@@ -77,8 +84,7 @@ class Renderer:
         t = hit["t_hit"]
         H, W = t.shape
         ids = self.object_ids(hit["geometry_ids"])
-        normal = hit["primitive_normals"]
-        normal = np.where((np.einsum("ijk,ijk->ij", normal, dirs) > 0)[..., None], -normal, normal)
+        normal = facing(hit["primitive_normals"], dirs)
         # Shade the hit pixels grouped by object (one sort instead of a full-image
         # mask per object): rows bounds[k-1]:bounds[k] of `order` belong to object k.
         flat_ids = ids.ravel()
