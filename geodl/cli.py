@@ -132,7 +132,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     d = sub.add_parser("demo", help="a tour of the library: spectra, descriptors, geodesics, "
-                       "kNN graphs, pooling; prints figures and writes PNGs")
+                       "kNN graphs, pooling, light fields, jets; prints figures and writes PNGs")
     d.add_argument("--out", default="demo_out", help="output folder (default: demo_out)")
     d.set_defaults(func=cmd_demo)
 

@@ -146,4 +146,40 @@ def run_demo(out: Path) -> None:
     folder = write_hci_scene(out / "hci_scene", lf, scene=lf.meta["scene"])
     print(f"   wrote an HCI-benchmark scene folder: {folder}/")
     _done(t0)
+    t0 = _step("7. Jets as point clouds: top quarks vs QCD (Pythia 8 + FastJet fixture)")
+    _jets(out)
+    _done(t0)
     print(f"\nDone. Pictures: {', '.join(sorted(x.name for x in out.glob('*.png')))}")
+
+
+def _jets(out: Path) -> None:
+    """The shipped top-tagging fixture: the top mass in the data, one jet of
+    each kind as a point cloud with its kNN graph, mass distributions."""
+    import numpy as np
+
+    from geodl.datasets import TopTagging
+    from geodl.ops import knn_graph
+    from geodl.viz import pyplot, save_figure
+
+    ds = TopTagging()
+    top, qcd = ds.mass[ds.labels == 1], ds.mass[ds.labels == 0]
+    print(f"   {len(ds)} jets (anti-kT R=0.8, 550 < pT < 650 GeV): median mass of top jets "
+          f"{np.median(top):.1f} GeV (top quark: 172.5), of QCD jets {np.median(qcd):.1f} GeV")
+    plt = pyplot()
+    fig, ax = plt.subplots(1, 3, figsize=(14, 4.2))
+    for a, label, name in ((ax[0], 1, "top jet"), (ax[1], 0, "QCD jet")):
+        data = ds.data(int(np.flatnonzero(ds.labels == label)[0]))
+        edges = knn_graph(data.pos, 8)
+        for s_, t_ in edges.t().tolist():
+            a.plot(*data.pos[[s_, t_]].T.numpy(), color="0.8", lw=0.5, zorder=0)
+        pt = data.x[:, 0].exp().numpy()
+        a.scatter(*data.pos.T.numpy(), s=300 * pt / pt.max(), c=np.log(pt), cmap="viridis")
+        a.set(title=f"{name}: {data.num_nodes} particles, kNN graph (k=8)",
+              xlabel="d_eta", ylabel="d_phi", xlim=(-1, 1), ylim=(-1, 1), aspect="equal")
+    bins = np.linspace(0, 300, 61)
+    ax[2].hist(top, bins, alpha=0.6, label="top jets")
+    ax[2].hist(qcd, bins, alpha=0.6, label="QCD jets")
+    ax[2].axvline(172.5, color="k", lw=1, ls="--", label="top mass")
+    ax[2].set(xlabel="jet mass (GeV)", ylabel="jets", title="jet mass")
+    ax[2].legend(fontsize=8)
+    print(f"   wrote {save_figure(fig, out / 'jets.png')}")
