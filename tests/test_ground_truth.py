@@ -37,7 +37,9 @@ def test_masks_on_a_synthetic_map():
     assert disc[:, 13:17].all() and not disc[:, :12].any() and not disc[:, 18:].any()
     assert m["planes"][:, :10].all() and not m["planes"][curved].any()
     assert m["smooth_surfaces"][8, 22] and not m["smooth_surfaces"][:, :10].any()
-    assert (m["fine_structures"] == (ids == 2)).all()
+    assert (m["fine"] == (ids == 2)).all()
+    # the surrounding band: the 2 columns of object 1 next to object 2
+    assert m["fine_surrounding"][:, 13:15].all() and m["fine_surrounding"].sum() == 2 * H
     # the regions do not overlap
     assert not (m["planes"] & m["smooth_surfaces"]).any()
     assert not (m["planes"] & disc).any()

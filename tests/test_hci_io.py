@@ -89,7 +89,8 @@ def test_rendered_scene_has_block_median_ground_truth_and_masks(tmp_path):
     from geodl.render import render_hci_scene
     lf = render_hci_scene(5, size=40, grid=3, gt_factor=4, progress=False)
     masks = lf.meta["masks"]
-    assert set(masks) == {"discontinuities", "planes", "smooth_surfaces", "fine_structures"}
+    assert set(masks) == {"discontinuities", "planes", "smooth_surfaces", "fine",
+                          "fine_surrounding"}
     assert masks["planes"].sum() > 0.3 * 40 * 40  # rooms are mostly planar
     write_hci_scene(tmp_path / "s", lf, scene="s")
     back = load_hci(tmp_path / "s")

@@ -75,3 +75,26 @@ def test_badpix_on_discontinuities_at_high_resolution_by_hand():
                             "masks": {"discontinuities": mask_hr}})
     assert out["badpix0.07_discontinuities"] == pytest.approx(100 * 3 / 36)
     assert "badpix0.07_discontinuities" not in evaluate(algo, gt, border=1)
+
+
+def test_fine_thinning_and_fattening_by_hand():
+    from geodl.lightfield.metrics import evaluate, fine_fattening, fine_thinning
+    gt = np.zeros((6, 6))
+    gt[:, 3] = 1.0  # a thin pole, nearer (larger disparity) than the background
+    algo = gt.copy()
+    algo[0:2, 3] = 0.0  # two pole pixels lost to the background: thinning
+    algo[:, 2] = 0.9  # the column left of the pole taken for the pole: fattening
+    fine = gt > 0.5
+    around = np.zeros_like(fine)
+    around[:, [2, 4]] = True
+    assert fine_thinning(algo, gt, fine, border=0) == pytest.approx(100 * 2 / 6)
+    assert fine_fattening(algo, gt, around, border=0) == pytest.approx(100 * 6 / 12)
+    # at high resolution through evaluate (factor 2, border 1 -> 2 px)
+    from geodl.lightfield.metrics import upsample_nearest
+    hr = {"factor": 2, "disparity": upsample_nearest(gt, 2),
+          "masks": {"fine": upsample_nearest(fine, 2),
+                    "fine_surrounding": upsample_nearest(around, 2)}}
+    out = evaluate(algo, gt, border=1, highres=hr)
+    assert out["fine_thinning"] == pytest.approx(100 * 1 / 4)  # rows 1-4 remain, row 1 thinned
+    assert out["fine_fattening"] == pytest.approx(100 * 4 / 8)
+    assert "badpix0.07_discontinuities" not in out  # no such mask given

@@ -16,6 +16,11 @@ abstaining).
 * ``bumpiness``: mean Frobenius norm of the Hessian of (algo - gt), each
   second derivative taken as two Scharr derivatives, clipped at 0.05, x 100;
   evaluated on planes and on smooth surfaces via their masks.
+* ``fine_thinning`` / ``fine_fattening``: percentage of pixels on fine
+  structures with gt - algo > 0.15 (thin parts lost to the background), and
+  of pixels around them with gt - algo < -0.15 (background taken for the thin
+  part; larger disparity is nearer). Like BadPix on discontinuities they are
+  evaluated at high resolution.
 * BadPix on discontinuities is evaluated at the ground truth's high
   resolution (10x): the estimate is upsampled by pixel repetition (the
   toolkit's order-0 resize) and the border grows to 150 px. Even the exact
@@ -45,6 +50,12 @@ def _prepare(algo, gt, mask, border: int) -> tuple[np.ndarray, np.ndarray, np.nd
     inside = np.zeros(a.shape, bool)
     inside[border:a.shape[0] - border, border:a.shape[1] - border] = True
     return a, g, m & inside & np.isfinite(a) & np.isfinite(g)
+
+
+def _has_pixels(mask, border: int) -> bool:
+    """Whether ``mask`` marks any pixel inside the border."""
+    m = np.asarray(mask, bool)
+    return bool(m[border:m.shape[0] - border, border:m.shape[1] - border].any())
 
 
 def _nonempty(m: np.ndarray) -> int:
@@ -95,6 +106,18 @@ def bumpiness(algo, gt, mask=None, border: int = 15, clip: float = 0.05) -> floa
     return float(100 * b[m].mean())
 
 
+def fine_thinning(algo, gt, mask, border: int = 15, thresh: float = 0.15) -> float:
+    a, g, m = _prepare(algo, gt, mask, border)
+    n = _nonempty(m)
+    return float(100.0 * np.sum((g[m] - a[m]) > thresh) / n)
+
+
+def fine_fattening(algo, gt, mask, border: int = 15, thresh: float = -0.15) -> float:
+    a, g, m = _prepare(algo, gt, mask, border)
+    n = _nonempty(m)
+    return float(100.0 * np.sum((g[m] - a[m]) < thresh) / n)
+
+
 def upsample_nearest(x, factor: int) -> np.ndarray:
     """(H, W) -> (H f, W f), each pixel repeated f x f times."""
     if factor < 1:
@@ -108,8 +131,9 @@ def evaluate(algo, gt, masks: dict | None = None, border: int = 15,
     """The benchmark's general metrics, bumpiness on any ``planes`` /
     ``smooth_surfaces`` masks given, and, when ``highres`` = {"factor",
     "disparity", "masks"} (as ``render_hci_scene(highres=True)`` or
-    ``load_hci(highres=True)`` provide) holds a ``discontinuities`` mask,
-    ``badpix0.07_discontinuities`` at high resolution; as a dict."""
+    ``load_hci(highres=True)`` provide) holds the masks,
+    ``badpix0.07_discontinuities``, ``fine_thinning`` and ``fine_fattening``
+    at high resolution; as a dict."""
     masks = masks or {}
     out = {"mse100": mse100(algo, gt, None, border),
            "badpix0.07": badpix(algo, gt, 0.07, None, border),
@@ -119,10 +143,19 @@ def evaluate(algo, gt, masks: dict | None = None, border: int = 15,
     for name in ("planes", "smooth_surfaces"):
         if name in masks:
             out[f"bumpiness_{name}"] = bumpiness(algo, gt, masks[name], border)
-    if highres and "discontinuities" in (highres.get("masks") or {}):
+    hr_masks = (highres or {}).get("masks") or {}
+    if hr_masks:
         f = int(highres["factor"])
         gt_hr = np.asarray(highres["disparity"], np.float64)
         algo_hr = upsample_nearest(np.asarray(algo, np.float64), f)
-        out["badpix0.07_discontinuities"] = badpix(algo_hr, gt_hr, 0.07,
-                                                   highres["masks"]["discontinuities"], border * f)
+        b = border * f
+        scores = {"badpix0.07_discontinuities":
+                  ("discontinuities", lambda m: badpix(algo_hr, gt_hr, 0.07, m, b)),
+                  "fine_thinning": ("fine", lambda m: fine_thinning(algo_hr, gt_hr, m, b)),
+                  "fine_fattening":
+                  ("fine_surrounding", lambda m: fine_fattening(algo_hr, gt_hr, m, b))}
+        for key, (mask_name, score) in scores.items():
+            # a scene may have no such region inside the border: no score then
+            if mask_name in hr_masks and _has_pixels(hr_masks[mask_name], b):
+                out[key] = score(hr_masks[mask_name])
     return out

@@ -84,16 +84,17 @@ def median_depth(renderer: Renderer, camera: PinholeCamera, factor: int = 10) ->
 def evaluation_masks(depth: Tensor, normal: Tensor, object_id: Tensor, fine_ids=(),
                      edge_width: int = 2, depth_jump: float = 0.05,
                      plane_angle_deg: float = 1.0, scale: int = 1) -> dict[str, Tensor]:
-    """Boolean (H, W) masks ``discontinuities``, ``planes``, ``smooth_surfaces``
-    and ``fine_structures``.
+    """Boolean (H, W) masks ``discontinuities``, ``planes``, ``smooth_surfaces``,
+    ``fine`` and ``fine_surrounding`` (the HCI toolkit's mask names).
 
     Discontinuities: within ``edge_width`` px of a relative depth jump above
     ``depth_jump`` between 4-neighbours, or of the edge of the hit geometry (an
     object change alone, such as a wall meeting the floor, is a crease, not a
     discontinuity). Planes: continuous pixels whose normal differs from those
     of its 8 neighbours by less than ``plane_angle_deg``; smooth surfaces: the
-    other continuous pixels. Fine structures: pixels of the objects in
-    ``fine_ids``.
+    other continuous pixels. Fine: pixels of the objects in ``fine_ids`` (thin
+    parts); fine surrounding: the other hit pixels within ``edge_width`` px of
+    them (where a method fattens thin structures).
 
     ``scale``: the maps are a ``scale`` x render of the view; the widths,
     the per-pixel jump and the neighbour distance above stay in
@@ -131,7 +132,10 @@ def evaluation_masks(depth: Tensor, normal: Tensor, object_id: Tensor, fine_ids=
             yn, xn = slice(max(0, dy), H - max(0, -dy)), slice(max(0, dx), W - max(0, -dx))
             flat[ys, xs] &= (n[:, ys, xs] * n[:, yn, xn]).sum(0) >= cos_min
     continuous = finite & ~disc
+    fine = np.isin(ids, list(fine_ids))
+    near_fine = ndimage.binary_dilation(fine, iterations=edge_width) if fine.any() else fine
     return {"discontinuities": torch.from_numpy(disc & finite),
             "planes": torch.from_numpy(continuous & flat),
             "smooth_surfaces": torch.from_numpy(continuous & ~flat),
-            "fine_structures": torch.from_numpy(np.isin(ids, list(fine_ids)))}
+            "fine": torch.from_numpy(fine),
+            "fine_surrounding": torch.from_numpy(near_fine & ~fine & finite)}
