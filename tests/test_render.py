@@ -94,3 +94,12 @@ def test_two_rigs_in_one_room_see_the_same_geometry():
     # most agree to within the depth change across one pixel; the rest are
     # occluded in A or on depth edges
     assert float((rel < 0.02).double().mean()) > 0.8
+
+
+def test_threaded_views_equal_sequential_ones():
+    scene = make_room(2)
+    cam = PinholeCamera.look_at([-2.0, -1.5, 1.5], [0.5, 0.5, 0.8], width=48, height=36)
+    one = render_lightfield(scene, cam, 0.05, 3.0, grid=(3, 3), progress=False, workers=1)
+    three = render_lightfield(scene, cam, 0.05, 3.0, grid=(3, 3), progress=False, workers=3)
+    assert torch.equal(one.views, three.views)
+    assert torch.equal(one.depth.nan_to_num(), three.depth.nan_to_num())

@@ -8,6 +8,11 @@ gives the disparity :math:`d = b f_{px}(1/Z - 1/F)`.
 """
 from __future__ import annotations
 
+import os
+from collections import deque
+from concurrent.futures import ThreadPoolExecutor
+from typing import Callable, Iterator
+
 import torch
 from tqdm import tqdm
 
@@ -27,11 +32,29 @@ def rig_for_depth_range(z_near: float, z_far: float, focal_px: float,
     return baseline, 1 / inv_f
 
 
+def _ordered_map(pool: ThreadPoolExecutor, fn: Callable, items: list, window: int) -> Iterator:
+    """``fn`` over ``items`` in order, at most ``window`` running or finished
+    ahead of the consumer (``Executor.map`` would submit all at once and hold
+    every finished view in memory)."""
+    pending: deque = deque()
+    for item in items:
+        pending.append(pool.submit(fn, item))
+        if len(pending) >= window:
+            yield pending.popleft().result()
+    while pending:
+        yield pending.popleft().result()
+
+
 def render_lightfield(scene: Scene | Renderer, camera: PinholeCamera, baseline: float,
                       focus_distance: float, grid: tuple[int, int] = (9, 9),
-                      supersample: int = 1, progress: bool | None = None) -> LightField:
+                      supersample: int = 1, progress: bool | None = None,
+                      workers: int | None = None) -> LightField:
     """Render every view; ground-truth depth and disparity of the centre view
-    go into ``LightField.depth`` / ``.disparity``, object ids into ``meta``."""
+    go into ``LightField.depth`` / ``.disparity``, object ids into ``meta``.
+
+    ``workers`` views are rendered at once (default: up to 4, one per core):
+    Open3D casts without holding the GIL, so one view's NumPy shading overlaps
+    another's casting; the result does not depend on it (tested)."""
     renderer = scene if isinstance(scene, Renderer) else Renderer(scene)
     U, V = grid
     dummy = LightField(torch.zeros(U, V, 1, camera.height, camera.width), camera, baseline,
@@ -39,11 +62,15 @@ def render_lightfield(scene: Scene | Renderer, camera: PinholeCamera, baseline: 
     views = torch.zeros(U, V, 3, camera.height, camera.width)
     centre = None
     jobs = [(r, c) for r in range(U) for c in range(V)]
-    for r, c in tqdm(jobs, desc="rendering views", disable=None if progress is None else not progress):
-        out = renderer.render(dummy.camera_at(r, c), supersample)
-        views[r, c] = out.color
-        if (r, c) == dummy.center_index:
-            centre = out
+    workers = workers or min(4, os.cpu_count() or 1)
+    with ThreadPoolExecutor(workers) as pool:
+        outs = _ordered_map(pool, lambda rc: renderer.render(dummy.camera_at(*rc), supersample),
+                            jobs, window=workers)
+        for (r, c), out in tqdm(zip(jobs, outs), total=len(jobs), desc="rendering views",
+                                disable=None if progress is None else not progress):
+            views[r, c] = out.color
+            if (r, c) == dummy.center_index:
+                centre = out
     depth = centre.depth
     lf = LightField(views, camera, baseline, focus_distance,
                     depth=torch.where(torch.isfinite(depth), depth, torch.nan),
