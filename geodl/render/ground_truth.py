@@ -66,19 +66,21 @@ def high_res_depth(renderer: Renderer, camera: PinholeCamera, factor: int = 10
     return render_geometry(renderer, camera.scaled(factor))
 
 
-def median_depth(renderer: Renderer, camera: PinholeCamera, factor: int = 10) -> Tensor:
+def median_depth(renderer: Renderer, camera: PinholeCamera, factor: int = 10,
+                 band_rows: int = 8) -> Tensor:
     """(H, W) depth rendered at ``factor`` x resolution and reduced by
     ``factor`` x ``factor`` block median, as the benchmark's low-resolution
-    ground truth; computed one band of image rows at a time (bounded memory)."""
+    ground truth; computed ``band_rows`` image rows at a time (bounded memory)."""
     if factor < 1:
         raise ValueError(f"factor: expected >= 1, got {factor}")
     cam = camera.scaled(factor)
-    rows = []
-    for r in range(camera.height):
-        rays = cam.crop(r * factor, 0, factor, cam.width).ray_bundle()
-        t_hit = renderer.cast(rays)["t_hit"].astype(np.float64)
-        rows.append(block_median(torch.from_numpy(t_hit), factor))
-    return torch.cat(rows)
+    bands = []
+    for top in range(0, camera.height, band_rows):
+        rows = min(band_rows, camera.height - top)
+        rays = cam.crop(top * factor, 0, rows * factor, cam.width).ray_bundle()
+        t_hit = renderer.cast(rays)["t_hit"]
+        bands.append(block_median(torch.from_numpy(t_hit), factor))
+    return torch.cat(bands)
 
 
 def evaluation_masks(depth: Tensor, normal: Tensor, object_id: Tensor, fine_ids=(),
