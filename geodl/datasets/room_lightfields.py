@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING, Iterable, Iterator
 
 from tqdm import tqdm
 
+from geodl.render.hci_scene import scene_name
+
 if TYPE_CHECKING:
     from geodl.structures import LightField
 
@@ -29,10 +31,6 @@ def training_seeds(n: int, offset: int = 0) -> list[int]:
         raise ValueError(f"training seeds: expected 0 <= offset and offset + n <= "
                          f"{TRAINING_SEED_LIMIT}, got offset={offset}, n={n}")
     return list(range(offset, offset + n))
-
-
-def scene_name(seed: int) -> str:
-    return f"geodl_room_{seed:04d}"
 
 
 def write_room_scenes(out_dir: str | Path, seeds: Iterable[int], size: int = 512,

@@ -13,6 +13,11 @@ from geodl.render.scene import make_room
 from geodl.structures import LightField, PinholeCamera
 
 
+def scene_name(seed: int) -> str:
+    """The folder and scene name of room ``seed``: ``geodl_room_<seed>``."""
+    return f"geodl_room_{seed:04d}"
+
+
 def _nan_outside(depth: Tensor) -> Tensor:
     """Depth with NaN where nothing was hit (the benchmark's convention)."""
     return torch.where(torch.isfinite(depth), depth, torch.nan)
@@ -79,6 +84,6 @@ def render_hci_scene(seed: int, size: int = 512, grid: int = 9, supersample: int
     lf.disparity = _disparity(lf, depth)
     low_depth = torch.nan_to_num(lf.depth, nan=torch.inf)
     lf.meta["masks"] = evaluation_masks(low_depth, lf.meta["normal"], lf.meta["object_id"], fine)
-    lf.meta["scene"] = f"geodl_room_{seed:04d}"
+    lf.meta["scene"] = scene_name(seed)
     lf.meta["room"] = room
     return lf
