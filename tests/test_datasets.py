@@ -120,3 +120,5 @@ def test_reference_set_conversion_by_hand(tmp_path):
     pd.DataFrame({"x": [1.0]}).to_hdf(tmp_path / "bad.h5", key="table", format="table")
     with pytest.raises(ValueError, match="reference layout"):
         convert_reference(tmp_path / "bad.h5", tmp_path / "bad.npz")
+    with pytest.raises(FileNotFoundError, match="reference set"):
+        convert_reference(tmp_path / "missing.h5", tmp_path / "m.npz")

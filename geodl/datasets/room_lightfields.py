@@ -14,9 +14,8 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterable, Iterator
 
-from tqdm import tqdm
-
-from geodl.render.hci_scene import scene_name
+from geodl.lightfield import write_hci_scene
+from geodl.render.hci_scene import render_hci_scene, scene_name
 
 if TYPE_CHECKING:
     from geodl.structures import LightField
@@ -38,22 +37,9 @@ def write_room_scenes(out_dir: str | Path, seeds: Iterable[int], size: int = 512
                       ) -> Iterator[tuple[Path, LightField, float]]:
     """Render room ``seed`` for each seed and write it as an HCI scene folder
     ``out_dir/geodl_room_<seed>``; yields (folder, light field, seconds taken)."""
-    from geodl.lightfield import write_hci_scene
-    from geodl.render import render_hci_scene
-
     for seed in seeds:
         t0 = time.perf_counter()
         lf = render_hci_scene(seed, size=size, grid=grid, supersample=supersample,
                               highres=highres, progress=False)
         folder = write_hci_scene(Path(out_dir) / scene_name(seed), lf, scene=scene_name(seed))
         yield folder, lf, time.perf_counter() - t0
-
-
-def write_benchmark_set(out_dir: str | Path, highres: bool = False,
-                        progress: bool | None = None) -> list[Path]:
-    """The benchmark scenes (``BENCHMARK_SEEDS``) as HCI scene folders under
-    ``out_dir``; returns the folders."""
-    scenes = write_room_scenes(out_dir, BENCHMARK_SEEDS, highres=highres)
-    return [folder for folder, _, _ in tqdm(scenes, total=len(BENCHMARK_SEEDS),
-                                            desc="benchmark scenes",
-                                            disable=None if progress is None else not progress)]

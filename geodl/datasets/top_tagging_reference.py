@@ -49,14 +49,20 @@ def convert_reference(path_in: str | Path, path_out: str | Path, max_constituent
     """Write ``path_in`` (a reference ``.h5``) as a ``TopTagging`` ``.npz``
     (float16 constituents, float32 jets, int8 labels); returns its SHA-256."""
     import pandas as pd
+    from tqdm import tqdm
 
+    if not Path(path_in).exists():
+        raise FileNotFoundError(
+            f"{path_in} not found: place a file of the public top-tagging reference set "
+            "there (train.h5, val.h5 or test.h5 from its Zenodo record)")
     names = {f: [f"{f}_{i}" for i in range(REFERENCE_CONSTITUENTS)]
              for f in ("E", "PX", "PY", "PZ")}
     cons, jets, labels = [], [], []
     with pd.HDFStore(str(path_in), mode="r") as store:
         n = store.get_storer("table").nrows
         n = n if limit is None else min(n, limit)
-        for start in range(0, n, chunk):
+        for start in tqdm(range(0, n, chunk), desc="converting jets", unit="chunk",
+                          disable=None):
             df = store.select("table", start=start, stop=min(start + chunk, n))
             missing = [c for c in ("E_0", "PX_0", "is_signal_new") if c not in df.columns]
             if missing:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from geodl.lightfield.hci_io import load_hci
+from geodl.lightfield.hci_io import load_ground_truth
 from geodl.lightfield.metrics import evaluate
 from geodl.lightfield.pfm import read_pfm
 
@@ -32,12 +32,12 @@ def evaluate_submission(submission: str | Path, scenes: str | Path, highres: boo
         if not (folder / "gt_disp_lowres.pfm").exists():
             raise FileNotFoundError(f"{folder / 'gt_disp_lowres.pfm'}: no ground truth for "
                                     f"submitted scene {name!r}")
-        lf = load_hci(folder, highres=highres)
+        gt = load_ground_truth(folder, highres=highres)  # the views are not needed
         algo = read_pfm(path)
-        if algo.shape != tuple(lf.disparity.shape):
-            raise ValueError(f"{path}: shape {algo.shape}, expected {tuple(lf.disparity.shape)}")
-        scores = evaluate(algo, lf.disparity.numpy(), lf.meta.get("masks"),
-                          highres=lf.meta.get("highres"))
+        if algo.shape != tuple(gt["disparity"].shape):
+            raise ValueError(f"{path}: shape {algo.shape}, expected "
+                             f"{tuple(gt['disparity'].shape)}")
+        scores = evaluate(algo, gt["disparity"].numpy(), gt["masks"], highres=gt.get("highres"))
         runtime = submission / "runtimes" / f"{name}.txt"
         scores["runtime_s"] = float(runtime.read_text()) if runtime.exists() else float("nan")
         results[name] = scores

@@ -155,21 +155,34 @@ def load_hci(folder: str | Path, highres: bool = False) -> LightField:
                              f"parameters.cfg ({p.image_resolution_x_px}x{p.image_resolution_y_px})")
         views.append(torch.from_numpy(img).permute(2, 0, 1))
     v = torch.stack(views).reshape(U, V, 3, p.image_resolution_y_px, p.image_resolution_x_px)
-    disp = folder / "gt_disp_lowres.pfm"
-    depth = folder / "gt_depth_lowres.pfm"
-    meta = {"scene": p.scene, "parameters": p, "masks": _read_masks(folder, "lowres")}
-    disp_hr = folder / "gt_disp_highres.pfm"
-    if highres and disp_hr.exists():
-        d = torch.from_numpy(read_pfm(disp_hr))
-        depth_hr = folder / "gt_depth_highres.pfm"
-        meta["highres"] = {"factor": d.shape[1] // p.image_resolution_x_px, "disparity": d,
-                           "depth": torch.from_numpy(read_pfm(depth_hr))
-                           if depth_hr.exists() else None,
-                           "masks": _read_masks(folder, "highres")}
+    gt = load_ground_truth(folder, highres)
+    meta = {"scene": p.scene, "parameters": p, "masks": gt["masks"]}
+    if "highres" in gt:
+        meta["highres"] = gt["highres"]
     return LightField(v, camera_from_parameters(p), p.baseline_m, p.focus_distance_m,
-                      disparity=torch.from_numpy(read_pfm(disp)) if disp.exists() else None,
-                      depth=torch.from_numpy(read_pfm(depth)) if depth.exists() else None,
-                      meta=meta)
+                      disparity=gt["disparity"], depth=gt["depth"], meta=meta)
+
+
+def load_ground_truth(folder: str | Path, highres: bool = False) -> dict:
+    """The ground truth of a scene folder without its views: {"disparity",
+    "depth" (None where the file is absent), "masks"} and, with ``highres``
+    and the 10x files present, "highres" = {"factor", "disparity", "depth",
+    "masks"}."""
+    folder = Path(folder)
+
+    def pfm(name: str):
+        path = folder / name
+        return torch.from_numpy(read_pfm(path)) if path.exists() else None
+
+    gt = {"disparity": pfm("gt_disp_lowres.pfm"), "depth": pfm("gt_depth_lowres.pfm"),
+          "masks": _read_masks(folder, "lowres")}
+    disp_hr = pfm("gt_disp_highres.pfm") if highres else None
+    if disp_hr is not None:
+        width = HCIParameters.read(folder / "parameters.cfg").image_resolution_x_px
+        gt["highres"] = {"factor": disp_hr.shape[1] // width, "disparity": disp_hr,
+                         "depth": pfm("gt_depth_highres.pfm"),
+                         "masks": _read_masks(folder, "highres")}
+    return gt
 
 
 def write_submission(folder: str | Path, scene: str, disparity, runtime_s: float) -> None:
