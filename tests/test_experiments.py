@@ -75,3 +75,12 @@ def test_mesh_intrinsic_quick_run(tmp_path):
     curve = res["correspondence"]["monet"]["curve"]
     assert curve == sorted(curve) and 0.0 <= curve[0] <= curve[-1] <= 1.0
     assert (tmp_path / "figures" / "mesh_correspondence.png").exists()
+
+
+def test_hci_metric_floor_quick_run(tmp_path):
+    mod = _load("hci_metric_floor")
+    res = mod.main(["--seeds", "3", "--size", "48", "--out", str(tmp_path)])[3]
+    # scored against itself: zero at low resolution, a floor above zero at 10x
+    assert res["mse100"] == 0 and res["badpix0.07"] == 0 and res["bumpiness_planes"] == 0
+    assert 0 < res["badpix0.07_discontinuities"] < 50
+    assert (tmp_path / "results" / "hci_metric_floor.json").exists()

@@ -25,8 +25,9 @@ abstaining).
   resolution (10x): the estimate is upsampled by pixel repetition (the
   toolkit's order-0 resize) and the border grows to 150 px. Even the exact
   low-resolution ground truth scores above zero there (6.1 % and 14.9 % on
-  benchmark rooms 9000 and 9001): a boundary pixel carries one value for
-  both sides of the edge, so only sub-pixel edge placement beats it.
+  benchmark rooms 9000 and 9001, ``experiments/hci_metric_floor.py``): a
+  boundary pixel carries one value for both sides of the edge, so only
+  sub-pixel edge placement beats it.
 """
 from __future__ import annotations
 
