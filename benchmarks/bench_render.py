@@ -5,6 +5,7 @@ room and its 10x block-median ground truth, each against a bare
 per-row banding and the block median). Rounds alternate ours and bare.
 
     .venv/bin/python benchmarks/bench_render.py [--size 512] [--grid 9] [--rounds 2]
+    .venv/bin/python benchmarks/bench_render.py --profile   # where a view's time goes
 """
 from __future__ import annotations
 
@@ -32,11 +33,22 @@ def main() -> None:
     ap.add_argument("--grid", type=int, default=9)
     ap.add_argument("--seed", type=int, default=9000)
     ap.add_argument("--rounds", type=int, default=2)
+    ap.add_argument("--profile", action="store_true",
+                    help="instead: cProfile of 3x3 views rendered one at a time")
     args = ap.parse_args()
     room = make_room(args.seed)
     renderer = Renderer(room)
     cam, z = _viewpoint(renderer, args.seed, args.size, 60.0)
     baseline, focus = rig_for_depth_range(float(z.min()), float(z.max()), float(cam.K[0, 0]))
+    if args.profile:
+        import cProfile
+        import pstats
+
+        render_lightfield(renderer, cam, baseline, focus, (3, 3), progress=False)  # warm-up
+        with cProfile.Profile() as prof:  # workers=1: cProfile sees only this thread
+            render_lightfield(renderer, cam, baseline, focus, (3, 3), progress=False, workers=1)
+        pstats.Stats(prof).sort_stats("tottime").print_stats(10)
+        return
     views, views_bare, gt, gt_bare = [], [], [], []
     for _ in range(args.rounds):
         t0 = time.perf_counter()

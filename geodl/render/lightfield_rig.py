@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 from collections import deque
+from contextlib import nullcontext
 from concurrent.futures import ThreadPoolExecutor
 from typing import Callable, Iterator
 
@@ -63,9 +64,13 @@ def render_lightfield(scene: Scene | Renderer, camera: PinholeCamera, baseline: 
     centre = None
     jobs = [(r, c) for r in range(U) for c in range(V)]
     workers = workers or min(4, os.cpu_count() or 1)
-    with ThreadPoolExecutor(workers) as pool:
-        outs = _ordered_map(pool, lambda rc: renderer.render(dummy.camera_at(*rc), supersample),
-                            jobs, window=workers)
+
+    def render(rc: tuple[int, int]):
+        return renderer.render(dummy.camera_at(*rc), supersample)
+
+    # one worker: render in this thread (no pool), e.g. for profiling
+    with ThreadPoolExecutor(workers) if workers > 1 else nullcontext() as pool:
+        outs = _ordered_map(pool, render, jobs, workers) if pool else map(render, jobs)
         for (r, c), out in tqdm(zip(jobs, outs), total=len(jobs), desc="rendering views",
                                 disable=None if progress is None else not progress):
             views[r, c] = out.color
