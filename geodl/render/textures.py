@@ -10,7 +10,7 @@ frame, to albedo (N, 3) RGB in [0, 1]. Two kinds:
   normal, :math:`a = \arg\max_i |n_i|`, and the two remaining coordinates,
   divided by the tile size, are the texture coordinates. On walls the vertical
   coordinate runs down the image so pictures stand upright. The image repeats
-  mirrored (no seams) and is sampled bilinearly.
+  mirrored (no seams) and is sampled bilinearly (torch's ``grid_sample``).
 
 Photographs give the depth-estimation benchmark the natural-image statistics
 (edges at all orientations, fine grain) that procedural patterns lack.
@@ -22,6 +22,8 @@ from functools import lru_cache
 from typing import Callable
 
 import numpy as np
+import torch
+import torch.nn.functional as F
 
 Texture = Callable[[np.ndarray, np.ndarray], np.ndarray]
 """(points (N, 3), normals (N, 3)) -> albedo (N, 3) in [0, 1]."""
@@ -79,26 +81,22 @@ def load_photo(name: str) -> np.ndarray:
     return np.ascontiguousarray(img[..., :3])
 
 
-def _mirror_repeat(x: np.ndarray, n: int) -> np.ndarray:
-    """Integer texel coordinates folded into [0, n) by mirrored repetition."""
-    x = np.mod(x, 2 * n)
-    return np.where(x < n, x, 2 * n - 1 - x)
-
-
 def sample_bilinear(image: np.ndarray, u: np.ndarray, v: np.ndarray) -> np.ndarray:
     """Colours (N, C) of ``image`` (H, W, C) at continuous texel coordinates
     ``u`` (columns) and ``v`` (rows), texel centres at integer + 0.5, mirrored
     repetition outside the image."""
-    H, W = image.shape[:2]
-    x, y = u - 0.5, v - 0.5
-    x0, y0 = np.floor(x), np.floor(y)
-    fx, fy = (x - x0)[:, None], (y - y0)[:, None]
-    x0, y0 = x0.astype(np.int64), y0.astype(np.int64)
-    xa, xb = _mirror_repeat(x0, W), _mirror_repeat(x0 + 1, W)
-    ya, yb = _mirror_repeat(y0, H), _mirror_repeat(y0 + 1, H)
-    top = image[ya, xa] * (1 - fx) + image[ya, xb] * fx
-    bottom = image[yb, xa] * (1 - fx) + image[yb, xb] * fx
-    return top * (1 - fy) + bottom * fy
+    chw = torch.from_numpy(np.ascontiguousarray(image.transpose(2, 0, 1), np.float32))
+    return _sample_chw(chw, u, v)
+
+
+def _sample_chw(image: torch.Tensor, u: np.ndarray, v: np.ndarray) -> np.ndarray:
+    # torch's grid_sample with reflection padding is exactly mirrored repetition
+    # (it folds any distance back into the image), and 10x faster than NumPy gathers
+    H, W = image.shape[1:]
+    grid = torch.from_numpy(np.stack([2 * u / W - 1, 2 * v / H - 1], -1).astype(np.float32))
+    out = F.grid_sample(image[None], grid[None, None], mode="bilinear",
+                        padding_mode="reflection", align_corners=False)
+    return out[0, :, 0].T.numpy()
 
 
 def box_projection(points: np.ndarray, normals: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -120,11 +118,12 @@ def photo(name: str, tile_size: float, tint=(1.0, 1.0, 1.0), offset=(0.0, 0.0),
         raise ValueError(f"tile_size: expected > 0, got {tile_size}")
     image = load_photo(name) * np.asarray(tint, np.float32)
     texels_per_metre = max(image.shape[:2]) / tile_size
+    chw = torch.from_numpy(np.ascontiguousarray(image.transpose(2, 0, 1)))
 
     def f(p: np.ndarray, n: np.ndarray) -> np.ndarray:
         s, t = box_projection(p, n)
         if mirror:
             s = -s
-        return np.clip(sample_bilinear(image, (s - offset[0]) * texels_per_metre,
-                                       (t - offset[1]) * texels_per_metre), 0, 1)
+        return np.clip(_sample_chw(chw, (s - offset[0]) * texels_per_metre,
+                                   (t - offset[1]) * texels_per_metre), 0, 1)
     return f
