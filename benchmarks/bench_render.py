@@ -14,8 +14,10 @@ import statistics
 import time
 
 from geodl._optional import open3d
-from geodl.render import Renderer, make_room, median_depth, render_lightfield, rig_for_depth_range
-from geodl.render.hci_scene import _viewpoint
+from geodl.datasets import median_depth
+from geodl.datasets.room_scene import _viewpoint
+from geodl.render import Renderer, make_room, render_lightfield, rig_for_depth_range
+from geodl.structures import LightFieldRig
 
 
 def bare_cast(renderer: Renderer, camera, repeats: int) -> float:
@@ -44,15 +46,17 @@ def main() -> None:
         import cProfile
         import pstats
 
-        render_lightfield(renderer, cam, baseline, focus, (3, 3), progress=False)  # warm-up
+        small = LightFieldRig(cam, baseline, focus, (3, 3))
+        render_lightfield(renderer, small, progress=False)  # warm-up
         with cProfile.Profile() as prof:  # workers=1: cProfile sees only this thread
-            render_lightfield(renderer, cam, baseline, focus, (3, 3), progress=False, workers=1)
+            render_lightfield(renderer, small, progress=False, workers=1)
         pstats.Stats(prof).sort_stats("tottime").print_stats(10)
         return
     views, views_bare, gt, gt_bare = [], [], [], []
     for _ in range(args.rounds):
         t0 = time.perf_counter()
-        render_lightfield(renderer, cam, baseline, focus, (args.grid, args.grid), progress=False)
+        render_lightfield(renderer, LightFieldRig(cam, baseline, focus, (args.grid, args.grid)),
+                          progress=False)
         views.append(time.perf_counter() - t0)
         views_bare.append(bare_cast(renderer, cam, args.grid ** 2))
         t0 = time.perf_counter()

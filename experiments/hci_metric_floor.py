@@ -17,8 +17,8 @@ from pathlib import Path
 
 import torch
 
-from geodl.lightfield.metrics import evaluate
-from geodl.render import render_hci_scene
+from geodl.datasets import render_hci_scene
+from geodl.lightfield.benchmark import evaluate
 
 HERE = Path(__file__).resolve().parent
 
@@ -33,8 +33,7 @@ def main(argv: list[str] | None = None) -> dict:
     for seed in args.seeds:
         lf = render_hci_scene(seed, size=args.size, grid=3, highres=True, progress=False)
         exact = torch.nan_to_num(lf.disparity).numpy()
-        results[seed] = evaluate(exact, lf.disparity.numpy(), lf.meta["masks"],
-                                 highres=lf.meta["highres"])
+        results[seed] = evaluate(exact, lf.ground_truth)
     keys = sorted({k for r in results.values() for k in r})
     print("| room | " + " | ".join(keys) + " |\n|---" * 1 + "|---" * len(keys) + "|")
     for seed, r in results.items():

@@ -81,7 +81,7 @@ def cmd_info(args: argparse.Namespace) -> int:
 
 def cmd_render_lightfield(args: argparse.Namespace) -> int:
     from geodl.datasets import BENCHMARK_SEEDS, write_room_scenes
-    from geodl.structures import LightField
+    from geodl.structures import GroundTruth, LightField
 
     seeds = BENCHMARK_SEEDS if args.benchmark else range(args.seed, args.seed + args.scenes)
     light_fields = []
@@ -92,7 +92,8 @@ def cmd_render_lightfield(args: argparse.Namespace) -> int:
               f"[{float(d.min()):.2f}, {float(d.max()):.2f}] px, {seconds:.1f} s")
         # keep only what the contact sheet needs: the centre view and the disparity
         light_fields.append(LightField(lf.center_view[None, None], lf.camera, lf.baseline,
-                                       lf.focus_distance, disparity=lf.disparity,
+                                       lf.focus_distance,
+                                       ground_truth=GroundTruth(disparity=lf.disparity),
                                        meta={"scene": folder.name}))
     if args.contact_sheet:
         from geodl.viz import save_contact_sheet
@@ -105,7 +106,7 @@ def cmd_evaluate_lightfield(args: argparse.Namespace) -> int:
     import json
     import warnings
 
-    from geodl.lightfield.evaluate_submission import evaluate_submission, format_table
+    from geodl.lightfield.benchmark import evaluate_submission, format_table
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # nanmean of a metric some scenes lack

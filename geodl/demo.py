@@ -113,7 +113,7 @@ def run_demo(out: Path) -> None:
     _done(t0)
     t0 = _step("6. Light fields: a procedural room through a 5x5 camera array (HCI model)")
     from geodl.lightfield import epi, refocus, warp_to_center, write_hci_scene
-    from geodl.render import render_hci_scene
+    from geodl.datasets import render_hci_scene
     from geodl.viz import pyplot, save_figure
 
     lf = render_hci_scene(0, size=160, grid=5, progress=False)
@@ -143,7 +143,7 @@ def run_demo(out: Path) -> None:
     for a in ax:
         a.set_xticks([]), a.set_yticks([])
     print(f"   wrote {save_figure(fig, out / 'lightfield.png')}")
-    folder = write_hci_scene(out / "hci_scene", lf, scene=lf.meta["scene"])
+    folder = write_hci_scene(out / "hci_scene", lf, scene=lf.meta["scene"], overwrite=True)
     print(f"   wrote an HCI-benchmark scene folder: {folder}/")
     _done(t0)
     t0 = _step("7. Jets as point clouds: top quarks vs QCD (Pythia 8 + FastJet fixture)")

@@ -3,7 +3,8 @@ import math
 import pytest
 import torch
 
-from geodl.render import Renderer, block_median, evaluation_masks, high_res_depth, make_room
+from geodl.lightfield.benchmark import block_median, evaluation_masks
+from geodl.render import Renderer, high_res_depth, make_room
 from geodl.structures import PinholeCamera
 
 
@@ -80,7 +81,7 @@ def test_a_crease_is_not_a_discontinuity_and_scale_keeps_regions():
 
 
 def test_banded_median_depth_equals_the_full_high_res_block_median():
-    from geodl.render import median_depth
+    from geodl.datasets import median_depth
     r = Renderer(make_room(2))
     cam = PinholeCamera.look_at([-2.0, -1.5, 1.5], [0.5, 0.5, 0.8], width=20, height=14)
     full = block_median(high_res_depth(r, cam, factor=3)[0], 3)

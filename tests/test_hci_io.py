@@ -4,7 +4,7 @@ import torch
 
 from geodl.lightfield import (HCIParameters, camera_from_parameters, load_hci,
                               parameters_from_light_field, write_hci_scene)
-from geodl.structures import LightField, PinholeCamera
+from geodl.structures import GroundTruth, LightField, LightFieldRig, PinholeCamera
 
 
 def _lf(U=3, V=3, H=12, W=16):
@@ -12,9 +12,9 @@ def _lf(U=3, V=3, H=12, W=16):
                                 height=H, fov_deg=60)
     g = torch.Generator().manual_seed(0)
     disp = torch.rand(H, W, generator=g, dtype=torch.float64) * 1.2 - 0.3  # beyond -bf/F is infinity
-    lf = LightField(torch.rand(U, V, 3, H, W, generator=g), cam, 0.05, 2.0, disparity=disp)
-    lf.depth = lf.disparity_to_depth(disp)
-    return lf
+    rig = LightFieldRig(cam, 0.05, 2.0, (U, V))
+    gt = GroundTruth(disparity=disp, depth=rig.disparity_to_depth(disp))
+    return LightField(torch.rand(U, V, 3, H, W, generator=g), cam, 0.05, 2.0, ground_truth=gt)
 
 
 def test_camera_pose_survives_the_blender_euler_round_trip():
@@ -86,15 +86,15 @@ def test_submission_layout(tmp_path):
 
 
 def test_rendered_scene_has_block_median_ground_truth_and_masks(tmp_path):
-    from geodl.render import render_hci_scene
+    from geodl.datasets import render_hci_scene
     lf = render_hci_scene(5, size=40, grid=3, gt_factor=4, progress=False)
-    masks = lf.meta["masks"]
+    masks = lf.ground_truth.masks
     assert set(masks) == {"discontinuities", "planes", "smooth_surfaces", "fine",
                           "fine_surrounding"}
     assert masks["planes"].sum() > 0.3 * 40 * 40  # rooms are mostly planar
     write_hci_scene(tmp_path / "s", lf, scene="s")
     back = load_hci(tmp_path / "s")
-    assert all(torch.equal(back.meta["masks"][k], masks[k]) for k in masks)
+    assert all(torch.equal(back.ground_truth.masks[k], masks[k]) for k in masks)
     # ground truth = block median of the 4x render: equals the plain render on planes
     plain = render_hci_scene(5, size=40, grid=3, gt_factor=1, progress=False)
     on_planes = masks["planes"] & torch.isfinite(lf.depth) & torch.isfinite(plain.depth)
@@ -103,33 +103,34 @@ def test_rendered_scene_has_block_median_ground_truth_and_masks(tmp_path):
 
 
 def test_high_resolution_ground_truth_is_written_and_read_back(tmp_path):
-    from geodl.render import block_median, render_hci_scene
+    from geodl.datasets import render_hci_scene
+    from geodl.lightfield.benchmark import block_median
     lf = render_hci_scene(5, size=40, grid=3, gt_factor=4, highres=True, progress=False)
-    hr = lf.meta["highres"]
-    assert hr["factor"] == 4 and hr["disparity"].shape == (160, 160)
-    assert set(hr["masks"]) == set(lf.meta["masks"])
+    hr = lf.ground_truth.highres
+    assert hr.factor == 4 and hr.disparity.shape == (160, 160)
+    assert set(hr.masks) == set(lf.ground_truth.masks)
     # the low-resolution ground truth is the block median of the high-resolution one
-    med = block_median(torch.nan_to_num(hr["depth"], nan=float("inf")), 4)
+    med = block_median(torch.nan_to_num(hr.depth, nan=float("inf")), 4)
     both = torch.isfinite(med) & torch.isfinite(lf.depth)
     assert torch.allclose(med[both], lf.depth[both])
     # high-resolution disparity is in low-resolution pixels: on planes it matches
     # the low-resolution disparity of the same block
-    planes = lf.meta["masks"]["planes"]
+    planes = lf.ground_truth.masks["planes"]
     up = lf.disparity.repeat_interleave(4, 0).repeat_interleave(4, 1)
     on = planes.repeat_interleave(4, 0).repeat_interleave(4, 1) & torch.isfinite(up)
-    assert float((hr["disparity"].double() - up)[on].abs().median()) < 0.02
+    assert float((hr.disparity.double() - up)[on].abs().median()) < 0.02
     # discontinuity bands cover the same image area at both resolutions (within 25 %)
-    area_lo = float(lf.meta["masks"]["discontinuities"].float().mean())
-    area_hi = float(hr["masks"]["discontinuities"].float().mean())
+    area_lo = float(lf.ground_truth.masks["discontinuities"].float().mean())
+    area_hi = float(hr.masks["discontinuities"].float().mean())
     assert abs(area_hi - area_lo) < 0.25 * area_lo
     write_hci_scene(tmp_path / "s", lf, scene="s")
     assert (tmp_path / "s" / "gt_disp_highres.pfm").exists()
     assert (tmp_path / "s" / "mask_discontinuities_highres.png").exists()
-    assert "highres" not in load_hci(tmp_path / "s").meta  # only read on request
-    back = load_hci(tmp_path / "s", highres=True).meta["highres"]
-    assert back["factor"] == 4
-    assert torch.allclose(back["disparity"], hr["disparity"].float(), equal_nan=True)
-    assert all(torch.equal(back["masks"][k], hr["masks"][k]) for k in hr["masks"])
+    assert load_hci(tmp_path / "s").ground_truth.highres is None  # only read on request
+    back = load_hci(tmp_path / "s", highres=True).ground_truth.highres
+    assert back.factor == 4
+    assert torch.allclose(back.disparity, hr.disparity.float(), equal_nan=True)
+    assert all(torch.equal(back.masks[k], hr.masks[k]) for k in hr.masks)
 
 
 def test_benchmark_seeds_are_fixed_and_never_training_seeds():
@@ -144,8 +145,8 @@ def test_benchmark_seeds_are_fixed_and_never_training_seeds():
 def test_evaluate_a_submission_folder(tmp_path, capsys):
     from geodl.cli import main
     from geodl.lightfield import write_submission
-    from geodl.lightfield.evaluate_submission import evaluate_submission
-    from geodl.render import render_hci_scene
+    from geodl.datasets import render_hci_scene
+    from geodl.lightfield import evaluate_submission
     lf = render_hci_scene(3, size=40, grid=3, gt_factor=4, highres=True, progress=False)
     write_hci_scene(tmp_path / "scenes" / "room", lf, scene="room")
     gt = torch.nan_to_num(lf.disparity).float()
@@ -166,3 +167,87 @@ def test_evaluate_a_submission_folder(tmp_path, capsys):
     assert "| room |" in capsys.readouterr().out and (tmp_path / "s.json").exists()
     with pytest.raises(FileNotFoundError, match="no ground truth"):
         evaluate_submission(tmp_path / "perfect", tmp_path)
+
+
+def test_writers_never_destroy_and_leave_nothing_half_written(tmp_path, monkeypatch):
+    from geodl.lightfield import hci_io
+    lf = _lf()
+    write_hci_scene(tmp_path / "s", lf, scene="first")
+    (tmp_path / "s" / "notes.txt").write_text("mine")
+    (tmp_path / "s" / "gt_disp_highres.pfm").write_text("stale")  # from an earlier render
+    with pytest.raises(FileExistsError, match="not empty"):
+        write_hci_scene(tmp_path / "s", lf, scene="second")
+    assert load_hci(tmp_path / "s").meta["scene"] == "first"
+    write_hci_scene(tmp_path / "s", lf, scene="new", overwrite=True)
+    names = {p.name for p in (tmp_path / "s").iterdir()}
+    assert "notes.txt" in names and "gt_disp_highres.pfm" not in names  # only its own files go
+    assert load_hci(tmp_path / "s").meta["scene"] == "new"
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temporary left
+
+    def fail(*args, **kwargs):
+        raise RuntimeError("disk full")
+    monkeypatch.setattr(hci_io, "write_pfm", fail)
+    with pytest.raises(RuntimeError):
+        write_hci_scene(tmp_path / "t", lf)
+    assert not (tmp_path / "t").exists()
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
+
+
+def test_every_views_depth_round_trips(tmp_path):
+    lf = _lf()
+    U, V, _, H, W = lf.views.shape
+    every = torch.rand(U, V, H, W, dtype=torch.float64) + 1.0
+    lf.ground_truth = GroundTruth(lf.disparity, lf.depth, view_depth=every)
+    write_hci_scene(tmp_path / "s", lf)
+    assert (tmp_path / "s" / "gt_disp_lowres_Cam008.pfm").exists()
+    back = load_hci(tmp_path / "s").ground_truth
+    assert torch.allclose(back.view_depth.double(), every, atol=1e-6)
+    with pytest.raises(ValueError, match="view_depth"):
+        lf.ground_truth = GroundTruth(lf.disparity, view_depth=every[:2])
+
+
+def test_ground_truth_validation():
+    with pytest.raises(ValueError, match="depth: expected shape"):
+        GroundTruth(torch.zeros(4, 5), torch.zeros(4, 6))
+    with pytest.raises(ValueError, match="masks"):
+        GroundTruth(torch.zeros(4, 5), masks={"planes": torch.ones(5, 4, dtype=torch.bool)})
+    with pytest.raises(ValueError, match="factor"):
+        GroundTruth(torch.zeros(4, 5), highres=GroundTruth(torch.zeros(8, 11), factor=2))
+    with pytest.raises(TypeError, match="floating"):
+        GroundTruth(torch.zeros(4, 5, dtype=torch.long))
+    lf = _lf()
+    with pytest.raises(ValueError, match="ground_truth"):
+        lf.ground_truth = GroundTruth(torch.zeros(3, 3))
+
+
+@pytest.mark.parametrize("name", ["", ".", "..", "a/b", "a\\b"])
+def test_scene_names_that_are_not_one_folder_are_refused(tmp_path, name):
+    from geodl.lightfield import write_submission
+    with pytest.raises(ValueError, match="scene"):
+        write_submission(tmp_path, name, np.zeros((3, 3)), 1.0)
+
+
+def test_submission_is_not_overwritten_unless_asked(tmp_path):
+    from geodl.lightfield import read_pfm, write_submission
+    write_submission(tmp_path, "boxes", np.zeros((3, 4)), 1.0)
+    with pytest.raises(FileExistsError, match="boxes"):
+        write_submission(tmp_path, "boxes", np.ones((3, 4)), 1.0)
+    write_submission(tmp_path, "boxes", np.ones((3, 4)), 2.0, overwrite=True)
+    assert read_pfm(tmp_path / "disp_maps" / "boxes.pfm").max() == 1.0
+
+
+def test_a_submission_that_abstains_scores_worse(tmp_path):
+    """Writing NaN on the wrong pixels must not hide them (the gaming probe)."""
+    from geodl.lightfield import evaluate_submission, write_submission
+    lf = _lf(H=40, W=40)
+    write_hci_scene(tmp_path / "scenes" / "room", lf, scene="room")
+    honest = lf.disparity.clone()
+    honest[18:22, 18:22] += 1.0
+    abstain = honest.clone()
+    abstain[18:22, 18:22] = float("nan")
+    write_submission(tmp_path / "honest", "room", honest, 1.0)
+    write_submission(tmp_path / "abstain", "room", abstain, 1.0)
+    a = evaluate_submission(tmp_path / "honest", tmp_path / "scenes")["room"]
+    b = evaluate_submission(tmp_path / "abstain", tmp_path / "scenes")["room"]
+    assert a["badpix0.07"] == pytest.approx(100 * 16 / 100) == b["badpix0.07"]
+    assert b["mse100"] == np.inf > a["mse100"]

@@ -150,8 +150,16 @@ def test_lightfield_validation():
         LightField(torch.rand(3, 3, 1, 6, 8), cam, -0.1, 1.0)
     lf = LightField(torch.rand(3, 3, 1, 6, 8), cam, 0.1, 1.0)
     assert lf.center_view.shape == (1, 6, 8) and lf.center_index == (1, 1)
-    with pytest.raises(ValueError, match="infinity"):
-        lf.disparity_to_depth(torch.tensor([-1e6]))
+    # NaN-aware conversions: NaN stays NaN, at or beyond infinity gives inf,
+    # and the round trip is exact elsewhere (d = b f (1/Z - 1/F), b f / F = 0.1 * fx)
+    bf = 0.1 * lf.focal_px
+    z = lf.disparity_to_depth(torch.tensor([float("nan"), -2 * bf, -1e6, 0.0, bf / 2]))
+    assert torch.isnan(z[0]) and z[1] == torch.inf and z[2] == torch.inf
+    assert z[3] == pytest.approx(1.0) and z[4] == pytest.approx(1 / 1.5)
+    d = lf.depth_to_disparity(torch.tensor([float("nan"), float("inf"), 1.0, 0.5]))
+    assert torch.isnan(d[:2]).all() and d[2] == 0 and d[3] == pytest.approx(bf)
+    with pytest.raises(ValueError, match="positive"):
+        lf.depth_to_disparity(torch.tensor([1.0, -2.0]))
     with pytest.raises(ValueError, match=r"\(r, c\)"):
         lf.view(3, 0)
 

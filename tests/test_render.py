@@ -5,6 +5,7 @@ import torch
 
 from geodl._optional import trimesh
 from geodl.lightfield import warp_to_center
+from geodl.structures import LightFieldRig
 from geodl.render import (Renderer, Scene, checker, make_room, render_lightfield,
                           rig_for_depth_range)
 from geodl.structures import Mesh, PinholeCamera
@@ -65,7 +66,7 @@ def test_rendered_light_field_passes_the_sign_self_check():
     cam = PinholeCamera.look_at([-2.5, -2.0, 1.6], [0.5, 0.5, 0.8], width=96, height=72,
                                 fov_deg=70)
     b, F = rig_for_depth_range(0.9, 7.0, float(cam.K[0, 0]))
-    lf = render_lightfield(scene, cam, b, F, grid=(5, 5), progress=False)
+    lf = render_lightfield(scene, LightFieldRig(cam, b, F, (5, 5)), progress=False)
     d = torch.nan_to_num(lf.disparity)
     assert -3.5 < float(d.min()) and float(d.max()) < 3.5
     errors = []
@@ -99,7 +100,13 @@ def test_two_rigs_in_one_room_see_the_same_geometry():
 def test_threaded_views_equal_sequential_ones():
     scene = make_room(2)
     cam = PinholeCamera.look_at([-2.0, -1.5, 1.5], [0.5, 0.5, 0.8], width=48, height=36)
-    one = render_lightfield(scene, cam, 0.05, 3.0, grid=(3, 3), progress=False, workers=1)
-    three = render_lightfield(scene, cam, 0.05, 3.0, grid=(3, 3), progress=False, workers=3)
+    rig = LightFieldRig(cam, 0.05, 3.0, (3, 3))
+    one = render_lightfield(scene, rig, progress=False, workers=1)
+    three = render_lightfield(scene, rig, progress=False, workers=3, view_depth=True)
     assert torch.equal(one.views, three.views)
     assert torch.equal(one.depth.nan_to_num(), three.depth.nan_to_num())
+    # every view's depth: the centre one is the centre depth, the others differ
+    every = three.ground_truth.view_depth
+    assert every.shape == (3, 3, 36, 48) and one.ground_truth.view_depth is None
+    assert torch.equal(every[1, 1].double().nan_to_num(), one.depth.nan_to_num())
+    assert not torch.equal(every[0, 0].nan_to_num(), every[1, 1].nan_to_num())

@@ -4,7 +4,7 @@ benchmark set and training seeds.
 ``BENCHMARK_SEEDS`` are the rooms every depth-estimation method in geodl is
 evaluated on; training draws from ``training_seeds`` (0 .. 8999), which never
 meets them (benchmark seeds start at 9000), so the split holds by
-construction. Each scene is ``geodl.render.render_hci_scene(seed)``: 9 x 9
+construction. Each scene is ``geodl.datasets.render_hci_scene(seed)``: 9 x 9
 views of 512 x 512 px, disparities within about [-3, 3] px, block-median
 ground truth and evaluation masks (optionally the 10x ground truth as well).
 """
@@ -14,8 +14,8 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterable, Iterator
 
+from geodl.datasets.room_scene import render_hci_scene, scene_name
 from geodl.lightfield import write_hci_scene
-from geodl.render.hci_scene import render_hci_scene, scene_name
 
 if TYPE_CHECKING:
     from geodl.structures import LightField
@@ -33,13 +33,22 @@ def training_seeds(n: int, offset: int = 0) -> list[int]:
 
 
 def write_room_scenes(out_dir: str | Path, seeds: Iterable[int], size: int = 512,
-                      grid: int = 9, supersample: int = 1, highres: bool = False
-                      ) -> Iterator[tuple[Path, LightField, float]]:
+                      grid: int = 9, supersample: int = 1, highres: bool = False,
+                      overwrite: bool = False) -> Iterator[tuple[Path, LightField, float]]:
     """Render room ``seed`` for each seed and write it as an HCI scene folder
-    ``out_dir/geodl_room_<seed>``; yields (folder, light field, seconds taken)."""
+    ``out_dir/geodl_room_<seed>``; yields (folder, light field, seconds taken).
+    Existing scene folders are refused before any rendering unless ``overwrite``."""
+    seeds = list(seeds)
+    if not overwrite:
+        for seed in seeds:
+            folder = Path(out_dir) / scene_name(seed)
+            if folder.is_dir() and any(folder.iterdir()):
+                raise FileExistsError(f"{folder}: not empty (overwrite=True / --force "
+                                      "replaces its scene files)")
     for seed in seeds:
         t0 = time.perf_counter()
         lf = render_hci_scene(seed, size=size, grid=grid, supersample=supersample,
                               highres=highres, progress=False)
-        folder = write_hci_scene(Path(out_dir) / scene_name(seed), lf, scene=scene_name(seed))
+        folder = write_hci_scene(Path(out_dir) / scene_name(seed), lf, scene=scene_name(seed),
+                                 overwrite=overwrite)
         yield folder, lf, time.perf_counter() - t0

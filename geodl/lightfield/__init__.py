@@ -1,13 +1,17 @@
-"""Light fields: HCI-benchmark I/O, EPIs, warping and refocusing."""
-from geodl.lightfield import metrics
+"""Light fields: HCI-benchmark I/O, EPIs, warping and refocusing, the benchmark
+(``geodl.lightfield.benchmark``) and disparity estimation
+(``geodl.lightfield.depth``)."""
+from geodl.lightfield import benchmark
+from geodl.lightfield.benchmark import (evaluate_submission, metrics, read_submission,
+                                        write_submission)
 from geodl.lightfield.epi import epi
 from geodl.lightfield.hci_io import (camera_from_parameters, load_ground_truth, load_hci,
-                                     parameters_from_light_field, write_hci_scene,
-                                     write_submission)
+                                     parameters_from_light_field, write_hci_scene)
 from geodl.lightfield.hci_parameters import HCIParameters
 from geodl.lightfield.pfm import read_pfm, write_pfm
 from geodl.lightfield.refocus import refocus, warp_to_center
 
-__all__ = ["HCIParameters", "camera_from_parameters", "epi", "load_ground_truth", "load_hci",
-           "metrics", "parameters_from_light_field", "read_pfm", "refocus", "warp_to_center",
-           "write_hci_scene", "write_pfm", "write_submission"]
+__all__ = ["HCIParameters", "benchmark", "camera_from_parameters", "epi",
+           "evaluate_submission", "load_ground_truth", "load_hci", "metrics",
+           "parameters_from_light_field", "read_pfm", "read_submission", "refocus",
+           "warp_to_center", "write_hci_scene", "write_pfm", "write_submission"]

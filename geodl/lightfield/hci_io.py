@@ -5,6 +5,8 @@ Layout (one folder per scene)::
     input_Cam000.png ... input_Cam080.png   views, index = row * V + col
     parameters.cfg                          HCIParameters
     gt_disp_lowres.pfm, gt_depth_lowres.pfm centre-view ground truth (if known)
+    gt_disp_lowres_Cam000.pfm ..., gt_depth_lowres_Cam000.pfm ...
+                                            every view's ground truth (if known)
     mask_<region>_lowres.png                evaluation masks (if known)
     gt_disp_highres.pfm, gt_depth_highres.pfm, mask_<region>_highres.png
                                             the same at 10x (if rendered so;
@@ -20,6 +22,9 @@ The principal point is the image centre and
 from __future__ import annotations
 
 import math
+import os
+import shutil
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -28,7 +33,7 @@ from PIL import Image
 
 from geodl.lightfield.hci_parameters import HCIParameters
 from geodl.lightfield.pfm import read_pfm, write_pfm
-from geodl.structures import LightField, PinholeCamera
+from geodl.structures import GroundTruth, LightField, PinholeCamera
 
 _FLIP = np.diag([1.0, -1.0, -1.0])
 
@@ -85,35 +90,86 @@ def parameters_from_light_field(lf: LightField, scene: str = "",
         center_cam_x_m=float(C[0]), center_cam_y_m=float(C[1]), center_cam_z_m=float(C[2]),
         center_cam_rx_rad=rx, center_cam_ry_rad=ry, center_cam_rz_rad=rz, scene=scene)
     if lf.disparity is not None and torch.isfinite(lf.disparity).any():
+        # the benchmark's disparity range of the scene (what methods may search)
         d = lf.disparity[torch.isfinite(lf.disparity)]
         p.disp_min, p.disp_max = float(d.min()), float(d.max())
         p.frustum_disp_min, p.frustum_disp_max = p.disp_min, p.disp_max
     return p
 
 
-def write_hci_scene(folder: str | Path, lf: LightField, scene: str = "") -> Path:
-    """Write ``lf`` as a benchmark scene folder; returns the folder."""
+#: files a scene folder's writer owns (and replaces with ``overwrite``)
+_OWNED = ("input_Cam*.png", "parameters.cfg", "gt_disp_*.pfm", "gt_depth_*.pfm",
+          "mask_*_lowres.png", "mask_*_highres.png")
+
+
+def _owned_files(folder: Path) -> list[Path]:
+    return sorted({f for pattern in _OWNED for f in folder.glob(pattern) if f.is_file()})
+
+
+def write_hci_scene(folder: str | Path, lf: LightField, scene: str = "",
+                    overwrite: bool = False) -> Path:
+    """Write ``lf`` (views, ``parameters.cfg`` and its :class:`GroundTruth`) as a
+    benchmark scene folder; returns the folder.
+
+    A non-empty ``folder`` is refused unless ``overwrite``, which first removes
+    the files a scene folder consists of (views, parameters, ground truth,
+    masks) and leaves any other file. Everything is written into a temporary
+    sibling first and moved in at the end, so a failure leaves no half-written
+    scene."""
     folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    U, V = lf.grid_shape
+    if folder.exists() and not folder.is_dir():
+        raise NotADirectoryError(f"{folder}: exists and is not a folder")
+    if folder.is_dir() and any(folder.iterdir()) and not overwrite:
+        raise FileExistsError(f"{folder}: not empty (overwrite=True / --force replaces the "
+                              "scene files in it)")
     if lf.views.shape[2] != 3:
         raise ValueError(f"views: the HCI format stores RGB views, got {lf.views.shape[2]} channels")
+    params = parameters_from_light_field(lf, scene)
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
+    try:
+        _write_scene_files(tmp, lf, params)
+        if folder.is_dir():
+            for f in _owned_files(folder):
+                f.unlink()
+            for f in tmp.iterdir():
+                os.replace(f, folder / f.name)
+            tmp.rmdir()
+        else:
+            os.rename(tmp, folder)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+    return folder
+
+
+def _write_scene_files(folder: Path, lf: LightField, params: HCIParameters) -> None:
+    U, V = lf.grid_shape
     for r in range(U):
         for c in range(V):
             img = (lf.views[r, c].clamp(0, 1).permute(1, 2, 0).numpy() * 255).round()
             Image.fromarray(img.astype(np.uint8)).save(folder / f"input_Cam{r * V + c:03d}.png")
-    parameters_from_light_field(lf, scene).write(folder / "parameters.cfg")
-    if lf.disparity is not None:
-        write_pfm(folder / "gt_disp_lowres.pfm", lf.disparity.numpy())
-    if lf.depth is not None:
-        write_pfm(folder / "gt_depth_lowres.pfm", lf.depth.numpy())
-    _write_masks(folder, lf.meta.get("masks") or {}, "lowres")
-    highres = lf.meta.get("highres")
-    if highres:
-        write_pfm(folder / "gt_disp_highres.pfm", np.asarray(highres["disparity"], np.float32))
-        write_pfm(folder / "gt_depth_highres.pfm", np.asarray(highres["depth"], np.float32))
-        _write_masks(folder, highres.get("masks") or {}, "highres")
-    return folder
+    params.write(folder / "parameters.cfg")
+    gt = lf.ground_truth
+    if gt is None:
+        return
+    for name, value in (("disp", gt.disparity), ("depth", gt.depth)):
+        if value is not None:
+            write_pfm(folder / f"gt_{name}_lowres.pfm", value.numpy())
+    _write_masks(folder, gt.masks, "lowres")
+    if gt.view_depth is not None:
+        for r in range(U):
+            for c in range(V):
+                z = gt.view_depth[r, c]
+                write_pfm(folder / f"gt_depth_lowres_Cam{r * V + c:03d}.pfm", z.numpy())
+                write_pfm(folder / f"gt_disp_lowres_Cam{r * V + c:03d}.pfm",
+                          lf.depth_to_disparity(z).numpy())
+    hr = gt.highres
+    if hr is not None:
+        for name, value in (("disp", hr.disparity), ("depth", hr.depth)):
+            if value is not None:
+                write_pfm(folder / f"gt_{name}_highres.pfm", np.asarray(value, np.float32))
+        _write_masks(folder, hr.masks, "highres")
 
 
 def _write_masks(folder: Path, masks: dict, resolution: str) -> None:
@@ -132,11 +188,13 @@ def _read_masks(folder: Path, resolution: str) -> dict[str, torch.Tensor]:
 def load_hci(folder: str | Path, highres: bool = False) -> LightField:
     """Read a benchmark scene folder (ours or a real HCI scene the user placed).
 
-    Ground truth and masks, where present, go into ``disparity``, ``depth``
-    and ``meta["masks"]``; with ``highres`` the 10x files too, into
-    ``meta["highres"]`` = {"factor", "disparity", "depth", "masks"}."""
+    The ground truth, where present, becomes ``lf.ground_truth``
+    (:func:`load_ground_truth`); ``meta`` holds "scene" and "parameters"
+    (the :class:`HCIParameters`, with ``disp_min``/``disp_max`` where given)."""
     folder = Path(folder)
     cfg = folder / "parameters.cfg"
+    if not folder.is_dir():
+        raise FileNotFoundError(f"{folder}: no such scene folder")
     if not cfg.exists():
         raise FileNotFoundError(
             f"{cfg} not found: place an HCI 4D light field scene folder there "
@@ -144,60 +202,57 @@ def load_hci(folder: str | Path, highres: bool = False) -> LightField:
             "benchmark's 'additional' or 'training' archives)")
     p = HCIParameters.read(cfg)
     U, V = p.num_cams_y, p.num_cams_x
-    views = []
-    for k in range(U * V):
-        path = folder / f"input_Cam{k:03d}.png"
-        if not path.exists():
-            raise FileNotFoundError(f"{path} missing: expected {U * V} views")
+    size = (p.image_resolution_y_px, p.image_resolution_x_px)
+    expected = [folder / f"input_Cam{k:03d}.png" for k in range(U * V)]
+    missing = [p_.name for p_ in expected if not p_.exists()]
+    if missing:
+        raise FileNotFoundError(f"{folder}: {', '.join(missing[:4])}"
+                                f"{' ...' if len(missing) > 4 else ''} missing ({len(missing)} "
+                                f"of the {U} x {V} views input_Cam000.png ... "
+                                f"input_Cam{U * V - 1:03d}.png that parameters.cfg names)")
+    extra = sorted(set(folder.glob("input_Cam*.png")) - set(expected))
+    if extra:
+        raise ValueError(f"{folder}: {len(extra)} more views than the {U} x {V} of "
+                         f"parameters.cfg ({extra[0].name}, ...)")
+    views = torch.empty(U * V, 3, *size)
+    for k, path in enumerate(expected):
         img = np.asarray(Image.open(path).convert("RGB"), dtype=np.float32) / 255.0
-        if img.shape[:2] != (p.image_resolution_y_px, p.image_resolution_x_px):
+        if img.shape[:2] != size:
             raise ValueError(f"{path}: size {img.shape[1]}x{img.shape[0]} does not match "
-                             f"parameters.cfg ({p.image_resolution_x_px}x{p.image_resolution_y_px})")
-        views.append(torch.from_numpy(img).permute(2, 0, 1))
-    v = torch.stack(views).reshape(U, V, 3, p.image_resolution_y_px, p.image_resolution_x_px)
-    gt = load_ground_truth(folder, highres)
-    meta = {"scene": p.scene, "parameters": p, "masks": gt["masks"]}
-    if "highres" in gt:
-        meta["highres"] = gt["highres"]
-    return LightField(v, camera_from_parameters(p), p.baseline_m, p.focus_distance_m,
-                      disparity=gt["disparity"], depth=gt["depth"], meta=meta)
+                             f"parameters.cfg ({size[1]}x{size[0]})")
+        views[k] = torch.from_numpy(img).permute(2, 0, 1)
+    return LightField(views.reshape(U, V, 3, *size), camera_from_parameters(p), p.baseline_m,
+                      p.focus_distance_m, ground_truth=load_ground_truth(folder, highres),
+                      meta={"scene": p.scene, "parameters": p})
 
 
-def load_ground_truth(folder: str | Path, highres: bool = False) -> dict:
-    """The ground truth of a scene folder without its views: {"disparity",
-    "depth" (None where the file is absent), "masks"} and, with ``highres``
-    and the 10x files present, "highres" = {"factor", "disparity", "depth",
-    "masks"}."""
+def load_ground_truth(folder: str | Path, highres: bool = False) -> GroundTruth | None:
+    """The :class:`GroundTruth` of a scene folder without reading its views, or
+    None when the folder has no ground-truth file. Every view's depth is read
+    when all ``gt_depth_lowres_Cam*.pfm`` are there; with ``highres`` the 10x
+    files too (factor = their width / the views' width)."""
     folder = Path(folder)
 
-    def pfm(name: str):
+    def pfm(name: str):  # float32 as stored (a 10x map is 100 MB so)
         path = folder / name
         return torch.from_numpy(read_pfm(path)) if path.exists() else None
 
-    gt = {"disparity": pfm("gt_disp_lowres.pfm"), "depth": pfm("gt_depth_lowres.pfm"),
-          "masks": _read_masks(folder, "lowres")}
+    disparity, depth = pfm("gt_disp_lowres.pfm"), pfm("gt_depth_lowres.pfm")
+    disparity, depth = [None if t is None else t.double() for t in (disparity, depth)]
+    masks = _read_masks(folder, "lowres")
+    if disparity is None and depth is None and not masks:
+        return None
+    p = HCIParameters.read(folder / "parameters.cfg")
+    U, V = p.num_cams_y, p.num_cams_x
+    view_files = [folder / f"gt_depth_lowres_Cam{k:03d}.pfm" for k in range(U * V)]
+    view_depth = None
+    if all(f.exists() for f in view_files):
+        view_depth = torch.stack([torch.from_numpy(read_pfm(f)) for f in view_files]
+                                 ).reshape(U, V, *read_pfm(view_files[0]).shape)
+    hr = None
     disp_hr = pfm("gt_disp_highres.pfm") if highres else None
     if disp_hr is not None:
-        width = HCIParameters.read(folder / "parameters.cfg").image_resolution_x_px
-        gt["highres"] = {"factor": disp_hr.shape[1] // width, "disparity": disp_hr,
-                         "depth": pfm("gt_depth_highres.pfm"),
-                         "masks": _read_masks(folder, "highres")}
-    return gt
-
-
-def write_submission(folder: str | Path, scene: str, disparity, runtime_s: float) -> None:
-    """Add one scene's result in the benchmark's submission layout:
-    ``disp_maps/<scene>.pfm`` (float32 disparity) and ``runtimes/<scene>.txt``
-    (the runtime in seconds)."""
-    d = np.asarray(disparity.detach().cpu() if isinstance(disparity, torch.Tensor) else disparity,
-                   dtype=np.float32)
-    if d.ndim != 2:
-        raise ValueError(f"disparity: expected an (H, W) map, got shape {d.shape}")
-    if not (runtime_s >= 0 and math.isfinite(runtime_s)):
-        raise ValueError(f"runtime_s: expected a finite non-negative number, got {runtime_s}")
-    if not scene or "/" in scene:
-        raise ValueError(f"scene: expected a plain scene name, got {scene!r}")
-    folder = Path(folder)
-    write_pfm(folder / "disp_maps" / f"{scene}.pfm", d)
-    (folder / "runtimes").mkdir(parents=True, exist_ok=True)
-    (folder / "runtimes" / f"{scene}.txt").write_text(f"{runtime_s:.6f}\n")
+        factor = disp_hr.shape[1] // p.image_resolution_x_px
+        hr = GroundTruth(disp_hr, pfm("gt_depth_highres.pfm"), _read_masks(folder, "highres"),
+                         factor=factor)
+    return GroundTruth(disparity, depth, masks, highres=hr, view_depth=view_depth)

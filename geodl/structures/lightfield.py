@@ -1,23 +1,14 @@
-r"""``LightField``: a regular U x V camera array, HCI-benchmark conventions.
+r"""``LightField``: the views of a regular U x V camera array (HCI-benchmark
+conventions) with its rig and, where known, its ground truth.
 
 ``views`` is (U, V, C, H, W): U = view row (top to bottom), V = view column
-(left to right); the centre view is ``(U // 2, V // 2)``. The cameras share
-orientation and intrinsics up to a principal-point shift: camera ``(r, c)``
-sits at ``center + b (c - c0) x_axis + b (r - r0) y_axis`` (OpenCV axes of the
-centre camera: x right, y down) and its sensor is shifted so that points at
-the focus distance :math:`F` have zero disparity. Then a centre pixel
-``(x, y)`` with disparity :math:`d` appears in view ``(r, c)`` at
-``(x - d (c - c0), y - d (r - r0))`` with
-
-.. math:: d = b\, f_{px} (1/Z - 1/F),
-
-where :math:`Z` is the z-depth, :math:`b` the baseline in metres and
-:math:`f_{px}` the focal length in pixels. This is the HCI 4D light field
-benchmark's camera model and sign.
+(left to right); the centre view is ``(U // 2, V // 2)``. The cameras are a
+:class:`~geodl.structures.LightFieldRig`: a centre pixel ``(x, y)`` with
+disparity :math:`d` appears in view ``(r, c)`` at
+``(x - d (c - c0), y - d (r - r0))`` with :math:`d = b f_{px} (1/Z - 1/F)`.
 """
 from __future__ import annotations
 
-import numbers
 from typing import Any
 
 import torch
@@ -25,6 +16,8 @@ from torch import Tensor
 
 from geodl.ops._validate import as_tensor
 from geodl.structures.camera import PinholeCamera
+from geodl.structures.disparity_ground_truth import GroundTruth
+from geodl.structures.lightfield_rig import LightFieldRig
 
 
 class LightField:
@@ -35,13 +28,12 @@ class LightField:
         camera: the centre view's :class:`PinholeCamera` (H x W).
         baseline: distance between neighbouring cameras in metres (> 0).
         focus_distance: z-depth of zero disparity in metres (> 0).
-        disparity: optional (H, W) ground-truth disparity of the centre view.
-        depth: optional (H, W) ground-truth z-depth of the centre view.
-        meta: free-form metadata (scene name, disparity range, ...).
+        ground_truth: optional :class:`GroundTruth` of the centre view (H x W).
+        meta: free-form metadata (scene name, scene parameters, ...).
     """
 
     def __init__(self, views: Any, camera: PinholeCamera, baseline: float,
-                 focus_distance: float, disparity: Any = None, depth: Any = None,
+                 focus_distance: float, ground_truth: GroundTruth | None = None,
                  meta: dict | None = None) -> None:
         v = as_tensor(views, "views")
         if not v.is_floating_point():
@@ -58,24 +50,52 @@ class LightField:
         if (camera.height, camera.width) != (H, W):
             raise ValueError(f"camera: image size {camera.height}x{camera.width} does not "
                              f"match the views' {H}x{W}")
-        for name, val in (("baseline", baseline), ("focus_distance", focus_distance)):
-            if isinstance(val, bool) or not isinstance(val, numbers.Real) or \
-                    not (0 < float(val) < float("inf")):
-                raise ValueError(f"{name}: expected a positive finite number, got {val!r}")
-        self.views, self.camera = v, camera
-        self.baseline, self.focus_distance = float(baseline), float(focus_distance)
-        self.disparity = None if disparity is None else self._map(disparity, "disparity")
-        self.depth = None if depth is None else self._map(depth, "depth")
+        self.views = v
+        self.rig = LightFieldRig(camera, baseline, focus_distance, (U, V))
+        self.ground_truth = ground_truth
         self.meta = dict(meta or {})
 
-    def _map(self, value: Any, name: str) -> Tensor:
-        t = as_tensor(value, name).double()
-        if tuple(t.shape) != (self.height, self.width):
-            raise ValueError(f"{name}: expected shape ({self.height}, {self.width}), "
-                             f"got {tuple(t.shape)}")
-        return t
+    @property
+    def ground_truth(self) -> GroundTruth | None:
+        return self._ground_truth
+
+    @ground_truth.setter
+    def ground_truth(self, gt: GroundTruth | None) -> None:
+        if gt is not None:
+            if not isinstance(gt, GroundTruth):
+                raise TypeError(f"ground_truth: expected a GroundTruth, got {type(gt).__name__}")
+            if gt.shape is not None and gt.shape != (self.height, self.width):
+                raise ValueError(f"ground_truth: maps of shape {gt.shape}, the views are "
+                                 f"{self.height}x{self.width}")
+            if gt.view_depth is not None and tuple(gt.view_depth.shape[:2]) != self.grid_shape:
+                raise ValueError(f"ground_truth.view_depth: {tuple(gt.view_depth.shape[:2])} "
+                                 f"views, the light field has {self.grid_shape}")
+        self._ground_truth = gt
+
+    @property
+    def disparity(self) -> Tensor | None:
+        """(H, W) ground-truth disparity of the centre view, or None."""
+        return None if self._ground_truth is None else self._ground_truth.disparity
+
+    @property
+    def depth(self) -> Tensor | None:
+        """(H, W) ground-truth z-depth of the centre view, or None."""
+        return None if self._ground_truth is None else self._ground_truth.depth
 
     # ---------------------------------------------------------------- shape
+    @property
+    def camera(self) -> PinholeCamera:
+        """The centre view's camera."""
+        return self.rig.camera
+
+    @property
+    def baseline(self) -> float:
+        return self.rig.baseline
+
+    @property
+    def focus_distance(self) -> float:
+        return self.rig.focus_distance
+
     @property
     def grid_shape(self) -> tuple[int, int]:
         return self.views.shape[0], self.views.shape[1]
@@ -90,7 +110,7 @@ class LightField:
 
     @property
     def center_index(self) -> tuple[int, int]:
-        return self.views.shape[0] // 2, self.views.shape[1] // 2
+        return self.rig.center_index
 
     @property
     def center_view(self) -> Tensor:
@@ -100,7 +120,7 @@ class LightField:
 
     @property
     def focal_px(self) -> float:
-        return float(self.camera.K[0, 0])
+        return self.rig.focal_px
 
     def __repr__(self) -> str:
         U, V, C, H, W = self.views.shape
@@ -109,38 +129,19 @@ class LightField:
 
     def view(self, r: int, c: int) -> Tensor:
         """(C, H, W) image of view row ``r``, column ``c``."""
-        U, V = self.grid_shape
-        if not (0 <= r < U and 0 <= c < V):
-            raise ValueError(f"(r, c): expected in [0, {U}) x [0, {V}), got ({r}, {c})")
+        self.rig.check_index(r, c)
         return self.views[r, c]
 
     # -------------------------------------------------------------- geometry
-    def depth_to_disparity(self, depth: Tensor) -> Tensor:
-        """:math:`d = b f (1/Z - 1/F)`; depth must be positive."""
-        z = as_tensor(depth, "depth").double()
-        if (z <= 0).any():
-            raise ValueError("depth: expected positive z-depth")
-        return self.baseline * self.focal_px * (1.0 / z - 1.0 / self.focus_distance)
+    def depth_to_disparity(self, depth: Any) -> Tensor:
+        """NaN-aware :math:`d = b f (1/Z - 1/F)`: see :meth:`LightFieldRig.depth_to_disparity`."""
+        return self.rig.depth_to_disparity(depth)
 
-    def disparity_to_depth(self, disparity: Tensor) -> Tensor:
-        """:math:`Z = 1 / (d / (b f) + 1/F)`; disparities at or beyond infinity
-        (``d <= -b f / F``) raise ``ValueError``."""
-        d = as_tensor(disparity, "disparity").double()
-        inv = d / (self.baseline * self.focal_px) + 1.0 / self.focus_distance
-        if (inv <= 0).any():
-            raise ValueError(f"disparity: values <= {-self.baseline * self.focal_px / self.focus_distance:.4g}"
-                             " lie at or beyond infinity")
-        return 1.0 / inv
+    def disparity_to_depth(self, disparity: Any) -> Tensor:
+        """NaN-aware :math:`Z = 1 / (d / (b f) + 1/F)`: see
+        :meth:`LightFieldRig.disparity_to_depth`."""
+        return self.rig.disparity_to_depth(disparity)
 
     def camera_at(self, r: int, c: int) -> PinholeCamera:
         """The :class:`PinholeCamera` of view ``(r, c)`` (shifted centre and sensor)."""
-        self.view(r, c)  # index check
-        r0, c0 = self.center_index
-        dx, dy = self.baseline * (c - c0), self.baseline * (r - r0)
-        shift = self.baseline * self.focal_px / self.focus_distance
-        K = self.camera.K.clone()
-        K[0, 2] += shift * (c - c0) * (self.camera.K[0, 0] / self.focal_px)
-        K[1, 2] += shift * (r - r0) * (self.camera.K[1, 1] / self.focal_px)
-        E = self.camera.extrinsic.clone()
-        E[:3, 3] -= torch.tensor([dx, dy, 0.0], dtype=torch.float64)  # centre moves by +R^T(dx, dy, 0)
-        return PinholeCamera(K, E, self.width, self.height)
+        return self.rig.camera_at(r, c)

@@ -1,10 +1,10 @@
 r"""Render a ``LightField`` with the HCI camera model.
 
-A U x V grid of cameras with parallel optical axes, spaced by the baseline
-:math:`b` along the centre camera's x (columns) and y (rows) axes, each sensor
-shifted so that points at the focus distance :math:`F` have zero disparity
-(``LightField.camera_at``). The centre view's ground truth depth :math:`Z`
-gives the disparity :math:`d = b f_{px}(1/Z - 1/F)`.
+A :class:`~geodl.structures.LightFieldRig`: a U x V grid of cameras with
+parallel optical axes, spaced by the baseline :math:`b` along the centre
+camera's x (columns) and y (rows) axes, each sensor shifted so that points at
+the focus distance :math:`F` have zero disparity. The centre view's depth
+:math:`Z` gives the disparity :math:`d = b f_{px}(1/Z - 1/F)`.
 """
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from tqdm import tqdm
 
 from geodl.render.raycast import Renderer
 from geodl.render.scene import Scene
-from geodl.structures import LightField, PinholeCamera
+from geodl.structures import GroundTruth, LightField, LightFieldRig
 
 
 def rig_for_depth_range(z_near: float, z_far: float, focal_px: float,
@@ -46,27 +46,31 @@ def _ordered_map(pool: ThreadPoolExecutor, fn: Callable, items: list, window: in
         yield pending.popleft().result()
 
 
-def render_lightfield(scene: Scene | Renderer, camera: PinholeCamera, baseline: float,
-                      focus_distance: float, grid: tuple[int, int] = (9, 9),
-                      supersample: int = 1, progress: bool | None = None,
-                      workers: int | None = None) -> LightField:
-    """Render every view; ground-truth depth and disparity of the centre view
-    go into ``LightField.depth`` / ``.disparity``, object ids into ``meta``.
+def render_lightfield(scene: Scene | Renderer, rig: LightFieldRig, supersample: int = 1,
+                      progress: bool | None = None, workers: int | None = None,
+                      view_depth: bool = False) -> LightField:
+    """Render every view of ``rig``.
+
+    The result's ground truth holds the centre view's depth (NaN where
+    nothing is hit) and disparity, and with ``view_depth`` every view's depth
+    (U, V, H, W); ``meta`` holds the centre view's "object_id" (H, W) and
+    world-frame "normal" (3, H, W).
 
     ``workers`` views are rendered at once (default: up to 4, one per core):
     Open3D casts without holding the GIL, so one view's NumPy shading overlaps
     another's casting; the result does not depend on it (tested)."""
+    if not isinstance(rig, LightFieldRig):
+        raise TypeError(f"rig: expected a LightFieldRig, got {type(rig).__name__}")
     renderer = scene if isinstance(scene, Renderer) else Renderer(scene)
-    U, V = grid
-    dummy = LightField(torch.zeros(U, V, 1, camera.height, camera.width), camera, baseline,
-                       focus_distance)
-    views = torch.zeros(U, V, 3, camera.height, camera.width)
+    (U, V), cam = rig.grid, rig.camera
+    views = torch.zeros(U, V, 3, cam.height, cam.width)
+    depths = torch.zeros(U, V, cam.height, cam.width) if view_depth else None
     centre = None
     jobs = [(r, c) for r in range(U) for c in range(V)]
     workers = workers or min(4, os.cpu_count() or 1)
 
     def render(rc: tuple[int, int]):
-        return renderer.render(dummy.camera_at(*rc), supersample)
+        return renderer.render(rig.camera_at(*rc), supersample)
 
     # one worker: render in this thread (no pool), e.g. for profiling
     with ThreadPoolExecutor(workers) if workers > 1 else nullcontext() as pool:
@@ -74,12 +78,11 @@ def render_lightfield(scene: Scene | Renderer, camera: PinholeCamera, baseline: 
         for (r, c), out in tqdm(zip(jobs, outs), total=len(jobs), desc="rendering views",
                                 disable=None if progress is None else not progress):
             views[r, c] = out.color
-            if (r, c) == dummy.center_index:
+            if depths is not None:
+                depths[r, c] = torch.where(torch.isfinite(out.depth), out.depth, torch.nan)
+            if (r, c) == rig.center_index:
                 centre = out
-    depth = centre.depth
-    lf = LightField(views, camera, baseline, focus_distance,
-                    depth=torch.where(torch.isfinite(depth), depth, torch.nan),
-                    meta={"object_id": centre.object_id, "normal": centre.normal})
-    lf.disparity = lf.depth_to_disparity(depth.clamp_min(1e-6)).where(torch.isfinite(depth),
-                                                                        torch.tensor(torch.nan))
-    return lf
+    depth = torch.where(torch.isfinite(centre.depth), centre.depth, torch.nan).double()
+    gt = GroundTruth(disparity=rig.depth_to_disparity(depth), depth=depth, view_depth=depths)
+    return LightField(views, cam, rig.baseline, rig.focus_distance, ground_truth=gt,
+                      meta={"object_id": centre.object_id, "normal": centre.normal})

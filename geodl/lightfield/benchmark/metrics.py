@@ -3,10 +3,15 @@ r"""Disparity-map metrics as the HCI 4D light field benchmark toolkit defines th
 
 All take ``algo`` and ``gt`` disparity maps (H, W), an optional region ``mask``
 (H, W) bool and a ``border`` in pixels that is never evaluated (15 at the
-benchmark's 512 x 512, 150 at its 10x high resolution). Pixels where ``algo``
-or ``gt`` is NaN or infinite are excluded (the toolkit counts a NaN as "not
-bad" in BadPix; we exclude it instead, so that a method cannot gain by
-abstaining).
+benchmark's 512 x 512, 150 at its 10x high resolution). Pixels where ``gt``
+is NaN or infinite (nothing hit) are not evaluated. A NaN or infinite
+*estimate* is wrong, never skipped: its error is infinite, so it is a bad
+pixel at every threshold, sorts last for Q25, gives MSE ``inf``, the largest
+bumpiness to every pixel whose stencil it reaches, and counts for thinning
+and fattening. (The toolkit compares with ``>``, which a NaN never
+satisfies, so there a NaN would score as a good pixel; a method could then
+gain by abstaining. Replacing estimates by NaN or inf never improves a
+score here: tested.)
 
 * ``mse100``: mean squared error x 100.
 * ``badpix(t)``: percentage of pixels with :math:`|algo - gt| > t`
@@ -34,6 +39,8 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage
 
+from geodl.structures import GroundTruth
+
 _SCHARR_ROWS = np.array([[3, 10, 3], [0, 0, 0], [-3, -10, -3]], np.float64) / 32.0
 _SCHARR_COLS = _SCHARR_ROWS.T
 
@@ -50,7 +57,14 @@ def _prepare(algo, gt, mask, border: int) -> tuple[np.ndarray, np.ndarray, np.nd
         raise ValueError(f"border: expected 0 <= border < {min(a.shape) // 2}, got {border}")
     inside = np.zeros(a.shape, bool)
     inside[border:a.shape[0] - border, border:a.shape[1] - border] = True
-    return a, g, m & inside & np.isfinite(a) & np.isfinite(g)
+    return a, g, m & inside & np.isfinite(g)
+
+
+def _errors(a: np.ndarray, g: np.ndarray, m: np.ndarray) -> np.ndarray:
+    """|algo - gt| over the mask; infinite where the estimate is not finite."""
+    with np.errstate(invalid="ignore"):
+        e = np.abs(a[m] - g[m])
+    return np.where(np.isfinite(a[m]), e, np.inf)
 
 
 def _has_pixels(mask, border: int) -> bool:
@@ -62,26 +76,27 @@ def _has_pixels(mask, border: int) -> bool:
 def _nonempty(m: np.ndarray) -> int:
     n = int(m.sum())
     if n == 0:
-        raise ValueError("mask: no valid pixel to evaluate (after border and NaN removal)")
+        raise ValueError("mask: no pixel to evaluate (after the border and pixels without "
+                         "ground truth are removed)")
     return n
 
 
 def mse100(algo, gt, mask=None, border: int = 15) -> float:
     a, g, m = _prepare(algo, gt, mask, border)
     _nonempty(m)
-    return float(np.mean((a[m] - g[m]) ** 2) * 100)
+    return float(np.mean(_errors(a, g, m) ** 2) * 100)
 
 
 def badpix(algo, gt, thresh: float = 0.07, mask=None, border: int = 15) -> float:
     a, g, m = _prepare(algo, gt, mask, border)
     n = _nonempty(m)
-    return float(100.0 * np.sum(np.abs(a[m] - g[m]) > thresh) / n)
+    return float(100.0 * np.sum(_errors(a, g, m) > thresh) / n)
 
 
 def quantile(algo, gt, percentage: float = 25, mask=None, border: int = 15) -> float:
     a, g, m = _prepare(algo, gt, mask, border)
     n = _nonempty(m)
-    errors = np.sort(np.abs(a[m] - g[m]) * 100)
+    errors = np.sort(_errors(a, g, m) * 100)
     return float(errors[min(int(n * percentage / 100.0), n - 1)])
 
 
@@ -104,19 +119,26 @@ def bumpiness(algo, gt, mask=None, border: int = 15, clip: float = 0.05) -> floa
     a, g, m = _prepare(algo, gt, mask, border)
     _nonempty(m)
     b = bumpiness_map(np.where(np.isfinite(a), a, 0), np.where(np.isfinite(g), g, 0), clip)
+    bad = ~np.isfinite(a)
+    if bad.any():  # every pixel whose 5 x 5 Hessian stencil meets a non-finite estimate
+        b[ndimage.binary_dilation(bad, np.ones((5, 5), bool))] = clip
     return float(100 * b[m].mean())
 
 
 def fine_thinning(algo, gt, mask, border: int = 15, thresh: float = 0.15) -> float:
     a, g, m = _prepare(algo, gt, mask, border)
     n = _nonempty(m)
-    return float(100.0 * np.sum((g[m] - a[m]) > thresh) / n)
+    with np.errstate(invalid="ignore"):
+        thinned = (g[m] - a[m]) > thresh
+    return float(100.0 * np.sum(thinned | ~np.isfinite(a[m])) / n)
 
 
 def fine_fattening(algo, gt, mask, border: int = 15, thresh: float = -0.15) -> float:
     a, g, m = _prepare(algo, gt, mask, border)
     n = _nonempty(m)
-    return float(100.0 * np.sum((g[m] - a[m]) < thresh) / n)
+    with np.errstate(invalid="ignore"):
+        fattened = (g[m] - a[m]) < thresh
+    return float(100.0 * np.sum(fattened | ~np.isfinite(a[m])) / n)
 
 
 def upsample_nearest(x, factor: int) -> np.ndarray:
@@ -127,27 +149,28 @@ def upsample_nearest(x, factor: int) -> np.ndarray:
     return np.repeat(np.repeat(a, factor, axis=0), factor, axis=1)
 
 
-def evaluate(algo, gt, masks: dict | None = None, border: int = 15,
-             highres: dict | None = None) -> dict[str, float]:
-    """The benchmark's general metrics, bumpiness on any ``planes`` /
-    ``smooth_surfaces`` masks given, and, when ``highres`` = {"factor",
-    "disparity", "masks"} (as ``render_hci_scene(highres=True)`` or
-    ``load_hci(highres=True)`` provide) holds the masks,
-    ``badpix0.07_discontinuities``, ``fine_thinning`` and ``fine_fattening``
-    at high resolution; as a dict."""
-    masks = masks or {}
-    out = {"mse100": mse100(algo, gt, None, border),
-           "badpix0.07": badpix(algo, gt, 0.07, None, border),
-           "badpix0.03": badpix(algo, gt, 0.03, None, border),
-           "badpix0.01": badpix(algo, gt, 0.01, None, border),
-           "q25": quantile(algo, gt, 25, None, border)}
+def evaluate(algo, gt: GroundTruth, border: int = 15) -> dict[str, float]:
+    """The benchmark's general metrics of ``algo`` (H, W) against ``gt``'s
+    disparity; bumpiness on its ``planes`` / ``smooth_surfaces`` masks; and
+    when ``gt.highres`` holds masks, ``badpix0.07_discontinuities``,
+    ``fine_thinning`` and ``fine_fattening`` at high resolution (the
+    estimate repeated ``factor`` x ``factor`` times, border x ``factor``);
+    as a dict."""
+    if not isinstance(gt, GroundTruth) or gt.disparity is None:
+        raise ValueError("gt: expected a GroundTruth with a disparity map")
+    g = gt.disparity.numpy()
+    out = {"mse100": mse100(algo, g, None, border),
+           "badpix0.07": badpix(algo, g, 0.07, None, border),
+           "badpix0.03": badpix(algo, g, 0.03, None, border),
+           "badpix0.01": badpix(algo, g, 0.01, None, border),
+           "q25": quantile(algo, g, 25, None, border)}
     for name in ("planes", "smooth_surfaces"):
-        if name in masks:
-            out[f"bumpiness_{name}"] = bumpiness(algo, gt, masks[name], border)
-    hr_masks = (highres or {}).get("masks") or {}
-    if hr_masks:
-        f = int(highres["factor"])
-        gt_hr = np.asarray(highres["disparity"], np.float64)
+        if name in gt.masks:
+            out[f"bumpiness_{name}"] = bumpiness(algo, g, gt.masks[name].numpy(), border)
+    hr = gt.highres
+    if hr is not None and hr.masks and hr.disparity is not None:
+        f = hr.factor
+        gt_hr = hr.disparity.numpy()
         algo_hr = upsample_nearest(np.asarray(algo, np.float64), f)
         b = border * f
         scores = {"badpix0.07_discontinuities":
@@ -157,6 +180,6 @@ def evaluate(algo, gt, masks: dict | None = None, border: int = 15,
                   ("fine_surrounding", lambda m: fine_fattening(algo_hr, gt_hr, m, b))}
         for key, (mask_name, score) in scores.items():
             # a scene may have no such region inside the border: no score then
-            if mask_name in hr_masks and _has_pixels(hr_masks[mask_name], b):
-                out[key] = score(hr_masks[mask_name])
+            if mask_name in hr.masks and _has_pixels(hr.masks[mask_name].numpy(), b):
+                out[key] = score(hr.masks[mask_name].numpy())
     return out

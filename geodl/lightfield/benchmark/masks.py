@@ -1,12 +1,12 @@
-"""Benchmark ground truth: high-resolution depth reduced by block median, and
-evaluation masks derived from depth, normals and object ids.
+"""The HCI benchmark's ground-truth definitions: block-median reduction of a
+high-resolution depth and the evaluation regions.
 
-The HCI benchmark renders its ground truth at 10x resolution and reduces it
-by a 10x10 block median (robust at object boundaries, where a mean would
-invent depths between foreground and background). Its evaluation regions are
+The benchmark renders its ground truth at 10x resolution and reduces it by a
+10x10 block median (robust at object boundaries, where a mean would invent
+depths between foreground and background). Its evaluation regions are
 *discontinuities* (near object or depth edges), *planes* and *smooth
 surfaces* (continuous regions with constant or varying normals) and *fine
-structures* (thin parts).
+structures* (thin parts) with their *surroundings*.
 """
 from __future__ import annotations
 
@@ -14,11 +14,6 @@ import numpy as np
 import torch
 from scipy import ndimage
 from torch import Tensor
-
-from geodl.render.raycast import Renderer, facing
-from geodl.structures import PinholeCamera
-
-FINE_PARTS = ("table_leg", "chair_leg", "shelf_board", "shelf_side")
 
 
 def block_median(x: Tensor, factor: int) -> Tensor:
@@ -31,56 +26,6 @@ def block_median(x: Tensor, factor: int) -> Tensor:
     blocks = x.double().reshape(h, factor, w, factor).permute(0, 2, 1, 3).reshape(h, w, -1)
     blocks = torch.where(torch.isfinite(blocks), blocks, torch.nan)
     return torch.nanmedian(blocks, dim=-1).values
-
-
-def render_geometry(renderer: Renderer, camera: PinholeCamera, band_rows: int = 256
-                    ) -> tuple[Tensor, Tensor, Tensor]:
-    """Geometry seen by ``camera`` (no shading), cast one band of rows at a
-    time so that 10x benchmark resolutions (5120 x 5120) fit in memory.
-
-    Returns:
-        depth: (H, W) float32 z-depth, inf where nothing is hit;
-        normal: (3, H, W) float32 world-frame normals facing the camera;
-        object_id: (H, W) int32 (0 = background).
-    """
-    H, W = camera.height, camera.width
-    depth = np.empty((H, W), np.float32)
-    normal = np.empty((3, H, W), np.float32)
-    ids = np.zeros((H, W), np.int32)
-    for top in range(0, H, band_rows):
-        rows = min(band_rows, H - top)
-        rays = camera.crop(top, 0, rows, W).ray_bundle()
-        hit = renderer.cast(rays)
-        ids[top:top + rows] = renderer.object_ids(hit["geometry_ids"])
-        n = facing(hit["primitive_normals"], rays[..., 3:])
-        normal[:, top:top + rows] = n.transpose(2, 0, 1)
-        depth[top:top + rows] = hit["t_hit"]
-    return torch.from_numpy(depth), torch.from_numpy(normal), torch.from_numpy(ids)
-
-
-def high_res_depth(renderer: Renderer, camera: PinholeCamera, factor: int = 10
-                   ) -> tuple[Tensor, Tensor, Tensor]:
-    """``render_geometry`` at ``factor`` x the camera's resolution."""
-    if factor < 1:
-        raise ValueError(f"factor: expected >= 1, got {factor}")
-    return render_geometry(renderer, camera.scaled(factor))
-
-
-def median_depth(renderer: Renderer, camera: PinholeCamera, factor: int = 10,
-                 band_rows: int = 8) -> Tensor:
-    """(H, W) depth rendered at ``factor`` x resolution and reduced by
-    ``factor`` x ``factor`` block median, as the benchmark's low-resolution
-    ground truth; computed ``band_rows`` image rows at a time (bounded memory)."""
-    if factor < 1:
-        raise ValueError(f"factor: expected >= 1, got {factor}")
-    cam = camera.scaled(factor)
-    bands = []
-    for top in range(0, camera.height, band_rows):
-        rows = min(band_rows, camera.height - top)
-        rays = cam.crop(top * factor, 0, rows * factor, cam.width).ray_bundle()
-        t_hit = renderer.cast(rays)["t_hit"]
-        bands.append(block_median(torch.from_numpy(t_hit), factor))
-    return torch.cat(bands)
 
 
 def evaluation_masks(depth: Tensor, normal: Tensor, object_id: Tensor, fine_ids=(),
