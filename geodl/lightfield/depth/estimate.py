@@ -1,0 +1,63 @@
+"""One interface to every disparity estimator.
+
+``estimate_disparity(lf, method=..., **options)`` returns the centre view's
+disparity (H, W) in the HCI sign convention and a confidence (H, W) in
+[0, 1]. The search range comes from the scene (``disp_min`` / ``disp_max``
+of its ``parameters.cfg``, as ``load_hci`` keeps it in ``meta["parameters"]``)
+widened by a margin, or from the ``disp_range`` option; never from the
+ground truth. Methods register themselves in :data:`METHODS`.
+"""
+from __future__ import annotations
+
+import math
+from typing import Callable
+
+from torch import Tensor
+
+from geodl.structures import LightField
+
+#: name -> function(lf, disp_range, **options) -> (disparity, confidence)
+METHODS: dict[str, Callable[..., tuple[Tensor, Tensor]]] = {}
+
+
+def register_method(name: str, fn: Callable[..., tuple[Tensor, Tensor]]) -> None:
+    """Make ``fn(lf, disp_range, **options)`` available as ``method=name``."""
+    METHODS[name] = fn
+
+
+def scene_disparity_range(lf: LightField, disp_range: tuple[float, float] | None = None,
+                          margin: float = 0.25) -> tuple[float, float]:
+    """The range to search: ``disp_range`` when given, else the scene's
+    ``disp_min``/``disp_max`` (from ``parameters.cfg``) widened by ``margin``
+    px on each side. Raises ``ValueError`` when neither exists."""
+    if disp_range is not None:
+        lo, hi = (float(v) for v in disp_range)
+    else:
+        p = lf.meta.get("parameters")
+        lo, hi = (getattr(p, "disp_min", None), getattr(p, "disp_max", None)) if p else (None,) * 2
+        if lo is None or hi is None:
+            raise ValueError("disp_range: the scene gives no disparity range (parameters.cfg "
+                             "has no disp_min/disp_max); pass disp_range=(min, max) in px")
+        lo, hi = float(lo) - margin, float(hi) + margin
+    if not (math.isfinite(lo) and math.isfinite(hi) and lo < hi):
+        raise ValueError(f"disp_range: expected finite (min, max) with min < max, got ({lo}, {hi})")
+    return lo, hi
+
+
+def estimate_disparity(lf: LightField, method: str = "cost_volume",
+                       disp_range: tuple[float, float] | None = None, **options
+                       ) -> tuple[Tensor, Tensor]:
+    """Disparity (H, W) of the centre view and its confidence (H, W).
+
+    Args:
+        lf: an RGB light field (any U x V grid with a centre view).
+        method: a name in :data:`METHODS` (``cost_volume``,
+            ``structure_tensor``, and the learned ``epinet`` and ``cost_net``).
+        disp_range: (min, max) px to search; default: the scene's range.
+        options: passed to the method (see each method's docstring).
+    """
+    if not isinstance(lf, LightField):
+        raise TypeError(f"lf: expected a LightField, got {type(lf).__name__}")
+    if method not in METHODS:
+        raise ValueError(f"method: expected one of {sorted(METHODS)}, got {method!r}")
+    return METHODS[method](lf, scene_disparity_range(lf, disp_range), **options)

@@ -1,0 +1,68 @@
+r"""Edge-aware filters for disparity estimation: box mean by cumulative sums,
+the guided filter (He, Sun and Tang, ECCV 2010; cost-volume filtering as in
+Hosni et al., TPAMI 2013) and a guided, confidence-weighted median.
+
+The box mean is separable (two 1-D average pools), so a whole cost volume
+(D, H, W) is filtered in a few passes.
+"""
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+
+def box_mean(x: Tensor, radius: int) -> Tensor:
+    """Mean over the (2r+1)^2 window around each pixel of (..., H, W), the
+    window clipped at the border (each pixel divided by its own count);
+    separable, as two 1-D average pools."""
+    if radius < 0:
+        raise ValueError(f"radius: expected >= 0, got {radius}")
+    if radius == 0:
+        return x
+    H, W = x.shape[-2:]
+    k = 2 * radius + 1
+    y = F.avg_pool2d(x.reshape(-1, 1, H, W), (k, 1), 1, (radius, 0), count_include_pad=False)
+    y = F.avg_pool2d(y, (1, k), 1, (0, radius), count_include_pad=False)
+    return y.reshape(x.shape)
+
+
+def guided_filter(guide: Tensor, src: Tensor, radius: int, eps: float) -> Tensor:
+    r"""Guided filter of ``src`` (..., H, W) with a grey ``guide`` (H, W):
+    per window :math:`q = a I + b` with
+    :math:`a = \operatorname{cov}(I, p) / (\operatorname{var}(I) + \epsilon)`,
+    :math:`b = \bar p - a \bar I`, the coefficients averaged over the windows
+    covering each pixel. Edges of the guide stay sharp in the output."""
+    mean_i = box_mean(guide, radius)
+    var_i = box_mean(guide * guide, radius) - mean_i * mean_i
+    mean_p = box_mean(src, radius)
+    cov = box_mean(guide * src, radius) - mean_i * mean_p
+    a = cov / (var_i + eps)
+    b = mean_p - a * mean_i
+    return box_mean(a, radius) * guide + box_mean(b, radius)
+
+
+def weighted_median(values: Tensor, weights: Tensor, guide: Tensor, radius: int = 2,
+                    sigma_color: float = 0.1) -> Tensor:
+    r"""Joint weighted median of ``values`` (H, W) over (2r+1)^2 windows: each
+    neighbour ``q`` of ``p`` weighs :math:`w_q \exp(-\lVert I_p - I_q\rVert^2 /
+    2\sigma^2)` (``weights`` w: e.g. confidence; ``guide`` I: (C, H, W)
+    colour). Removes outliers and snaps disparity edges to colour edges."""
+    H, W = values.shape
+    k = 2 * radius + 1
+    pad = (radius,) * 4
+
+    def patches(t: Tensor) -> Tensor:  # (C, H, W) -> (C, k*k, H, W)
+        u = F.unfold(F.pad(t[None], pad, mode="replicate"), k)
+        return u.reshape(t.shape[0], k * k, H, W)
+
+    v = patches(values[None])[0]
+    g = patches(guide)
+    diff = ((g - guide[:, None]) ** 2).sum(0)
+    w = patches(weights[None])[0] * torch.exp(-diff / (2 * sigma_color ** 2))
+    order = torch.argsort(v, dim=0)
+    v_sorted, w_sorted = v.gather(0, order), w.gather(0, order)
+    cum = torch.cumsum(w_sorted, 0)
+    half = cum[-1:] * 0.5
+    pick = (cum < half).sum(0, keepdim=True).clamp(max=k * k - 1)
+    return v_sorted.gather(0, pick)[0]
