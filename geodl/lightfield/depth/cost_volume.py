@@ -35,15 +35,28 @@ from geodl.lightfield.depth.shifts import ShiftedViews
 from geodl.structures import LightField
 
 
-def _features(views: Tensor) -> Tensor:
-    """(N, 3, H, W) RGB -> (N, 3, H, W) grey intensity and its x, y gradients."""
+def _features(views: Tensor, blur: float = 0.0) -> Tensor:
+    """(N, 3, H, W) RGB -> (N, 3, H, W) grey intensity and its x, y gradients;
+    ``blur`` > 0: a Gaussian of that sigma (px) first, against aliasing."""
     grey = (views * torch.tensor([0.299, 0.587, 0.114], dtype=views.dtype,
                                  device=views.device)[:, None, None]).sum(1, keepdim=True)
+    if blur > 0:
+        grey = gaussian_blur(grey, blur)
     gx = torch.zeros_like(grey)
     gy = torch.zeros_like(grey)
     gx[..., 1:-1] = 0.5 * (grey[..., 2:] - grey[..., :-2])
     gy[..., 1:-1, :] = 0.5 * (grey[..., 2:, :] - grey[..., :-2, :])
     return torch.cat([grey, gx, gy], 1)
+
+
+def gaussian_blur(x: Tensor, sigma: float) -> Tensor:
+    """Separable Gaussian blur of (N, 1, H, W), edges replicated."""
+    r = max(1, int(math.ceil(3 * sigma)))
+    t = torch.arange(-r, r + 1, dtype=x.dtype, device=x.device)
+    k = torch.exp(-t * t / (2 * sigma * sigma))
+    k = k / k.sum()
+    x = F.conv2d(F.pad(x, (r, r, 0, 0), mode="replicate"), k.view(1, 1, 1, -1))
+    return F.conv2d(F.pad(x, (0, 0, r, r), mode="replicate"), k.view(1, 1, -1, 1))
 
 
 def _view_subset(U: int, V: int, views: str) -> list[tuple[int, int]]:
@@ -109,8 +122,8 @@ def _subpixel(cost: Tensor, labels: Tensor) -> tuple[Tensor, Tensor]:
 def cost_volume_disparity(lf: LightField, disp_range: tuple[float, float], step: float = 0.2,
                           views: str = "star", tau: float = 0.1, tau_grad: float = 0.1,
                           alpha: float = 1.0, radius: int = 5, eps: float = 1e-4,
-                          iterations: int = 3, lk_radius: int = 2, median: bool = True
-                          ) -> tuple[Tensor, Tensor]:
+                          iterations: int = 3, lk_radius: int = 2, median: bool = True,
+                          blur: float = 0.0) -> tuple[Tensor, Tensor]:
     """Disparity and confidence (H, W) of the centre view.
 
     Args:
@@ -134,7 +147,7 @@ def cost_volume_disparity(lf: LightField, disp_range: tuple[float, float], step:
         raise ValueError(f"views: expected RGB light fields, got {C} channels")
     r0, c0 = lf.center_index
     everything = _view_subset(U, V, "all")
-    feats_all = _features(lf.views.reshape(U * V, C, H, W).float())
+    feats_all = _features(lf.views.reshape(U * V, C, H, W).float(), blur)
     grid = _view_subset(U, V, views)
     offsets = [(r - r0, c - c0) for r, c in grid]
     feats = feats_all[[r * V + c for r, c in grid]]
