@@ -28,7 +28,7 @@ PALETTE = [(0.122, 0.467, 0.706), (1.0, 0.498, 0.055), (0.173, 0.627, 0.173),
            (0.839, 0.153, 0.157), (0.580, 0.404, 0.741), (0.549, 0.337, 0.294),
            (0.890, 0.467, 0.761), (0.498, 0.498, 0.498), (0.737, 0.741, 0.133),
            (0.090, 0.745, 0.812)]
-EDGE_COLOR = (0.35, 0.35, 0.35)
+EDGE_COLOR = (0.55, 0.55, 0.55)
 RIG_COLOR, RIG_CENTER_COLOR = (0.122, 0.467, 0.706), (1.0, 0.498, 0.055)
 FRUSTUM_FRACTION = 0.06  # default frustum depth / scene diagonal
 
@@ -87,7 +87,7 @@ def _scalar_values(lay: Layer, attrs: dict[str, Any]) -> tuple[np.ndarray | None
         if s not in attrs or attrs[s] is None:
             raise ValueError(f"scalars: {s!r} is not an attribute of this "
                              f"{type(lay.obj).__name__} (has: {sorted(attrs) or 'none'})")
-        label, s = label or s, attrs[s]
+        label, s = s if label is None else label, attrs[s]
     v = _numpy(s, "scalars")
     if v.ndim == 2 and v.shape[1] == 1:
         v = v[:, 0]
@@ -95,7 +95,7 @@ def _scalar_values(lay: Layer, attrs: dict[str, Any]) -> tuple[np.ndarray | None
         raise ValueError(f"scalars: expected a 1-D field, got shape {v.shape}")
     if not np.issubdtype(v.dtype, np.number) or np.issubdtype(v.dtype, np.complexfloating):
         raise TypeError(f"scalars: expected real numbers, got dtype {v.dtype}")
-    return v.astype(np.float64), label or "scalars"
+    return v.astype(np.float64), "scalars" if label is None else label
 
 
 class _Builder:

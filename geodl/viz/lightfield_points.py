@@ -50,3 +50,28 @@ def center_points(lf: LightField, stride: int = 1) -> tuple[PointCloud, Tensor]:
         colors = colors.expand(-1, -1, 3)
     pixels = keep.flatten().nonzero().flatten()
     return PointCloud(pts[keep], colors[keep]), pixels
+
+
+def lightfield_layers(lf: LightField, scalar: str | None = None, stride: int = 1,
+                      name: str | None = None) -> list:
+    """A light field to look at: the centre view's points (coloured by the
+    view, or by ``scalar``: ``"depth"`` or ``"disparity"``) and the camera rig.
+    Without depth or disparity, the rig alone."""
+    from geodl.viz.layer import Layer
+
+    label = name or str(lf.meta.get("scene", "light field"))
+    layers = []
+    if center_depth(lf) is not None:
+        cloud, pixels = center_points(lf, stride)
+        fields = {"depth": center_depth(lf), "disparity": lf.disparity}
+        if scalar is not None and fields.get(scalar) is None:
+            raise ValueError(f"scalar: expected 'depth' or 'disparity' (present in the scene), "
+                             f"got {scalar!r}")
+        values = None if scalar is None else fields[scalar].flatten()[pixels]
+        layers.append(Layer(cloud, name=f"{label}: centre view", scalars=values,
+                            scalar_name=scalar))
+    elif scalar is not None:
+        raise ValueError(f"scalar: {label} has no depth or disparity to colour by")
+    U, V = lf.grid_shape
+    layers.append(Layer(lf, name=f"{label}: rig ({U}x{V})"))
+    return layers
