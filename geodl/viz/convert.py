@@ -6,7 +6,8 @@ to style it. Accepted: geodl ``Mesh``, ``PointCloud``, ``PinholeCamera``,
 ``LightField`` (its rig), ``geodl.render.Scene``; PyG ``Data`` with ``pos``
 (and ``face``); trimesh ``Trimesh``, ``PointCloud``, ``Path3D`` and ``Scene``;
 Open3D ``TriangleMesh``, ``PointCloud``, ``LineSet`` (legacy or tensor); an
-(N, 3) array or tensor of points.
+(N, 3) array or tensor of points; a :class:`~geodl.viz.primitives.Primitive`
+as it is.
 """
 from __future__ import annotations
 
@@ -168,7 +169,7 @@ class _Builder:
             # about the spacing of N points spread over the bounding box's
             # largest face: visible when sparse, not a blob when dense
             ext = np.sort(np.ptp(points, axis=0))[::-1] if N else np.ones(3)
-            size = 1.5 * math.sqrt(max(ext[0] * ext[1], ext[0] ** 2 * 1e-4) / max(N, 1))
+            size = 1.2 * math.sqrt(max(ext[0] * ext[1], ext[0] ** 2 * 1e-4) / max(N, 1))
         elif not size > 0:
             raise ValueError(f"point_size: expected > 0, got {size}")
         self.add(Primitive(name, "points", points, None, colors, self.color(lay, colors),
@@ -394,7 +395,8 @@ def to_primitives(objects: Any) -> list[Primitive]:
         raise ValueError("objects: nothing to draw")
     b = _Builder()
     for i, lay in enumerate(layers):
-        if not isinstance(lay, Layer):
-            raise TypeError(f"objects: expected objects or Layers, got {type(lay).__name__}")
-        _add(b, lay, i)
+        if isinstance(lay.obj, Primitive):  # already drawable (e.g. from room.scene_primitives)
+            b.add(lay.obj)
+        else:
+            _add(b, lay, i)
     return b.primitives()

@@ -20,6 +20,8 @@ def _vertex_properties(geom) -> dict[str, np.ndarray]:
     raw = getattr(geom, "metadata", {}).get("_ply_raw", {}).get("vertex", {}).get("data", {})
     out = {k: np.asarray(v) for k, v in dict(raw).items() if k not in ("x", "y", "z")}
     out.update({k: np.asarray(v) for k, v in getattr(geom, "vertex_attributes", {}).items()})
+    # trimesh keeps PLY properties as (N, 1) columns
+    out = {k: v[:, 0] if v.ndim == 2 and v.shape[1] == 1 else v for k, v in out.items()}
     return {k: v for k, v in out.items() if v.ndim == 1 and len(v) == len(geom.vertices)}
 
 

@@ -36,15 +36,16 @@ from geodl.viz.view import resolve_view
 _STYLE = """
 html, body { margin: 0; height: 100%; overflow: hidden; font: 13px/1.35 system-ui, sans-serif;
   color: #222; }
-#geodl-canvas { position: absolute; inset: 0; }
-#geodl-panel { position: absolute; top: 8px; right: 8px; max-width: 340px; max-height: calc(100% - 16px);
-  overflow: auto; background: rgba(255, 255, 255, 0.88); border: 1px solid #ccc; border-radius: 6px;
-  padding: 8px 10px; box-sizing: border-box; }
+body { display: flex; }
+#geodl-canvas { position: relative; flex: 1 1 auto; min-width: 0; height: 100%; }
+#geodl-panel { flex: 0 0 300px; height: 100%; overflow: auto; background: #f7f7f7;
+  border-left: 1px solid #ccc; padding: 8px 10px; box-sizing: border-box; }
 #geodl-panel h1 { font-size: 15px; margin: 0 0 6px; }
-.geodl-entry { display: flex; align-items: center; gap: 6px; cursor: pointer; padding: 1px 0; }
+.geodl-entry { display: flex; flex-wrap: wrap; align-items: center; gap: 0 6px; cursor: pointer;
+  padding: 2px 0; }
 .geodl-swatch { width: 12px; height: 12px; border-radius: 2px; flex: none; border: 1px solid #0003; }
 .geodl-name { font-weight: 600; white-space: nowrap; }
-.geodl-info { color: #666; font-size: 11px; white-space: nowrap; }
+.geodl-info { color: #666; font-size: 11px; flex-basis: 100%; padding-left: 42px; }
 .geodl-colorbar { margin: 8px 0 2px; }
 .geodl-cb-label { font-size: 12px; }
 .geodl-cb-bar { height: 12px; border: 1px solid #0004; }

@@ -3,9 +3,9 @@
 
 No display, no OpenGL. The shading matches the HTML viewer's: a head light,
 ``colour * (0.45 + 0.6 |n . d|)`` with ``d`` the viewing ray, so a snapshot
-and the browser show the same colours. Points are squares of the browser's
-size, ``size * (H / 2) / z`` pixels across (three.js's ``PointsMaterial``
-with size attenuation); lines are one pixel wide.
+and the browser show the same colours. Points are discs of the browser's
+size: ``size`` world units at their depth, ``size * f / z`` pixels across;
+lines are one pixel wide.
 """
 from __future__ import annotations
 
@@ -79,7 +79,7 @@ def _line_samples(p: Primitive, cam: PinholeCamera) -> tuple[np.ndarray, np.ndar
 
 def _splat(points: np.ndarray, colors: np.ndarray, radius: np.ndarray, bias: np.ndarray,
            cam: PinholeCamera, image: np.ndarray, depth: np.ndarray) -> None:
-    """Square splats of half-width ``radius`` pixels, nearest wins (depth
+    """Disc splats of radius ``radius`` pixels, nearest wins (depth
     times ``1 + bias``: lines lose to points at the same depth), hidden behind
     ``depth`` (the meshes), in place."""
     if not len(points):
@@ -93,7 +93,7 @@ def _splat(points: np.ndarray, colors: np.ndarray, radius: np.ndarray, bias: np.
     rmax = int(radius.max(initial=0))
     for dy in range(-rmax, rmax + 1):
         for dx in range(-rmax, rmax + 1):
-            m = radius >= max(abs(dx), abs(dy))
+            m = radius * (radius + 1) >= dx * dx + dy * dy  # discs, as in the browser
             x, y = x0[m] + dx, y0[m] + dy
             inside = (x >= 0) & (x < W) & (y >= 0) & (y < H)
             idx = np.flatnonzero(m)[inside]
@@ -133,7 +133,7 @@ def render_image(prims: list[Primitive], view: View, width: int, height: int,
     for p in shown:
         if p.kind == "points":
             z = (p.positions - cam.center.numpy()) @ cam.R.numpy()[2]
-            diameter = p.size * (H / 2) / np.maximum(z, 1e-12)
+            diameter = p.size * float(cam.K[1, 1]) / np.maximum(z, 1e-12)
             rads.append(np.clip(np.floor(diameter / 2), 0, MAX_RADIUS * supersample))
             pts.append(p.positions)
             cols.append(p.colors if p.colors is not None

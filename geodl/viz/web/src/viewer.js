@@ -17,7 +17,7 @@
 // objects [{name, kind, count, visible}], firstFrameMs, setVisible(i, on),
 // resetView(), timeFrames(n).
 import {
-  AmbientLight, BufferAttribute, BufferGeometry, Color, ColorManagement, DirectionalLight,
+  AmbientLight, BufferAttribute, BufferGeometry, CanvasTexture, Color, ColorManagement, DirectionalLight,
   DoubleSide, LinearSRGBColorSpace, LineBasicMaterial, LineSegments, Mesh,
   MeshLambertMaterial, PerspectiveCamera, Points, PointsMaterial, Scene, Sphere, Vector3,
   WebGLRenderer,
@@ -63,7 +63,23 @@ function geometryOf(spec) {
   return { g, quantised };
 }
 
-function objectOf(spec) {
+// Points are discs: a round sprite, its outside cut by the alpha test.
+let discTexture = null;
+function disc() {
+  if (!discTexture) {
+    const c = document.createElement('canvas');
+    c.width = c.height = 64;
+    const ctx = c.getContext('2d');
+    ctx.beginPath();
+    ctx.arc(32, 32, 31, 0, 2 * Math.PI);
+    ctx.fillStyle = '#fff';
+    ctx.fill();
+    discTexture = new CanvasTexture(c);
+  }
+  return discTexture;
+}
+
+function objectOf(spec, fov) {
   const { g, quantised } = geometryOf(spec);
   const vertexColors = Boolean(spec.colors);
   const color = vertexColors ? 0xffffff : new Color(spec.color);
@@ -74,8 +90,11 @@ function objectOf(spec) {
       color, vertexColors, side: DoubleSide, transparent, opacity: spec.opacity,
     }));
   } else if (spec.kind === 'points') {
+    // three.js draws a point size * (H / 2) / z pixels wide; a point of
+    // world size s at depth z covers s * f / z pixels, f = (H / 2) / tan(fov / 2)
     obj = new Points(g, new PointsMaterial({
-      color, vertexColors, size: spec.size, sizeAttenuation: true, transparent,
+      color, vertexColors, size: spec.size / Math.tan(fov * Math.PI / 360), sizeAttenuation: true,
+      map: disc(), alphaTest: 0.5, transparent,
       opacity: spec.opacity,
     }));
   } else if (spec.kind === 'lines') {
@@ -169,7 +188,7 @@ function main() {
   const legend = document.getElementById('geodl-legend');
   const colorbars = [];
   spec.objects.forEach((o, i) => {
-    const obj = objectOf(o);
+    const obj = objectOf(o, v.fov);
     scene.add(obj);
     const entry = { name: o.name, kind: o.kind, count: o.count, visible: o.visible, object: obj };
     state.objects.push(entry);
