@@ -21,7 +21,7 @@ def _colormap(cmap: str):
 def scalar_range(values: np.ndarray, clim: Any = None) -> tuple[float, float]:
     """``clim`` as ``(lo, hi)`` if given, else the finite minimum and maximum
     (``(0, 1)`` when nothing is finite); ``hi > lo`` always (a constant field
-    gets ``(c - 0.5, c + 0.5)``)."""
+    gets ``(c - 0.5, c + 0.5)``, wider for huge ``|c|``)."""
     if clim is not None:
         try:
             lo, hi = (float(c) for c in clim)
@@ -34,7 +34,10 @@ def scalar_range(values: np.ndarray, clim: Any = None) -> tuple[float, float]:
     if finite.size == 0:
         return 0.0, 1.0
     lo, hi = float(finite.min()), float(finite.max())
-    return (lo - 0.5, hi + 0.5) if hi == lo else (lo, hi)
+    if hi == lo:  # +-0.5, or a relative step where 0.5 is below the float spacing
+        pad = max(0.5, 1e-6 * abs(lo))
+        return lo - pad, hi + pad
+    return lo, hi
 
 
 def map_scalars(values: np.ndarray, cmap: str = "viridis",
@@ -50,7 +53,8 @@ def map_scalars(values: np.ndarray, cmap: str = "viridis",
     """
     v = np.asarray(values, dtype=np.float64)
     lo, hi = scalar_range(v, clim)
-    t = np.clip((v - lo) / (hi - lo), 0.0, 1.0)
+    with np.errstate(invalid="ignore", over="ignore"):  # inf - inf: coloured as NaN below
+        t = np.clip((v - lo) / (hi - lo), 0.0, 1.0)
     colors = _colormap(cmap)(np.nan_to_num(t, nan=0.0))[:, :3]
     colors[~np.isfinite(v)] = NAN_COLOR
     return colors, (lo, hi)

@@ -4,8 +4,8 @@
 No display, no OpenGL. The shading matches the HTML viewer's: a head light,
 ``colour * (0.45 + 0.6 |n . d|)`` with ``d`` the viewing ray, so a snapshot
 and the browser show the same colours. Points are discs of the browser's
-size: ``size`` world units at their depth, ``size * f / z`` pixels across;
-lines are one pixel wide.
+size: ``size`` world units at their depth, ``size * f / z`` pixels across
+(at most ``2 * MAX_RADIUS + 1`` per supersample); lines are one pixel wide.
 """
 from __future__ import annotations
 
