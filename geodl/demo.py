@@ -176,13 +176,13 @@ def write_viewers(out: Path, torus=None, cloud=None, lf=None, seed: int = 0) -> 
         bump = 1 + 0.15 * torch.sin(3 * torch.atan2(torus.verts64[:, 1], torus.verts64[:, 0]))
         torus = Mesh(torus.verts64 * bump[:, None], torus.faces)
     evals, evecs = torus.eigen(12, cache_dir=False)
-    k = 7
+    k = 6
     mesh_html = to_html(
         {f"torus: phi_{k}": Layer(torus, scalars=evecs[:, k], scalar_name=f"phi_{k}",
                                   cmap="coolwarm"),
          "torus edges": Primitive("torus edges", "lines", torus.verts64.numpy(),
                                   torus.edges.numpy(), color=(0.3, 0.3, 0.3), visible=False,
-                                  info=f"{len(torus.edges)} edges")},
+                                  info=f"{len(torus.edges):,} edges")},
         out / "viewer_mesh.html", title=f"Laplace-Beltrami eigenfunction phi_{k} on a bumpy torus",
         tables={"eigenvalues": [{"k": i, "lambda_k": float(evals[i])} for i in range(10)]},
         elev=40)
