@@ -307,3 +307,18 @@ def test_to_html_replaces_a_file_whole(tmp_path):
     to_html(Mesh.icosphere(0), p)
     assert p.read_text().startswith("<!doctype html>")
     assert [q.name for q in tmp_path.iterdir()] == ["v.html"]  # no temporary left behind
+
+
+def test_big_clouds_are_shuffled_together_with_their_colours():
+    """Above 20k points the page holds them in a seeded random order (the
+    viewer draws a prefix while moving): the same points, each with its colour."""
+    g = torch.Generator().manual_seed(0)
+    p = torch.rand(30000, 3, generator=g, dtype=torch.float64)
+    c = p.clone()  # colour = position, so pairs can be checked after the shuffle
+    (obj,) = _spec(html_page(PointCloud(p, c)))["objects"]
+    buf = obj["positions"]
+    back = np.asarray(buf["offset"]) + np.asarray(buf["scale"]) * _decode(buf) / 65535.0
+    assert not np.allclose(back[:100], p.numpy()[:100], atol=1e-3)  # reordered
+    np.testing.assert_allclose(_decode(obj["colors"]) / 255.0, back, atol=1 / 255 + 1e-4)
+    key = lambda a: a[np.lexsort(np.round(a, 3).T[::-1])]  # noqa: E731
+    np.testing.assert_allclose(key(back), key(p.numpy()), atol=1e-4)

@@ -185,12 +185,31 @@ function main() {
   }
   controls.addEventListener('change', requestDraw);
 
+  // Level of detail while the view moves. The first frame is timed (one
+  // read-back); if a frame costs more than BUDGET_MS (a software renderer, a
+  // weak GPU, millions of points), drags draw a prefix of each point cloud
+  // (geodl shuffles points, so a prefix is a uniform sample) and fewer pixels,
+  // both scaled to fit the budget; releasing the mouse draws everything.
+  const BUDGET_MS = 40;
+  const pixelRatio = window.devicePixelRatio || 1;
+  let lod = 1;
+  function setDetail(moving) {
+    const f = moving ? lod : 1;
+    for (const e of state.objects) {
+      if (e.kind === 'points') e.object.geometry.setDrawRange(0, f < 1 ? Math.max(20000, Math.floor(e.points * f)) : Infinity);
+    }
+    renderer.setPixelRatio(pixelRatio * (f < 1 ? Math.max(0.4, Math.sqrt(f)) : 1));
+  }
+  controls.addEventListener('start', () => { setDetail(true); });
+  controls.addEventListener('end', () => { setDetail(false); requestDraw(); });
+
   const legend = document.getElementById('geodl-legend');
   const colorbars = [];
   spec.objects.forEach((o, i) => {
     const obj = objectOf(o, v.fov);
     scene.add(obj);
-    const entry = { name: o.name, kind: o.kind, count: o.count, visible: o.visible, object: obj };
+    const entry = { name: o.name, kind: o.kind, count: o.count, visible: o.visible, object: obj,
+      points: o.kind === 'points' ? o.count : 0 };
     state.objects.push(entry);
     const box = el('input', { type: 'checkbox', id: `geodl-toggle-${i}`, 'data-index': String(i) });
     box.checked = o.visible;
@@ -224,11 +243,13 @@ function main() {
     controls.update();
     requestDraw();
   };
-  // Mean milliseconds a frame while the view turns: each frame is waited for
+  // Mean milliseconds a frame while the view turns (as in a drag, with its
+  // level of detail; full detail when full is true): each frame is waited for
   // (a one-pixel read back), so this is the time a drag step costs.
-  state.timeFrames = (n) => {
+  state.timeFrames = (n, full = false) => {
     const gl = renderer.getContext();
     const px = new Uint8Array(4);
+    if (!full) setDetail(true);
     const t0 = performance.now();
     for (let k = 0; k < n; k++) {
       camera.position.sub(controls.target).applyAxisAngle(camera.up, 2 * Math.PI / n).add(controls.target);
@@ -237,6 +258,7 @@ function main() {
       gl.readPixels(0, 0, 1, 1, gl.RGBA, gl.UNSIGNED_BYTE, px);
     }
     const ms = (performance.now() - t0) / n;
+    setDetail(false);
     state.resetView();
     return ms;
   };
@@ -249,7 +271,13 @@ function main() {
     requestDraw();
   });
 
+  const gl = renderer.getContext();
+  const t0 = performance.now();
   draw();
+  gl.readPixels(0, 0, 1, 1, gl.RGBA, gl.UNSIGNED_BYTE, new Uint8Array(4));
+  state.fullFrameMs = performance.now() - t0;
+  lod = Math.min(1, BUDGET_MS / Math.max(state.fullFrameMs, 1e-3));
+  state.detailWhileMoving = lod;
   // the first frame is on screen once the browser has presented it
   requestAnimationFrame(() => requestAnimationFrame(() => {
     state.firstFrameMs = performance.now();
