@@ -11,7 +11,6 @@ as it is.
 """
 from __future__ import annotations
 
-import math
 import sys
 from typing import Any, Callable
 
@@ -78,6 +77,24 @@ def _colors(value: Any, name: str, n: int) -> np.ndarray:
     return c
 
 
+def default_point_size(points: np.ndarray, samples: int = 2000) -> float:
+    """1.2 x the median distance from a point to its nearest neighbour (over
+    ``samples`` seeded random points, against the whole cloud): discs that
+    just close up on a sampled surface and stay apart in a sparse cloud."""
+    N = len(points)
+    if N >= 2:
+        from scipy.spatial import cKDTree
+
+        rng = np.random.default_rng(0)
+        query = points[rng.choice(N, min(N, samples), replace=False)]
+        d, _ = cKDTree(points).query(query, k=2)
+        spacing = float(np.median(d[:, 1]))
+        if spacing > 0:
+            return 1.2 * spacing
+    ext = float(np.ptp(points, axis=0).max()) if N else 0.0
+    return 0.01 * ext if ext > 0 else 1.0
+
+
 def _scalar_values(lay: Layer, attrs: dict[str, Any]) -> tuple[np.ndarray | None, str]:
     """The layer's scalar field as a 1-D array and its label."""
     s = lay.scalars
@@ -96,7 +113,7 @@ def _scalar_values(lay: Layer, attrs: dict[str, Any]) -> tuple[np.ndarray | None
         raise ValueError(f"scalars: expected a 1-D field, got shape {v.shape}")
     if not np.issubdtype(v.dtype, np.number) or np.issubdtype(v.dtype, np.complexfloating):
         raise TypeError(f"scalars: expected real numbers, got dtype {v.dtype}")
-    return v.astype(np.float64), "scalars" if label is None else label
+    return v.astype(np.float64), (lay.name or "scalars") if label is None else label
 
 
 class _Builder:
@@ -166,15 +183,12 @@ class _Builder:
             colors = own_colors
         size = lay.point_size
         if size is None:
-            # about the spacing of N points spread over the bounding box's
-            # largest face: visible when sparse, not a blob when dense
-            ext = np.sort(np.ptp(points, axis=0))[::-1] if N else np.ones(3)
-            size = 1.2 * math.sqrt(max(ext[0] * ext[1], ext[0] ** 2 * 1e-4) / max(N, 1))
+            size = default_point_size(points)
         elif not size > 0:
             raise ValueError(f"point_size: expected > 0, got {size}")
         self.add(Primitive(name, "points", points, None, colors, self.color(lay, colors),
                            lay.opacity,
-                           size=float(size) or 1.0, visible=lay.visible, colorbar=colorbar,
+                           size=float(size), visible=lay.visible, colorbar=colorbar,
                            info=_fmt(N, "point")))
         if lay.edges is True and edge_index is None:
             raise ValueError(f"edges: {type(lay.obj).__name__} has no graph; pass an edge "
