@@ -228,7 +228,8 @@ class _Builder:
         def build(diagonal: float) -> Primitive:
             depth = lay.frustum_depth or FRUSTUM_FRACTION * diagonal
             pts, seg, c = cameras_lines(cams, depth, cols)
-            return Primitive(name, "lines", pts, seg, None if center is None else c, base, lay.opacity, visible=lay.visible,
+            return Primitive(name, "lines", pts, seg, None if center is None else c, base,
+                             lay.opacity, visible=lay.visible,
                              info=what + (", centre in orange" if center is not None else ""))
         if lay.frustum_depth is not None and not lay.frustum_depth > 0:
             raise ValueError(f"frustum_depth: expected > 0, got {lay.frustum_depth}")
@@ -395,7 +396,8 @@ def _add_open3d(b: _Builder, lay: Layer, name: str, obj: Any) -> None:
         own = None
         if obj.has_colors():  # Open3D colours lines; give each end its line's colour
             lc = np.asarray(obj.colors, np.float64)
-            p, e, own = p[e].reshape(-1, 3), np.arange(2 * len(e)).reshape(-1, 2), np.repeat(lc, 2, 0)
+            p, e = p[e].reshape(-1, 3), np.arange(2 * len(e)).reshape(-1, 2)
+            own = np.repeat(lc, 2, axis=0)
         b.add(Primitive(name, "lines", p, e, own, b.color(lay), lay.opacity,
                         visible=lay.visible, info=_fmt(len(e), "segment")))
     else:

@@ -34,7 +34,8 @@ def to_open3d(prims: list[Primitive]) -> list[Any]:
     for p in prims:
         if not p.visible:
             continue
-        colors = p.colors if p.colors is not None else np.tile(np.asarray(p.color), (len(p.positions), 1))
+        colors = p.colors if p.colors is not None else \
+            np.tile(np.asarray(p.color), (len(p.positions), 1))
         if p.kind == "mesh":
             g = o3d.geometry.TriangleMesh(vec3(p.positions),
                                           o3d.utility.Vector3iVector(p.index.astype(np.int32)))
