@@ -20,8 +20,8 @@ class Layer:
         scalars: a field to colour by through ``cmap``: (V,) per vertex or
             (F,) per face of a mesh, (N,) per point, or the name of a
             per-node attribute of a PyG ``Data`` (``"x"`` if 1-D, ...).
-        scalar_name: the colour bar's label (default: the attribute name, or
-            "scalars").
+        scalar_name: the colour bar's label (default: the attribute name, else
+            the layer's name, else "scalars").
         colors: (N, 3) RGB per vertex/point (or (F, 3) per face), floats in
             [0, 1] or uint8; default: the object's own colours if it has any.
         color: one colour for the whole object (any matplotlib colour); the
