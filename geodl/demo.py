@@ -93,7 +93,7 @@ def run_demo(out: Path) -> None:
     print("   point-cloud Laplacian of 3000 random sphere samples: "
           + ", ".join(f"{x:.3f}" for x in w.tolist()) + "   (exact: 0, 2 x3, 6 x5)")
     knn = cloud.knn_graph(6)
-    print(f"   wrote {snapshot(Layer(cloud, scalars=p[:, 2], scalar_name='z', edges=knn), out / 'sphere_knn.png', title='kNN graph (k=6)', width=500, height=500)}")
+    print(f"   wrote {snapshot(Layer(cloud, scalars=p[:, 2], scalar_name='z', edges=knn, name='points'), out / 'sphere_knn.png', title='kNN graph (k=6)', width=500, height=500, legend=False)}")
     _done(t0)
 
     t0 = _step("5. Pooling: Graclus on a grid graph, QEM simplification of a mesh")
@@ -157,6 +157,8 @@ def run_demo(out: Path) -> None:
         print(f"   wrote {path}  ({path.stat().st_size / 1e6:.1f} MB)")
     _done(t0)
     print(f"\nDone. Pictures: {', '.join(sorted(x.name for x in out.glob('*.png')))}")
+    print(f"3D viewers (open in a browser, offline): "
+          f"{', '.join(sorted(x.name for x in out.glob('viewer_*.html')))}")
 
 
 def write_viewers(out: Path, torus=None, cloud=None, lf=None, seed: int = 0) -> list[Path]:
