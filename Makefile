@@ -7,8 +7,9 @@ TORCH  ?= torch==2.13.0
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.geodl-installed
 OUT    ?= demo_out
+CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: install demo test test-slow bench clean
+.PHONY: install demo test test-slow test-browser chromium viewer-js bench clean
 
 install: $(STAMP)
 
@@ -26,6 +27,20 @@ test: $(STAMP)
 
 test-slow: $(STAMP)
 	$(PY) -m pytest -q -m slow
+
+# The HTML viewer in headless Chromium (Debian's package; Playwright drives it).
+test-browser: $(STAMP) chromium
+	$(PY) -m pytest -q tests/test_viewer_browser.py
+
+# Installs Debian's Chromium (as root) only when it is missing.
+chromium:
+	@test -x $(CHROMIUM) || { test "$$(id -u)" = 0 || { echo "Chromium is missing: run as root, or apt-get install chromium"; exit 1; }; \
+	  export DEBIAN_FRONTEND=noninteractive; apt-get install -y -q chromium || \
+	  { apt-get update -q && apt-get install -y -q chromium; }; }
+
+# Rebuilds geodl/viz/static/viewer.js from geodl/viz/web (pinned three.js + esbuild).
+viewer-js:
+	cd geodl/viz/web && npm ci --no-audit --no-fund && npm run build
 
 bench: $(STAMP)
 	$(PY) benchmarks/bench_eigen.py

@@ -5,6 +5,7 @@
     geodl check MESH                mesh defects report
     geodl render-lightfield OUT     HCI-format light-field scenes of procedural rooms
     geodl evaluate-lightfield SUB SCENES   benchmark metrics of a submission folder
+    geodl view FILE...              an interactive 3D viewer (window, or HTML offline)
     geodl info                      versions of geodl and its back-ends
 
 MESH is a file (PLY, OBJ, OFF, STL) or a recipe: ``icosphere:LEVEL``,
@@ -118,6 +119,30 @@ def cmd_evaluate_lightfield(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_view(args: argparse.Namespace) -> int:
+    from geodl.viz import lightfield_layers, load_file, show, snapshot, to_html
+
+    layers = []
+    try:
+        for spec in args.files:
+            if Path(spec).is_dir():  # an HCI scene folder: centre-view points and the rig
+                from geodl.lightfield import load_hci
+
+                layers += lightfield_layers(load_hci(spec), args.scalar)
+            else:
+                layers.append(load_file(spec, args.scalar))
+    except (ValueError, FileNotFoundError) as err:
+        raise SystemExit(f"geodl view: {err}") from None
+    title = args.title or ", ".join(Path(f).name for f in args.files)
+    if args.html:
+        print(f"wrote {to_html(layers, args.html, title=title, up=args.up)}")
+    if args.png:
+        print(f"wrote {snapshot(layers, args.png, title=title, up=args.up)}")
+    if not (args.html or args.png):
+        show(layers, title=title, up=args.up)
+    return 0
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from geodl.demo import run_demo
 
@@ -177,6 +202,18 @@ def build_parser() -> argparse.ArgumentParser:
                    help="also BadPix on discontinuities from the 10x ground truth")
     e.add_argument("--json", metavar="FILE", help="also write the scores as JSON")
     e.set_defaults(func=cmd_evaluate_lightfield)
+
+    v = sub.add_parser("view", help="look at meshes, point clouds and HCI light-field scene "
+                       "folders in 3D: a window where a display exists, else an offline HTML page")
+    v.add_argument("files", metavar="FILE", nargs="+",
+                   help="PLY/OBJ/OFF/STL/GLB/PCD/XYZ files or HCI scene folders")
+    v.add_argument("--scalar", metavar="NAME", help="colour by this per-vertex property (PLY "
+                   "'quality', 'intensity', ...; 'depth' or 'disparity' for scene folders)")
+    v.add_argument("--png", metavar="OUT.png", help="write a snapshot instead of showing")
+    v.add_argument("--html", metavar="OUT.html", help="write the offline HTML viewer")
+    v.add_argument("--title", help="page title (default: the file names)")
+    v.add_argument("--up", choices=["x", "y", "z"], default="z", help="the up axis (default z)")
+    v.set_defaults(func=cmd_view)
 
     i = sub.add_parser("info", help="versions of geodl and its back-ends")
     i.set_defaults(func=cmd_info)

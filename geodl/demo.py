@@ -24,7 +24,7 @@ def _done(t0: float) -> None:
 def run_demo(out: Path) -> None:
     from geodl import ops
     from geodl.structures import Mesh, PointCloud
-    from geodl.viz import render_mesh_grid, save_mesh_png, save_point_cloud_png
+    from geodl.viz import Layer, render_mesh_grid, snapshot
 
     out.mkdir(parents=True, exist_ok=True)
     print(f"geodl demo: writing pictures to {out}/")
@@ -59,7 +59,7 @@ def run_demo(out: Path) -> None:
     print(f"   heat method: mean relative error {100 * float(rel.mean()):.2f} %, "
           f"99th percentile {100 * float(torch.quantile(rel, 0.99)):.2f} %")
     print(f"   Dijkstra on edges: mean relative error {100 * float(rel_dj.mean()):.2f} %")
-    print(f"   wrote {save_mesh_png(fine, out / 'sphere_geodesic.png', d, cmap='magma', title='heat-method distance from a vertex')}")
+    print(f"   wrote {snapshot(Layer(fine, scalars=d, cmap='magma', scalar_name='distance'), out / 'sphere_geodesic.png', title='heat-method distance from a vertex', width=500, height=500)}")
     _done(t0)
 
     t0 = _step("3. Heat kernel signature on a bumpy torus: intrinsic, so rigid-invariant")
@@ -92,7 +92,8 @@ def run_demo(out: Path) -> None:
     w, _ = cloud.eigen(9)
     print("   point-cloud Laplacian of 3000 random sphere samples: "
           + ", ".join(f"{x:.3f}" for x in w.tolist()) + "   (exact: 0, 2 x3, 6 x5)")
-    print(f"   wrote {save_point_cloud_png(cloud, out / 'sphere_knn.png', edge_index=cloud.knn_graph(6), title='kNN graph (k=6)')}")
+    knn = cloud.knn_graph(6)
+    print(f"   wrote {snapshot(Layer(cloud, scalars=p[:, 2], scalar_name='z', edges=knn, name='points'), out / 'sphere_knn.png', title='kNN graph (k=6)', width=500, height=500, legend=False)}")
     _done(t0)
 
     t0 = _step("5. Pooling: Graclus on a grid graph, QEM simplification of a mesh")
@@ -107,9 +108,11 @@ def run_demo(out: Path) -> None:
           f"area {sphere.area:.4f} -> {coarse.area:.4f}, Euler characteristic "
           f"{coarse.check().euler_characteristic}")
     # colour each fine face by the coarse vertex its first corner merged into
-    colours = (torch.randperm(coarse.num_verts, generator=g)[cluster] % 20).double()
-    colours = colours[sphere.faces[:, 0]]
-    print(f"   wrote {save_mesh_png(sphere, out / 'sphere_pooling_clusters.png', colours, cmap='tab20', title='fine vertices coloured by coarse vertex')}")
+    import matplotlib
+
+    colours = (torch.randperm(coarse.num_verts, generator=g)[cluster] % 20)[sphere.faces[:, 0]]
+    rgb = matplotlib.colormaps["tab20"](colours.numpy())[:, :3]
+    print(f"   wrote {snapshot(Layer(sphere, colors=rgb), out / 'sphere_pooling_clusters.png', title='fine vertices coloured by coarse vertex', width=500, height=500)}")
     _done(t0)
     t0 = _step("6. Light fields: a procedural room through a 5x5 camera array (HCI model)")
     from geodl.lightfield import epi, refocus, warp_to_center, write_hci_scene
@@ -149,7 +152,68 @@ def run_demo(out: Path) -> None:
     t0 = _step("7. Jets as point clouds: top quarks vs QCD (Pythia 8 + FastJet fixture)")
     _jets(out)
     _done(t0)
+    t0 = _step("8. Interactive 3D viewers: one HTML file each, offline (drag, zoom, toggles)")
+    for path in write_viewers(out, torus=torus, cloud=(cloud, knn), lf=lf):
+        print(f"   wrote {path}  ({path.stat().st_size / 1e6:.1f} MB)")
+    _done(t0)
     print(f"\nDone. Pictures: {', '.join(sorted(x.name for x in out.glob('*.png')))}")
+    print(f"3D viewers (open in a browser, offline): "
+          f"{', '.join(sorted(x.name for x in out.glob('viewer_*.html')))}")
+
+
+def write_viewers(out: Path, torus=None, cloud=None, lf=None, seed: int = 0) -> list[Path]:
+    """The demo's HTML viewers: ``viewer_mesh.html`` (a mesh coloured by a
+    Laplace-Beltrami eigenfunction, its edges one toggle away),
+    ``viewer_knn.html`` (a point cloud and its kNN graph) and
+    ``viewer_room.html`` (a procedural room, a light-field rig and the points
+    its centre camera sees). Missing inputs are made here (room ``seed``)."""
+    from geodl.render import make_room, render_hci_scene
+    from geodl.structures import Mesh, PointCloud
+    from geodl.viz import Layer, center_points, to_html
+    from geodl.viz.primitives import Primitive
+    from geodl.viz.room import scene_primitives
+
+    if torus is None:
+        torus = Mesh.torus(n_major=64, n_minor=24)
+        bump = 1 + 0.15 * torch.sin(3 * torch.atan2(torus.verts64[:, 1], torus.verts64[:, 0]))
+        torus = Mesh(torus.verts64 * bump[:, None], torus.faces)
+    evals, evecs = torus.eigen(12, cache_dir=False)
+    k = 6
+    mesh_html = to_html(
+        {f"torus: phi_{k}": Layer(torus, scalars=evecs[:, k], scalar_name=f"phi_{k}",
+                                  cmap="coolwarm"),
+         "torus edges": Primitive("torus edges", "lines", torus.verts64.numpy(),
+                                  torus.edges.numpy(), color=(0.3, 0.3, 0.3), visible=False,
+                                  info=f"{len(torus.edges):,} edges")},
+        out / "viewer_mesh.html", title=f"Laplace-Beltrami eigenfunction phi_{k} on a bumpy torus",
+        tables={"eigenvalues": [{"k": i, "lambda_k": float(evals[i])} for i in range(10)]},
+        elev=40)
+    if cloud is None:
+        g = torch.Generator().manual_seed(0)
+        p = torch.randn(3000, 3, generator=g, dtype=torch.float64)
+        pc = PointCloud(p / p.norm(dim=1, keepdim=True))
+        cloud = (pc, pc.knn_graph(6))
+    pc, knn = cloud
+    knn_html = to_html({"sphere samples": Layer(pc, scalars=pc.points[:, 2], scalar_name="z",
+                                                edges=knn)},
+                       out / "viewer_knn.html", title=f"kNN graph (k=6) of {len(pc)} points on "
+                       "the unit sphere")
+    if lf is None:
+        lf = render_hci_scene(seed, size=160, grid=5, progress=False)
+    points, _ = center_points(lf)
+    room = scene_primitives(make_room(seed), hidden=("ceiling", "wall"))
+    forward = lf.camera.R[2].numpy()
+    behind = math.degrees(math.atan2(-forward[1], -forward[0]))  # azimuth behind the rig
+    U, V = lf.grid_shape
+    room_html = to_html(
+        [*room, Layer(points, name="centre view: depth -> points"),
+         Layer(lf, name=f"light-field rig ({U}x{V})")],
+        out / "viewer_room.html", title=f"room {seed}: light-field rig, its centre view's points",
+        elev=50, azim=behind,
+        tables={"rig": [{"views": f"{U} x {V}", "baseline (m)": lf.baseline,
+                         "focus (m)": lf.focus_distance, "image (px)": f"{lf.width} x {lf.height}",
+                         "points": len(points)}]})
+    return [mesh_html, knn_html, room_html]
 
 
 def _jets(out: Path) -> None:

@@ -7,7 +7,7 @@ from typing import Sequence
 import torch
 
 from geodl.structures import LightField
-from geodl.viz.snapshot import pyplot, save_figure
+from geodl.viz.figure import pyplot, save_figure
 
 
 def save_contact_sheet(light_fields: Sequence[LightField], path: str | Path,
