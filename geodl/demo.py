@@ -167,7 +167,8 @@ def write_viewers(out: Path, torus=None, cloud=None, lf=None, seed: int = 0) -> 
     ``viewer_knn.html`` (a point cloud and its kNN graph) and
     ``viewer_room.html`` (a procedural room, a light-field rig and the points
     its centre camera sees). Missing inputs are made here (room ``seed``)."""
-    from geodl.render import make_room, render_hci_scene
+    from geodl.datasets import render_hci_scene
+    from geodl.render import make_room
     from geodl.structures import Mesh, PointCloud
     from geodl.viz import Layer, center_points, to_html
     from geodl.viz.primitives import Primitive

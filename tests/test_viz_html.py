@@ -14,7 +14,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from geodl.structures import LightField, Mesh, PinholeCamera, PointCloud
+from geodl.structures import GroundTruth, LightField, Mesh, PinholeCamera, PointCloud
 from geodl.viz import Layer, center_points, to_html
 from geodl.viz.colormap import colorbar_stops, map_scalars
 from geodl.viz.convert import to_primitives
@@ -38,7 +38,7 @@ def _light_field(U=3, V=3, H=12, W=16, depth=2.0) -> LightField:
     views = torch.rand(U, V, 3, H, W, generator=torch.Generator().manual_seed(0))
     z = torch.full((H, W), depth, dtype=torch.float64)
     z[0, 0] = float("nan")  # an invalid pixel
-    return LightField(views, cam, 0.05, 2.5, depth=z, meta={"scene": "test"})
+    return LightField(views, cam, 0.05, 2.5, ground_truth=GroundTruth(depth=z), meta={"scene": "test"})
 
 
 # ------------------------------------------------------------------- bundle
@@ -184,7 +184,8 @@ def test_center_points_back_project_to_their_pixels():
 def test_center_points_from_disparity_when_depth_is_absent():
     lf = _light_field()
     disp = lf.depth_to_disparity(torch.where(lf.depth.isnan(), 2.0, lf.depth))
-    lf2 = LightField(lf.views, lf.camera, lf.baseline, lf.focus_distance, disparity=disp)
+    lf2 = LightField(lf.views, lf.camera, lf.baseline, lf.focus_distance,
+                     ground_truth=GroundTruth(disparity=disp))
     cloud, _ = center_points(lf2)
     _, z = lf2.camera.project(cloud.points)
     np.testing.assert_allclose(z.numpy(), 2.0, rtol=1e-9)

@@ -5,7 +5,7 @@ import pytest
 import torch
 from PIL import Image
 
-from geodl.structures import LightField, Mesh, PinholeCamera, PointCloud
+from geodl.structures import GroundTruth, LightField, Mesh, PinholeCamera, PointCloud
 from geodl.viz import (Layer, load_file, render_mesh_grid, save_mesh_png, save_point_cloud_png,
                        show, snapshot)
 from geodl.viz.convert import to_primitives
@@ -196,8 +196,9 @@ def test_cli_view(tmp_path, capsys):
 
     cam = PinholeCamera.look_at([0, -3, 1], [0, 0, 1], width=16, height=12, fov_deg=50)
     views = torch.rand(3, 3, 3, 12, 16, generator=torch.Generator().manual_seed(0))
-    lf = LightField(views, cam, 0.05, 2.5, depth=torch.full((12, 16), 2.0, dtype=torch.float64))
-    lf.disparity = lf.depth_to_disparity(lf.depth)
+    lf = LightField(views, cam, 0.05, 2.5)
+    z = torch.full((12, 16), 2.0, dtype=torch.float64)
+    lf.ground_truth = GroundTruth(lf.depth_to_disparity(z), z)
     folder = write_hci_scene(tmp_path / "scene", lf, scene="tiny")
     (tmp_path / "q.ply").write_text(PLY)
     assert main(["view", str(folder), "--html", str(tmp_path / "v.html"),

@@ -16,10 +16,8 @@ def center_depth(lf: LightField) -> Tensor | None:
         return lf.depth
     if lf.disparity is None:
         return None
-    d = lf.disparity
-    inv = d / (lf.baseline * lf.focal_px) + 1.0 / lf.focus_distance
-    ok = torch.isfinite(inv) & (inv > 0)
-    return torch.where(ok, 1.0 / torch.where(ok, inv, 1.0), torch.nan)
+    z = lf.disparity_to_depth(lf.disparity)
+    return torch.where(torch.isfinite(z), z, torch.nan)
 
 
 def center_points(lf: LightField, stride: int = 1) -> tuple[PointCloud, Tensor]:
