@@ -120,10 +120,10 @@ def _subpixel(cost: Tensor, labels: Tensor) -> tuple[Tensor, Tensor]:
 
 
 def cost_volume_disparity(lf: LightField, disp_range: tuple[float, float], step: float = 0.2,
-                          views: str = "star", tau: float = 0.1, tau_grad: float = 0.1,
+                          views: str = "star", tau: float = 0.05, tau_grad: float = 0.05,
                           alpha: float = 1.0, radius: int = 5, eps: float = 1e-4,
                           iterations: int = 3, lk_radius: int = 2, median: bool = True,
-                          blur: float = 0.0) -> tuple[Tensor, Tensor]:
+                          blur: float = 0.5) -> tuple[Tensor, Tensor]:
     """Disparity and confidence (H, W) of the centre view.
 
     Args:
@@ -136,6 +136,8 @@ def cost_volume_disparity(lf: LightField, disp_range: tuple[float, float], step:
         iterations, lk_radius: Gauss-Newton refinement steps over all views
             and their window radius (0 iterations: the sweep's answer).
         median: a confidence-weighted joint median (5 x 5) of the sweep's answer.
+        blur: Gaussian sigma (px) applied to the views first: against the
+            aliasing of sharp textures, which breaks the shift model.
     """
     lo, hi = float(disp_range[0]), float(disp_range[1])
     if not (math.isfinite(lo) and math.isfinite(hi) and lo < hi):

@@ -1,0 +1,86 @@
+"""Classical disparity estimators on scenes whose answer is known exactly."""
+import pytest
+import torch
+
+from geodl.datasets import textured_plane
+from geodl.lightfield.depth import METHODS, estimate_disparity, scene_disparity_range
+from geodl.lightfield.depth.filters import box_mean, guided_filter, weighted_median
+from geodl.lightfield.depth.shifts import ShiftedViews
+
+CLASSICAL = ["cost_volume", "structure_tensor"]
+
+
+def _interior_error(lf, est, margin=10):
+    e = (est.double() - lf.disparity)[margin:-margin, margin:-margin].abs()
+    return float(e.median())
+
+
+@pytest.mark.parametrize("method", CLASSICAL)
+@pytest.mark.parametrize("disparity", [-2.3, 0.45, 1.7])
+def test_fronto_parallel_plane_within_five_hundredths(method, disparity):
+    lf = textured_plane(disparity, seed=1)
+    est, conf = estimate_disparity(lf, method, disp_range=(-3, 3))
+    assert est.shape == conf.shape == (64, 64)
+    assert float(conf.min()) >= 0 and float(conf.max()) <= 1
+    assert _interior_error(lf, est) < 0.05
+
+
+@pytest.mark.parametrize("method", CLASSICAL)
+def test_slanted_plane_within_a_tenth(method):
+    lf = textured_plane(0.3, slope=0.02, seed=2)  # disparity -0.34 .. 0.94 across the image
+    est, _ = estimate_disparity(lf, method, disp_range=(-3, 3))
+    assert _interior_error(lf, est) < 0.1
+
+
+def test_the_range_comes_from_the_scene_and_never_from_ground_truth():
+    lf = textured_plane(1.0)
+    with pytest.raises(ValueError, match="disp_range"):  # a ground truth alone gives no range
+        estimate_disparity(lf, "cost_volume")
+
+    class Params:
+        disp_min, disp_max = -1.5, 2.0
+    lf.meta["parameters"] = Params()
+    assert scene_disparity_range(lf) == (-1.75, 2.25)
+    assert scene_disparity_range(lf, (-1, 1)) == (-1.0, 1.0)
+    with pytest.raises(ValueError, match="method"):
+        estimate_disparity(lf, "magic")
+    with pytest.raises(ValueError, match="disp_range"):
+        estimate_disparity(lf, "cost_volume", disp_range=(2, 1))
+    assert set(CLASSICAL) <= set(METHODS)
+
+
+def test_shifted_views_equal_grid_sample():
+    import torch.nn.functional as F
+    x = torch.rand(2, 3, 20, 30)
+    sv = ShiftedViews(x, 4)
+    for dx, dy in ((1.25, -0.5), (-3.7, 2.2), (0.0, 0.0)):
+        H, W = 20, 30
+        ys, xs = torch.meshgrid(torch.arange(H) + dy, torch.arange(W) + dx, indexing="ij")
+        grid = torch.stack([2 * (xs + 0.5) / W - 1, 2 * (ys + 0.5) / H - 1], -1)[None].float()
+        ref = F.grid_sample(x[1:], grid, align_corners=False, padding_mode="border")[0]
+        assert torch.allclose(sv.shifted(1, dx, dy), ref, atol=1e-5)
+    with pytest.raises(ValueError, match="max_shift"):
+        sv.shifted(0, 6.0, 0.0)
+
+
+def test_box_and_guided_filters_by_hand():
+    x = torch.arange(16.0).reshape(4, 4)
+    b = box_mean(x, 1)
+    assert b[1, 1] == pytest.approx(x[0:3, 0:3].mean()) and b[0, 0] == pytest.approx(
+        x[0:2, 0:2].mean())
+    # a guide equal to the source is reproduced (a = var / (var + eps) ~ 1, b ~ 0)
+    g = torch.rand(20, 20)
+    assert torch.allclose(guided_filter(g, g, 2, 1e-8), g, atol=1e-3)
+    # with a constant guide a = 0, b = box(p): the output is the box mean applied twice
+    assert torch.allclose(guided_filter(torch.ones(20, 20), g, 2, 1e-4),
+                          box_mean(box_mean(g, 2), 2), atol=1e-5)
+
+
+def test_weighted_median_removes_an_outlier_and_keeps_an_edge():
+    v = torch.zeros(9, 9)
+    v[:, 5:] = 1.0
+    v[2, 2] = 9.0  # outlier
+    guide = (v == 1).float()[None].repeat(3, 1, 1)  # the image has the edge, not the outlier
+    out = weighted_median(v, torch.ones(9, 9), guide, radius=1)
+    assert out[2, 2] == 0.0 and torch.equal(out[:, 5:], v[:, 5:])
+    assert torch.equal(out[:, :5], torch.zeros(9, 5))
