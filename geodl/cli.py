@@ -5,6 +5,7 @@
     geodl check MESH                mesh defects report
     geodl render-lightfield OUT     HCI-format light-field scenes of procedural rooms
     geodl evaluate-lightfield SUB SCENES   benchmark metrics of a submission folder
+    geodl depth SCENE_DIR --out D.pfm  disparity of a scene (or a submission of many)
     geodl view FILE...              an interactive 3D viewer (window, or HTML offline)
     geodl info                      versions of geodl and its back-ends
 
@@ -87,7 +88,8 @@ def cmd_render_lightfield(args: argparse.Namespace) -> int:
     seeds = BENCHMARK_SEEDS if args.benchmark else range(args.seed, args.seed + args.scenes)
     light_fields = []
     for folder, lf, seconds in write_room_scenes(args.out_dir, seeds, args.size, args.grid,
-                                                 args.supersample, args.highres):
+                                                 args.supersample, args.highres,
+                                                 overwrite=args.force):
         d = lf.disparity[lf.disparity.isfinite()]
         print(f"{folder}: {args.grid}x{args.grid} views of {args.size}x{args.size}, disparity "
               f"[{float(d.min()):.2f}, {float(d.max()):.2f}] px, {seconds:.1f} s")
@@ -150,6 +152,79 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def _disparity_png(disparity, path: Path) -> None:
+    """The disparity as a colour-mapped PNG (viridis over its finite range)."""
+    import numpy as np
+
+    from geodl.viz import pyplot
+
+    d = np.asarray(disparity, np.float64)
+    finite = d[np.isfinite(d)]
+    lo, hi = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
+    pyplot().imsave(path, np.nan_to_num(d, nan=lo), cmap="viridis", vmin=lo, vmax=hi)
+
+
+def _estimate_scene(folder: Path, args: argparse.Namespace):
+    """(disparity, seconds, scores or None) of one scene folder."""
+    from geodl.lightfield import load_hci
+    from geodl.lightfield.benchmark import evaluate
+    from geodl.lightfield.depth import estimate_disparity
+
+    lf = load_hci(folder, highres=args.highres)
+    t0 = time.perf_counter()
+    disparity, _ = estimate_disparity(lf, args.method, disp_range=args.disp_range)
+    seconds = time.perf_counter() - t0
+    gt = lf.ground_truth
+    scores = evaluate(disparity.numpy(), gt) if gt is not None and gt.disparity is not None \
+        else None
+    return disparity, seconds, scores
+
+
+def cmd_depth(args: argparse.Namespace) -> int:
+    from geodl.lightfield import write_pfm
+    from geodl.lightfield.benchmark import format_table, write_submission
+
+    scene = Path(args.scene_dir)
+    if not scene.is_dir():
+        raise FileNotFoundError(f"{scene}: no such folder")
+    out = Path(args.out)
+    if (scene / "parameters.cfg").exists():  # one scene -> a PFM and a PNG
+        if out.suffix.lower() != ".pfm":
+            raise ValueError(f"--out: expected a .pfm file for one scene, got {out}")
+        png = out.with_suffix(".png")
+        for path in (out, png):
+            if path.exists() and not args.force:
+                raise FileExistsError(f"{path}: exists (--force replaces it)")
+        disparity, seconds, scores = _estimate_scene(scene, args)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        write_pfm(out, disparity.numpy())
+        _disparity_png(disparity.numpy(), png)
+        print(f"{scene.name}: {args.method} in {seconds:.2f} s -> {out}, {png}")
+        if scores:
+            print(format_table({scene.name: scores}))
+        return 0
+    scenes = sorted(p for p in scene.iterdir() if (p / "parameters.cfg").exists())
+    if not scenes:
+        raise FileNotFoundError(f"{scene}: neither a scene folder (parameters.cfg) nor a "
+                                "folder of scene folders")
+    if not args.force:
+        clash = [out / "disp_maps" / f"{p.name}.pfm" for p in scenes
+                 if (out / "disp_maps" / f"{p.name}.pfm").exists()]
+        if clash:
+            raise FileExistsError(f"{clash[0]}: exists (--force replaces the results)")
+    results = {}
+    for folder in scenes:
+        disparity, seconds, scores = _estimate_scene(folder, args)
+        write_submission(out, folder.name, disparity, seconds, overwrite=args.force)
+        print(f"{folder.name}: {args.method} in {seconds:.2f} s")
+        if scores:
+            results[folder.name] = {**scores, "runtime_s": seconds}
+    print(f"wrote the submission {out}/ (disp_maps/, runtimes/)")
+    if results:
+        print(format_table(results))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="geodl", description="geodl: geometric deep learning on graphs, meshes, point "
@@ -190,6 +265,8 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--highres", action="store_true",
                    help="also write the 10x ground truth and masks (gt_*_highres.pfm, "
                         "about 100 MB per map at 512 px), needed for BadPix on discontinuities")
+    r.add_argument("--force", action="store_true",
+                   help="replace the scene files of existing scene folders")
     r.add_argument("--contact-sheet", metavar="PNG",
                    help="also save a PNG of the centre views and disparities")
     r.set_defaults(func=cmd_render_lightfield)
@@ -214,6 +291,25 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument("--title", help="page title (default: the file names)")
     v.add_argument("--up", choices=["x", "y", "z"], default="z", help="the up axis (default z)")
     v.set_defaults(func=cmd_view)
+
+    from geodl.lightfield.depth import METHODS
+
+    dp = sub.add_parser("depth", help="disparity of the centre view of an HCI-format scene "
+                        "(or of every scene in a folder: a benchmark submission)")
+    dp.add_argument("scene_dir", metavar="SCENE_DIR",
+                    help="a scene folder (parameters.cfg, input_Cam*.png) or a folder of them")
+    dp.add_argument("--method", choices=sorted(METHODS), default="cost_volume",
+                    help="estimator (default cost_volume)")
+    dp.add_argument("--out", required=True, metavar="PATH",
+                    help="disp.pfm for one scene (a colour-mapped .png is written beside "
+                         "it); a submission folder for a folder of scenes")
+    dp.add_argument("--disp-range", nargs=2, type=float, metavar=("MIN", "MAX"),
+                    help="disparity range to search in px (default: the scene's "
+                         "disp_min/disp_max from parameters.cfg, widened by 0.25)")
+    dp.add_argument("--highres", action="store_true",
+                    help="score against the 10x ground truth too, where present")
+    dp.add_argument("--force", action="store_true", help="replace existing outputs")
+    dp.set_defaults(func=cmd_depth)
 
     i = sub.add_parser("info", help="versions of geodl and its back-ends")
     i.set_defaults(func=cmd_info)

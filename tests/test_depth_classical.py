@@ -84,3 +84,32 @@ def test_weighted_median_removes_an_outlier_and_keeps_an_edge():
     out = weighted_median(v, torch.ones(9, 9), guide, radius=1)
     assert out[2, 2] == 0.0 and torch.equal(out[:, 5:], v[:, 5:])
     assert torch.equal(out[:, :5], torch.zeros(9, 5))
+
+
+def test_depth_command_on_a_scene_and_on_a_folder_of_scenes(tmp_path, capsys):
+    from geodl.cli import main
+    from geodl.lightfield import evaluate_submission, read_pfm, write_hci_scene
+    lf = textured_plane(0.8, size=48, grid=5, seed=3)
+    for name in ("a", "b"):
+        write_hci_scene(tmp_path / "scenes" / name, lf, scene=name)
+    out = tmp_path / "a.pfm"
+    assert main(["depth", str(tmp_path / "scenes" / "a"), "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "| a |" in printed and "badpix0.07" in printed  # ground truth present: scored
+    d = read_pfm(out)
+    assert d.shape == (48, 48) and abs(float(d[10:-10, 10:-10].mean()) - 0.8) < 0.05
+    assert out.with_suffix(".png").exists()
+    with pytest.raises(FileExistsError, match="--force"):
+        main(["depth", str(tmp_path / "scenes" / "a"), "--out", str(out)])
+    assert main(["depth", str(tmp_path / "scenes" / "a"), "--out", str(out), "--force",
+                 "--method", "structure_tensor"]) == 0
+    sub = tmp_path / "submission"
+    assert main(["depth", str(tmp_path / "scenes"), "--out", str(sub)]) == 0
+    scores = evaluate_submission(sub, tmp_path / "scenes")
+    assert set(scores) == {"a", "b"} and scores["a"]["badpix0.07"] < 5
+    with pytest.raises(FileExistsError):
+        main(["depth", str(tmp_path / "scenes"), "--out", str(sub)])
+    with pytest.raises(ValueError, match="pfm"):
+        main(["depth", str(tmp_path / "scenes" / "a"), "--out", str(tmp_path / "x.txt")])
+    with pytest.raises(FileNotFoundError, match="scene"):
+        main(["depth", str(tmp_path), "--out", str(sub)])
