@@ -91,7 +91,10 @@ class PointCloud:
         if len(self) < 3:
             raise ValueError(f"points: need at least 3 points to estimate normals, got {len(self)}")
         if orient_towards is not None:
-            loc = np.asarray(orient_towards, dtype=np.float64)
+            try:
+                loc = np.asarray(orient_towards, dtype=np.float64)
+            except (TypeError, ValueError):
+                loc = np.zeros(0)
             if loc.shape != (3,) or not np.isfinite(loc).all():
                 raise ValueError(f"orient_towards: expected a finite 3-vector, got {orient_towards!r}")
         k = int(k)
