@@ -250,3 +250,20 @@ def test_lightfield_refuses_other_integer_images(dtype):
     cam = PinholeCamera.look_at([0.0, 0, 0], [0, 0, 1], up=[0, -1, 0], width=8, height=6)
     with pytest.raises(TypeError, match="views: expected float images, or uint8"):
         LightField(torch.ones(3, 3, 3, 6, 8, dtype=dtype), cam, 0.1, 1.0)
+
+
+def test_estimate_normals_turns_open3d_orientation_failure_into_a_value_error():
+    """Qhull (inside Open3D's consistent orientation) refuses exactly
+    cospherical input: a ValueError naming the way out, not a RuntimeError."""
+    from geodl.structures import Mesh
+
+    R = torch.tensor([[0.36, 0.48, -0.8], [-0.8, 0.6, 0.0], [0.48, 0.64, 0.6]],
+                     dtype=torch.float64)
+    pts = Mesh.icosphere(2).verts64 @ R.T + 1.5
+    try:
+        pc = PointCloud(pts).estimate_normals(12)
+    except ValueError as err:
+        assert "orient_towards" in str(err)
+    else:  # where Qhull copes, the normals must at least be unit and radial
+        radial = (pts - 1.5) / (pts - 1.5).norm(dim=1, keepdim=True)
+        assert ((pc.normals * radial).sum(1).abs() > 0.9).all()

@@ -20,7 +20,7 @@ LaplacianKind = Literal["cotan", "intrinsic_delaunay"]
 
 
 def _eigen_payload_problem(payload: dict, num_verts: int, k: int, mass: Tensor) -> str | None:
-    """Why a cached eigenbasis cannot be the answer (``None`` if it can).
+    r"""Why a cached eigenbasis cannot be the answer (``None`` if it can).
 
     The file's hash already matched, so this guards against a file written
     by a bug, another version or a hand: ``k`` and the types, dtypes, shapes

@@ -104,7 +104,11 @@ class PointCloud:
         if orient_towards is not None:
             pc.orient_normals_towards_camera_location(loc)
         elif len(self) > k:
-            pc.orient_normals_consistent_tangent_plane(int(k))
+            try:
+                pc.orient_normals_consistent_tangent_plane(k)
+            except RuntimeError as err:  # Qhull fails on e.g. exactly cospherical points
+                raise ValueError(f"points: Open3D could not orient the normals consistently "
+                                 f"({str(err).splitlines()[0]}); pass orient_towards") from None
         normals = torch.from_numpy(np.asarray(pc.normals).copy()).to(self.points.dtype)
         return PointCloud(self.points, self.colors, normals)
 
