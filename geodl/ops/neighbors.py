@@ -39,17 +39,22 @@ _BUDGET = 1 << 22  # candidate distances per chunk (~32 MB in float64)
 
 def _prep(x, y, batch_x, batch_y) -> tuple[Tensor, Tensor, Tensor, Tensor]:
     same = y is x
-    x = check_points(x, "x", dim=None)
-    y = x if same else check_points(y, "y", dim=None)
+    # the searches run on the CPU (scipy); results go back to the input's device
+    x = check_points(x, "x", dim=None).detach().cpu()
+    y = x if same else check_points(y, "y", dim=None).detach().cpu()
     if x.shape[1] != y.shape[1]:
         raise ValueError(f"x and y: feature dimensions differ ({x.shape[1]} vs {y.shape[1]})")
     if y.dtype != x.dtype:
         y = y.to(x.dtype)
     bx = torch.zeros(x.shape[0], dtype=torch.long) if batch_x is None else check_batch(
-        batch_x, x.shape[0], "batch_x")
+        batch_x, x.shape[0], "batch_x").cpu()
     by = torch.zeros(y.shape[0], dtype=torch.long) if batch_y is None else check_batch(
-        batch_y, y.shape[0], "batch_y")
+        batch_y, y.shape[0], "batch_y").cpu()
     return x, y, bx, by
+
+
+def _device(x) -> torch.device:
+    return x.device if isinstance(x, Tensor) else torch.device("cpu")
 
 
 def _sqdist(a: Tensor, b: Tensor) -> Tensor:
@@ -98,10 +103,6 @@ def _brute_knn(x: Tensor, y: Tensor, k: int) -> tuple[Tensor, Tensor]:
         out_i.append(idx[:, :k])
         out_d.append(exact[:, :k])
     return torch.cat(out_i), torch.cat(out_d)
-
-
-def _sqdist(a: Tensor, b: Tensor) -> Tensor:
-    return ((a - b) ** 2).sum(-1)
 
 
 # ------------------------------------------------------------------- batches
@@ -205,7 +206,7 @@ def knn(x: Tensor, y: Tensor, k: int, batch_x: Tensor | None = None,
         (2, E) long: ``[query index in y, neighbour index in x]`` like PyG's ``knn``.
     """
     idx, dist = _knn_table(x, y, k, batch_x, batch_y)
-    return _table_to_pairs(idx, dist)
+    return _table_to_pairs(idx, dist).to(_device(x))
 
 
 def _table_to_pairs(idx: Tensor, dist: Tensor) -> Tensor:
@@ -290,8 +291,8 @@ def knn_graph(x: Tensor, k: int, batch: Tensor | None = None, loop: bool = False
     else:
         centre, nbr = _table_to_pairs(idx, dist)
     if flow == "source_to_target":
-        return torch.stack([nbr, centre])
-    return torch.stack([centre, nbr])
+        return torch.stack([nbr, centre]).to(_device(x))
+    return torch.stack([centre, nbr]).to(_device(x))
 
 
 def _single_radius(x: Tensor, y: Tensor, r: float) -> tuple[Tensor, Tensor, Tensor]:
@@ -326,9 +327,10 @@ def radius(x: Tensor, y: Tensor, r: float, batch_x: Tensor | None = None,
         raise ValueError(f"max_num_neighbors: expected None or a positive int, "
                          f"got {max_num_neighbors!r}")
     same = y is x and batch_y is batch_x
+    device = _device(x)
     x, y, bx, by = _prep(x, y, batch_x, batch_y)
     if x.shape[0] == 0 or y.shape[0] == 0:
-        return torch.zeros(2, 0, dtype=torch.long)
+        return torch.zeros(2, 0, dtype=torch.long, device=device)
     x = x.detach().to(torch.float64)
     y = x if same else y.detach().to(torch.float64)
     qs, ns, ds = [], [], []
@@ -359,7 +361,7 @@ def radius(x: Tensor, y: Tensor, r: float, batch_x: Tensor | None = None,
         first = torch.searchsorted(q, q)  # q is sorted: start of each query's run
         keep = (torch.arange(q.numel()) - first) < max_num_neighbors
         q, n = q[keep], n[keep]
-    return torch.stack([q, n])
+    return torch.stack([q, n]).to(device)
 
 
 def radius_graph(x: Tensor, r: float, batch: Tensor | None = None, loop: bool = False,
@@ -384,5 +386,5 @@ def radius_graph(x: Tensor, r: float, batch: Tensor | None = None, loop: bool = 
             keep = (torch.arange(centre.numel()) - first) < max_num_neighbors
             centre, nbr = centre[keep], nbr[keep]
     if flow == "source_to_target":
-        return torch.stack([nbr, centre])
-    return torch.stack([centre, nbr])
+        return torch.stack([nbr, centre]).to(_device(x))
+    return torch.stack([centre, nbr]).to(_device(x))
