@@ -103,10 +103,11 @@ def tree_knn(x: np.ndarray, y: np.ndarray, k: int,
         ed = exact_sqdist(x, y[rows], idx[rows])
         out_d[rows], idx[rows] = rank_rows(ed, idx[rows])
     rows = np.nonzero(boundary)[0]
+    rows = rows[np.argsort(inv[rows], kind="stable")]  # leaf order again: cache-friendly
     kk = kq
     while rows.size:
         kk = min(2 * kk, n)
-        dd, ii = _query(tree, y[rows], kk)  # few rows: their order does not matter
+        dd, ii = _query(tree, y[rows], kk)
         settled = (kk == n) | (dd[:, -1] > dd[:, k - 1] * (1 + _TOL))
         done = rows[settled]
         if done.size:
