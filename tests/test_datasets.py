@@ -122,3 +122,61 @@ def test_reference_set_conversion_by_hand(tmp_path):
         convert_reference(tmp_path / "bad.h5", tmp_path / "bad.npz")
     with pytest.raises(FileNotFoundError, match="reference set"):
         convert_reference(tmp_path / "missing.h5", tmp_path / "m.npz")
+
+
+def _fixture_spellings(tmp_path):
+    import os
+
+    from geodl.datasets.top_tagging import FIXTURE
+
+    yield "absolute", FIXTURE
+    yield "str", str(FIXTURE)
+    yield "relative", os.path.relpath(FIXTURE)
+    yield "dot-dot", FIXTURE.parent / ".." / "jets" / FIXTURE.name
+    link = tmp_path / "link.npz"
+    if not link.exists():
+        link.symlink_to(FIXTURE)
+    yield "symlink", link
+    hard = tmp_path / "hard.npz"
+    try:
+        if not hard.exists():
+            os.link(FIXTURE, hard)
+    except OSError:  # another file system
+        return
+    yield "hard link", hard
+
+
+def test_shipped_fixture_checksum_is_checked_whatever_path_names_it(tmp_path, monkeypatch):
+    """With the expected checksum changed, every way of naming the shipped
+    file must fail the check (so each one is checked)."""
+    import geodl.datasets.top_tagging as tt
+
+    names = []
+    monkeypatch.setattr(tt, "FIXTURE_SHA256", "f" * 64)
+    for name, path in _fixture_spellings(tmp_path):
+        with pytest.raises(ValueError, match="sha256"):
+            TopTagging(path)
+        names.append(name)
+    assert {"absolute", "relative", "dot-dot", "symlink"} <= set(names)
+    monkeypatch.undo()
+    for _, path in _fixture_spellings(tmp_path):
+        assert len(TopTagging(path)) == len(TopTagging())
+    with pytest.raises(ValueError, match="sha256"):
+        TopTagging(tt.FIXTURE, sha256="0" * 64)
+
+
+@pytest.mark.parametrize("fractions", [(0.6, 0.2), (0.5, 0.6), (1.2, -0.2), (0.5, float("nan"), 0.5),
+                                       (), ((0.5, 0.5),), "ab", (0.7, 0.2, 0.2)])
+def test_split_rejects_fractions_that_are_not_a_partition(tmp_path, fractions):
+    _write(tmp_path / "k.npz", np.ones((10, 3, 4)), np.ones((10, 4)), [0, 1] * 5)
+    with pytest.raises(ValueError, match="fractions"):
+        TopTagging(tmp_path / "k.npz").split(fractions)
+
+
+@pytest.mark.parametrize("fractions", [(1.0,), (0.6, 0.2, 0.2), (0.0, 1.0), (1 / 3, 1 / 3, 1 / 3)])
+def test_split_partitions_every_jet_once(tmp_path, fractions):
+    _write(tmp_path / "k.npz", np.ones((10, 3, 4)), np.ones((10, 4)), [0, 1] * 5)
+    parts = TopTagging(tmp_path / "k.npz").split(fractions, seed=3)
+    assert len(parts) == len(fractions)
+    assert sorted(np.concatenate(parts).tolist()) == list(range(10))
+    assert [len(p) for p in parts[:-1]] == [round(f * 10) for f in fractions[:-1]]

@@ -111,3 +111,74 @@ def test_geodesic_rejects_bad_sources():
     for bad in (-1, m.num_verts, [], [0.5]):
         with pytest.raises(ValueError, match="sources"):
             m.geodesic(bad)
+
+
+def _two_spheres():
+    a = Mesh.icosphere(2)
+    n = a.num_verts
+    far = a.verts64 + torch.tensor([5.0, 0.0, 0.0], dtype=torch.float64)
+    return a, Mesh(torch.cat([a.verts64, far]), torch.cat([a.faces, a.faces + n])), n
+
+
+@pytest.mark.parametrize("sources", [[0], [0, 7], [0, 40, 100]])
+def test_geodesic_is_inf_across_components_like_dijkstra(sources):
+    a, m, n = _two_spheres()
+    d = m.geodesic(sources)
+    assert torch.isinf(d[n:]).all() and torch.isinf(m.dijkstra(sources)[n:]).all()
+    # the reachable component is solved exactly as on its own
+    assert torch.allclose(d[:n], a.geodesic(sources), atol=1e-10)
+
+
+def test_geodesic_with_a_source_in_each_component():
+    a, m, n = _two_spheres()
+    d = m.geodesic([3, n + 11])
+    assert torch.allclose(d[:n], a.geodesic(3), atol=1e-10)
+    assert torch.allclose(d[n:], a.geodesic(11), atol=1e-10)
+
+
+@pytest.mark.parametrize("t_factor", [0.0, -1.0, float("nan"), float("inf")])
+def test_geodesic_rejects_bad_t_factor(t_factor):
+    with pytest.raises(ValueError, match="t_factor"):
+        Mesh.icosphere(1).geodesic(0, t_factor=t_factor)
+
+
+@pytest.mark.parametrize("times", [torch.tensor([-1.0, 1.0]), torch.tensor([0.0]),
+                                   torch.tensor([float("nan")]), torch.tensor([]),
+                                   torch.ones(2, 2), 0, -3])
+def test_hks_rejects_bad_times(times):
+    with pytest.raises(ValueError, match="times"):
+        Mesh.icosphere(1).hks(times, k=10)
+
+
+@pytest.mark.parametrize("kwargs", [{"num": 0}, {"num": -2}, {"num": True},
+                                    {"variance": 0.0}, {"variance": -1.0},
+                                    {"variance": float("nan")}])
+def test_wks_rejects_bad_counts_and_widths(kwargs):
+    m = Mesh.icosphere(1)
+    evals, evecs = m.eigen(10, cache_dir=False)
+    with pytest.raises(ValueError, match=next(iter(kwargs))):
+        ops.wave_kernel_signature(evals, evecs, **kwargs)
+
+
+def test_hks_times_rejects_zero_count():
+    with pytest.raises(ValueError, match="num"):
+        ops.hks_times(torch.tensor([0.0, 1.0, 2.0]), 0)
+
+
+@pytest.mark.parametrize("num,variance", [(20, 6.0), (7, 2.0), (1, 6.0)])
+def test_wks_equals_its_formula_evaluated_directly(num, variance):
+    """Aubry et al.: WKS(x, e) = sum_k phi_k(x)^2 exp(-(e - log l_k)^2 / 2 s^2)
+    / sum_k exp(...), energies evenly spaced over [log l_1, log l_max], s =
+    variance x spacing; evaluated here with Python loops in float64."""
+    m = Mesh.icosphere(2)
+    evals, evecs = m.eigen(30, cache_dir=False)
+    wks = ops.wave_kernel_signature(evals, evecs, num=num, variance=variance)
+    lam = [float(v) for v in evals if v > 1e-10 * float(evals.abs().max())]
+    phi = evecs[:, len(evals) - len(lam):].numpy()
+    lo, hi = math.log(lam[0]), math.log(lam[-1])
+    energies = [lo + i * (hi - lo) / (num - 1) for i in range(num)] if num > 1 else [lo]
+    sigma = variance * (hi - lo) / (num - 1) if num > 1 else 1.0
+    for j, e in enumerate(energies):
+        w = np.array([math.exp(-(e - math.log(lk)) ** 2 / (2 * sigma ** 2)) for lk in lam])
+        ref = (phi ** 2 * w).sum(1) / w.sum()
+        assert np.allclose(wks[:, j].numpy(), ref, rtol=1e-12, atol=0)

@@ -132,3 +132,110 @@ def test_diffusion_net_on_point_clouds_and_implicit_blocks():
         DiffusionNet(3, 2)(torch.randn(5, 3), pc_ops)
     with pytest.raises(ValueError, match="method"):
         LearnedTimeDiffusion(3, "explicit")
+
+
+def test_gradient_features_without_rotations_by_hand():
+    """Real A (no rotations): for linear channels x_c = a_c . p on a flat grid
+    the tangent gradients are exact, so f_c = tanh(sum_c' A[c, c'] <a_c, a_c'>)
+    with <,> the in-plane dot product; and rotating the tangent frames
+    changes nothing."""
+    m = Mesh.grid(7, 9, spacing=0.2)
+    dops = DiffusionOperators.from_mesh(m, k=20)
+    a = torch.tensor([[0.3, -1.2, 0.0], [0.8, 0.5, 0.0], [-0.4, 0.1, 0.0]], dtype=torch.float64)
+    x = m.verts64 @ a.T  # (V, 3) linear channels
+    feats = SpatialGradientFeatures(3, with_rotations=False).double()
+    W = feats.a_re.weight.detach()
+    expect = torch.tanh((W * (a[:, :2] @ a[:, :2].T)).sum(1))  # (3,)
+    out = feats(x, dops)
+    assert torch.allclose(out, expect.expand_as(out), atol=1e-6)
+    theta = torch.rand(dops.num_nodes, dtype=torch.float64,
+                       generator=torch.Generator().manual_seed(1)) * 6.28
+    n = dops.grad_index[0]
+    c, s = torch.cos(theta)[n], torch.sin(theta)[n]
+    rotated = DiffusionOperators(**{**dops.__dict__, "_ops": {},
+                                    "grad_x": c * dops.grad_x + s * dops.grad_y,
+                                    "grad_y": -s * dops.grad_x + c * dops.grad_y})
+    y = torch.randn(dops.num_nodes, 3, dtype=torch.float64)
+    assert torch.allclose(feats(y, rotated), feats(y, dops), atol=1e-10)
+
+
+def test_diffusion_net_without_rotations_is_rigid_invariant_and_differs_from_with():
+    m = Mesh.icosphere(2)
+    g = torch.Generator().manual_seed(0)
+    m = Mesh(m.verts64 * (1 + 0.1 * torch.rand(m.num_verts, 1, generator=g, dtype=torch.float64)),
+             m.faces)
+    t = torch.tensor([0.01, 0.05, 0.2, 1.0], dtype=torch.float64)
+    torch.manual_seed(0)
+    net = DiffusionNet(4, 3, width=16, n_blocks=2).double()
+    for block in net.blocks:
+        block.gradient_features = SpatialGradientFeatures(16, with_rotations=False).double()
+    out = net(m.hks(t, k=40), DiffusionOperators.from_mesh(m, k=40))
+    R = random_rotation(3)
+    moved = Mesh(m.verts64 @ R.T - 2.0, m.faces)
+    out2 = net(moved.hks(t, k=40), DiffusionOperators.from_mesh(moved, k=40))
+    assert torch.allclose(out, out2, atol=1e-6)
+    assert out.abs().max() > 1e-3 and out.std() > 1e-4  # not a constant output
+
+
+@pytest.fixture(scope="module")
+def cloud_ops():
+    m = Mesh.icosphere(2)
+    return m, DiffusionOperators.from_point_cloud(PointCloud(m.verts64), k=20, neighbours=12)
+
+
+def test_implicit_diffusion_on_a_point_cloud_is_exact_on_eigenvectors(cloud_ops):
+    """(M + tL)^-1 M phi_j = phi_j / (1 + lambda_j t) for the cloud's own
+    eigenpairs; the spectral version gives exp(-lambda_j t) phi_j."""
+    _, dops = cloud_ops
+    times = torch.tensor([0.02, 0.3, 1.5], dtype=torch.float64)
+    implicit = LearnedTimeDiffusion(3, "implicit").double()
+    spectral = LearnedTimeDiffusion(3, "spectral").double()
+    with torch.no_grad():
+        implicit.diffusion_time.copy_(times)
+        spectral.diffusion_time.copy_(times)
+    for j in (1, 5, 15):
+        phi = dops.evecs[:, j:j + 1].expand(-1, 3).contiguous()
+        lam = dops.evals[0, j]
+        assert torch.allclose(implicit(phi, dops), phi / (1 + lam * times), atol=1e-7)
+        assert torch.allclose(spectral(phi, dops), phi * torch.exp(-lam * times), atol=1e-8)
+
+
+def test_implicit_and_spectral_diffusion_agree_on_smooth_point_cloud_signals(cloud_ops):
+    """For a signal in the span of the first eigenvectors and a short time,
+    1/(1 + lambda t) and exp(-lambda t) agree to O((lambda t)^2)."""
+    _, dops = cloud_ops
+    coeff = torch.randn(6, 2, dtype=torch.float64, generator=torch.Generator().manual_seed(2))
+    x = dops.evecs[:, :6] @ coeff
+    t = 1e-3
+    outs = []
+    for method in ("implicit", "spectral"):
+        d = LearnedTimeDiffusion(2, method, init_time=t).double()
+        outs.append(d(x, dops))
+    lam_t = float(dops.evals[0, 5]) * t
+    assert torch.allclose(outs[0], outs[1], atol=lam_t ** 2 * float(x.abs().max()) + 1e-9)
+    assert not torch.allclose(outs[0], x, atol=1e-6)  # it did diffuse
+
+
+def test_implicit_block_on_point_clouds_is_rigid_invariant(cloud_ops):
+    """Intrinsic input (heat kernel signature of the cloud's own spectrum) and
+    intrinsic operators: a rotated, shifted cloud gives the same output."""
+    m, _ = cloud_ops
+    R = random_rotation(4)
+    # normals given (the sphere's radial ones, rotated with the cloud): Open3D's
+    # consistent orientation needs Qhull, which refuses exactly cospherical points
+    n = m.verts64 / m.verts64.norm(dim=1, keepdim=True)
+    dops = DiffusionOperators.from_point_cloud(PointCloud(m.verts64, normals=n),
+                                               k=20, neighbours=12)
+    moved_ops = DiffusionOperators.from_point_cloud(
+        PointCloud(m.verts64 @ R.T + 1.5, normals=n @ R.T), k=20, neighbours=12)
+    t = torch.tensor([0.05, 0.2, 0.5, 1.0, 2.0, 4.0], dtype=torch.float64)
+    hks = ops.heat_kernel_signature(dops.evals[0], dops.evecs, t)
+    hks2 = ops.heat_kernel_signature(moved_ops.evals[0], moved_ops.evecs, t)
+    assert torch.allclose(hks, hks2, atol=1e-6)
+    torch.manual_seed(0)
+    block = DiffusionBlock(6, diffusion_method="implicit").double()
+    with torch.no_grad():
+        block.diffusion.diffusion_time.fill_(0.1)
+    out, out2 = block(hks, dops), block(hks2, moved_ops)
+    assert torch.allclose(out, out2, atol=1e-6)
+    assert not torch.allclose(out, hks, atol=1e-3)  # the block changed its input

@@ -4,6 +4,8 @@ import json
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -16,14 +18,28 @@ def _load(name: str):
 
 
 def test_digits_grid_quick_run(tmp_path):
+    """Every model learns: far above the 10 % of guessing, and far above the
+    same model (same seed, same initial weights) evaluated untrained.
+
+    Measured (2-core machine, seed 0, 500 training images): 3 epochs give cnn
+    0.67, chebnet 0.76, spectral 0.88; chebnet_irr learns slower (0.10 after
+    3 epochs, 0.39 after 8); untrained, all four score 0.10-0.13."""
     mod = _load("digits_grid")
-    summary = mod.main(["--seeds", "1", "--epochs", "3", "--limit", "500",
-                        "--models", "cnn,chebnet,spectral,chebnet_irr", "--out", str(tmp_path)])
+    common = ["--seeds", "1", "--limit", "500"]
+    fast = "cnn,chebnet,spectral"
+    summary = mod.main(common + ["--epochs", "3", "--models", fast, "--out", str(tmp_path)])
     saved = json.loads((tmp_path / "results" / "digits_grid.json").read_text())
-    assert set(saved["results"]) == {"cnn", "chebnet", "spectral", "chebnet_irr"}
-    # three epochs on 500 images: far above the 10 % of guessing
-    assert summary["cnn"]["mean"] > 0.5 and summary["chebnet"]["mean"] > 0.5
+    assert set(saved["results"]) == set(fast.split(","))
     assert (tmp_path / "figures" / "digits_filters.png").stat().st_size > 10_000
+    summary.update(mod.main(common + ["--epochs", "8", "--models", "chebnet_irr",
+                                      "--out", str(tmp_path / "irr")]))
+    untrained = mod.main(common + ["--epochs", "0", "--models", fast + ",chebnet_irr",
+                                   "--out", str(tmp_path / "untrained")])
+    for name in ("cnn", "chebnet", "spectral", "chebnet_irr"):
+        trained, before = summary[name]["mean"], untrained[name]["mean"]
+        assert before < 0.2, (name, before)  # untrained: about chance
+        floor = 0.25 if name == "chebnet_irr" else 0.5
+        assert trained > floor and trained > before + 0.15, (name, trained, before)
 
 
 def test_social_networks_quick_run(tmp_path):
@@ -45,7 +61,10 @@ def _toy_jets(path, n=300, seed=0):
     labels = np.arange(n) % 2
     for j in range(n):
         k = rng.integers(10, 30)
-        centres = rng.normal(0, 0.3, (3 if labels[j] else 1, 2))
+        # top: three prongs away from the axis; QCD: one prong on it. Every
+        # constituent's dR to the axis tells them apart, so any working model
+        # separates them after a few epochs (and noise cannot)
+        centres = rng.normal(0, 0.3, (3, 2)) if labels[j] else np.zeros((1, 2))
         which = rng.integers(0, len(centres), k)
         eta = centres[which, 0] + rng.normal(0, 0.05, k)
         phi = centres[which, 1] + rng.normal(0, 0.05, k)
@@ -56,25 +75,55 @@ def _toy_jets(path, n=300, seed=0):
                         jets=jets.astype(np.float32), labels=labels.astype(np.int8))
 
 
-def test_jet_tagging_runs_on_a_toy_file(tmp_path):
+def test_jet_tagging_learns_on_a_toy_file(tmp_path):
+    """Each trained model separates the toy's classes, and better than the
+    same model untrained (same seed, same initial weights). Measured, 800 toy
+    jets, 4 epochs: edgeconv AUC 0.90 (untrained 0.47), gat 0.98 (0.66)."""
+    import torch
+
+    from geodl.datasets import TopTagging
+
     mod = _load("jet_tagging")
-    _toy_jets(tmp_path / "toy.npz")
-    summary = mod.main(["--data", str(tmp_path / "toy.npz"), "--seeds", "1", "--epochs", "2",
+    _toy_jets(tmp_path / "toy.npz", n=800)
+    summary = mod.main(["--data", str(tmp_path / "toy.npz"), "--seeds", "1", "--epochs", "4",
                         "--out", str(tmp_path)])
-    assert summary["mass"]["auc"][0] > 0.9  # the toy's mass separates the classes
     assert set(summary) == {"mass", "edgeconv", "gat"}
+    assert summary["mass"]["auc"][0] > 0.9  # the toy's mass separates the classes
     assert (tmp_path / "figures" / "jet_roc.png").exists()
+    ds = TopTagging(tmp_path / "toy.npz")
+    _, _, te = ds.split((0.6, 0.2, 0.2), seed=0)
+    for name, make in (("edgeconv", mod.ParticleNetLite), ("gat", mod.JetGAT)):
+        torch.manual_seed(0)  # what train() does before building the model
+        before = mod.roc_metrics(ds.labels[te], mod.predict(make(), ds.data_list(te)))["auc"]
+        trained = summary[name]["auc"][0]
+        assert trained > 0.8 and trained > before + 0.1, (name, trained, before)
 
 
 def test_mesh_intrinsic_quick_run(tmp_path):
+    """Both networks learn the dense correspondence: the area under their
+    accuracy-vs-error curve grows well past the untrained network's (same
+    seed, same initial weights: the run with 0 epochs). Classification is
+    checked against chance only where a 10-shape test set makes it certain.
+    Measured (corr: 2 training shapes, 4 epochs): curve mean diffusionnet
+    0.147 (untrained 0.045), monet 0.069 (0.020); classification 0.4 / 0.5
+    (untrained 0.2 / 0.3; chance 0.2)."""
     mod = _load("mesh_intrinsic")
-    res = mod.main(["--seeds", "1", "--methods", "diffusionnet,monet", "--cls-epochs", "1",
-                    "--corr-epochs", "1", "--cls-train", "1", "--cls-test", "1",
-                    "--corr-train", "1", "--corr-test", "1", "--out", str(tmp_path)])
+    args = ["--seeds", "1", "--methods", "diffusionnet,monet", "--cls-train", "2",
+            "--cls-test", "2", "--corr-train", "2", "--corr-test", "1"]
+    res = mod.main(args + ["--cls-epochs", "2", "--corr-epochs", "4", "--out", str(tmp_path)])
     assert set(res["classification"]) == {"diffusionnet", "monet"}
-    curve = res["correspondence"]["monet"]["curve"]
-    assert curve == sorted(curve) and 0.0 <= curve[0] <= curve[-1] <= 1.0
     assert (tmp_path / "figures" / "mesh_correspondence.png").exists()
+    # the same run untrained (the eigenbases are read from this test's disk cache)
+    zero = mod.main(args + ["--cls-epochs", "0", "--corr-epochs", "0",
+                            "--out", str(tmp_path / "untrained")])
+    for method in ("diffusionnet", "monet"):
+        curve = res["correspondence"][method]["curve"]
+        assert curve == sorted(curve) and 0.0 <= curve[0] <= curve[-1] <= 1.0
+        auc = sum(curve) / len(curve)
+        auc0 = sum(zero["correspondence"][method]["curve"]) / len(curve)
+        assert auc > 2 * auc0 and auc > auc0 + 0.03, (method, auc, auc0)
+        acc = res["classification"][method][0]
+        assert acc >= zero["classification"][method][0], (method, acc)
 
 
 def test_hci_metric_floor_quick_run(tmp_path):
@@ -82,5 +131,8 @@ def test_hci_metric_floor_quick_run(tmp_path):
     res = mod.main(["--seeds", "3", "--size", "48", "--out", str(tmp_path)])[3]
     # scored against itself: zero at low resolution, a floor above zero at 10x
     assert res["mse100"] == 0 and res["badpix0.07"] == 0 and res["bumpiness_planes"] == 0
-    assert 0 < res["badpix0.07_discontinuities"] < 50
+    # measured 21.30 % for room seed 3 at 48 px (the floor is a deterministic
+    # function of the rendered ground truth; 0.5 points allow for platform
+    # rounding in the renderer's float32 ray casting)
+    assert res["badpix0.07_discontinuities"] == pytest.approx(21.30, abs=0.5)
     assert (tmp_path / "results" / "hci_metric_floor.json").exists()

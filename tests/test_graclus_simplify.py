@@ -95,3 +95,41 @@ def test_simplify_preserves_planar_boundary_and_pools():
     assert pooled.shape == (coarse.num_verts, 4) and pooled[cluster].shape == x.shape
     with pytest.raises(ValueError, match="target_verts"):
         m.simplify(2)
+
+
+def _sym(pairs, weights):
+    ei = torch.tensor(pairs).T
+    return torch.cat([ei, ei.flip(0)], 1), torch.tensor(weights * 2, dtype=torch.float64)
+
+
+@pytest.mark.parametrize("w_heavy", [4.0, 4.5, 5.0])
+def test_graclus_follows_the_normalised_cut_not_the_heaviest_edge(w_heavy):
+    """Edges (0,1) = w_heavy, (0,2) = (1,3) = 3. By hand, the normalised-cut
+    score w_ij (1/d_i + 1/d_j) with d_0 = d_1 = w_heavy + 3, d_2 = d_3 = 3:
+    (0,1) scores 2 w_heavy / (w_heavy + 3) < 1.43 for w_heavy <= 5, while
+    (0,2) and (1,3) score 3 / (w_heavy + 3) + 1 > 1.37. So Graclus pairs 0-2
+    and 1-3, where the heaviest edge alone would pair 0-1."""
+    ei, w = _sym([[0, 1], [0, 2], [1, 3]], [w_heavy, 3.0, 3.0])
+    s01 = 2 * w_heavy / (w_heavy + 3)
+    s02 = 3 * (1 / (w_heavy + 3) + 1 / 3)
+    assert s02 > s01  # the premise, by hand
+    for seed in range(5):
+        assert ops.graclus(ei, w, 4, seed=seed).tolist() == [0, 1, 0, 1]
+
+
+def test_graclus_takes_the_heavy_edge_when_the_cut_agrees():
+    ei, w = _sym([[0, 1], [0, 2], [1, 3]], [10.0, 1.0, 1.0])  # 20/11 = 1.82 > 1/11 + 1
+    assert ops.graclus(ei, w, 4).tolist() == [0, 0, 1, 2]
+
+
+def test_graclus_different_seeds_give_different_matchings():
+    """On a ring every edge scores the same: the seed alone decides, and each
+    result is a valid maximal matching."""
+    n = 12
+    pairs = [[i, (i + 1) % n] for i in range(n)]
+    ei, w = _sym(pairs, [1.0] * n)
+    results = {tuple(ops.graclus(ei, w, n, seed=s).tolist()) for s in range(8)}
+    assert len(results) >= 2
+    for r in results:
+        _assert_valid_matching(ei, n, torch.tensor(r))
+    assert ops.graclus(ei, w, n, seed=3).tolist() == ops.graclus(ei, w, n, seed=3).tolist()

@@ -65,3 +65,42 @@ def test_bad_files(tmp_path):
     (tmp_path / "d.cfg").write_text("not an ini file at all [")
     with pytest.raises(ValueError):
         HCIParameters.read(tmp_path / "d.cfg")
+
+
+@pytest.mark.parametrize("line,key", [
+    ("image_resolution_x_px = 512", "image_resolution_x_px = 0"),
+    ("image_resolution_y_px = 512", "image_resolution_y_px = -4"),
+    ("image_resolution_x_px = 512", "image_resolution_x_px = 512.5"),
+    ("num_cams_x = 9", "num_cams_x = -9"),
+    ("num_cams_y = 9", "num_cams_y = 0"),
+    ("baseline_mm = 90.0", "baseline_mm = -90.0"),
+    ("baseline_mm = 90.0", "baseline_mm = 0"),
+    ("baseline_mm = 90.0", "baseline_mm = nan"),
+    ("focal_length_mm = 100", "focal_length_mm = 0"),
+    ("sensor_size_mm = 35", "sensor_size_mm = -35"),
+    ("focus_distance_m = 8.0", "focus_distance_m = -1"),
+    ("center_cam_x_m = 1.5", "center_cam_x_m = inf"),
+    ("disp_min = -1.5", "disp_min = 2.0"),
+])
+def test_read_refuses_impossible_values(tmp_path, line, key):
+    (tmp_path / "p.cfg").write_text(EXAMPLE.replace(line, key))
+    name = key.split(" =")[0]
+    with pytest.raises(ValueError, match=name):
+        HCIParameters.read(tmp_path / "p.cfg")
+
+
+@pytest.mark.parametrize("kwargs", [{"num_cams_x": 0}, {"baseline_mm": -1.0},
+                                    {"image_resolution_y_px": 0}, {"fstop": 0.0},
+                                    {"num_cams_y": 2.5}])
+def test_constructor_refuses_impossible_values(kwargs):
+    with pytest.raises(ValueError, match=next(iter(kwargs))):
+        HCIParameters(**kwargs)
+
+
+@pytest.mark.parametrize("scene", ["50%_grey", "%(scene)s", "100%", "a%%b", "per%cent%"])
+def test_percent_signs_round_trip_without_interpolation(tmp_path, scene):
+    p = HCIParameters(scene=scene, authors="x % y", extra={"meta.note": "%(authors)s"})
+    p.write(tmp_path / "parameters.cfg")
+    q = HCIParameters.read(tmp_path / "parameters.cfg")
+    assert q.scene == scene and q.authors == "x % y" and q.extra == {"meta.note": "%(authors)s"}
+    assert q == p

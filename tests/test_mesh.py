@@ -114,3 +114,60 @@ def test_fuzz_mesh_constructor(verts, faces):
     assert torch.isfinite(m.verts).all()
     assert m.faces.min() >= 0 and m.faces.max() < m.num_verts
     m.check()  # never crashes
+
+
+def _flip(faces, rows):
+    f = faces.clone()
+    f[rows] = f[rows].flip(1)
+    return f
+
+
+def _mobius(n=12):
+    """A Moebius strip: no consistent orientation exists."""
+    t = torch.arange(n, dtype=torch.float64) * 2 * np.pi / n
+    verts = []
+    for s in (-0.3, 0.3):
+        r = 1 + s * torch.cos(t / 2)
+        verts.append(torch.stack([r * torch.cos(t), r * torch.sin(t), s * torch.sin(t / 2)], 1))
+    v = torch.cat(verts)
+    faces = []
+    for i in range(n):
+        j = (i + 1) % n
+        a, b = i, i + n
+        c, d = (j, j + n) if j else (j + n, j)  # the half twist swaps the sides
+        faces += [[a, c, b], [b, c, d]]
+    return v, torch.tensor(faces)
+
+
+@pytest.mark.parametrize("case", ["one face flipped", "half flipped", "grid face flipped",
+                                  "mobius"])
+def test_check_reports_inconsistent_orientation(case):
+    sphere = Mesh.icosphere(2)
+    if case == "one face flipped":
+        m = Mesh(sphere.verts, _flip(sphere.faces, [5]))
+    elif case == "half flipped":
+        m = Mesh(sphere.verts, _flip(sphere.faces, list(range(0, sphere.num_faces, 2))))
+    elif case == "grid face flipped":
+        g = Mesh.grid(4, 4)
+        m = Mesh(g.verts, _flip(g.faces, [3]))
+    else:
+        m = Mesh(*_mobius())
+    r = m.check()
+    assert len(r.misoriented_edges) > 0 and not r.ok
+    assert "inconsistently oriented" in str(r)
+    with pytest.raises(ValueError, match="oriented"):
+        m.check(strict=True)
+    if case == "one face flipped":  # exactly the three edges of the flipped face
+        f = sphere.faces[5].tolist()
+        expect = sorted(sorted(e) for e in ([f[0], f[1]], [f[1], f[2]], [f[0], f[2]]))
+        assert sorted(r.misoriented_edges.tolist()) == expect
+
+
+@pytest.mark.parametrize("mesh", [lambda: Mesh.icosphere(2), lambda: Mesh.torus(),
+                                  lambda: Mesh.grid(5, 4),
+                                  lambda: Mesh(Mesh.icosphere(1).verts,
+                                               Mesh.icosphere(1).faces.flip(1))])
+def test_consistently_oriented_meshes_pass(mesh):
+    """Either consistent orientation passes, the inward one included."""
+    r = mesh().check()
+    assert r.ok and len(r.misoriented_edges) == 0

@@ -131,3 +131,96 @@ def test_knn_fuzz_distances_match_ckdtree(x, k):
     # with duplicates the point itself may be one of the zero-distance ones
     full = np.sort(np.linalg.norm(x[:, None] - x[None], axis=2), 1)
     assert np.allclose(d, np.delete(full, 0, axis=1)[:, :kk], atol=1e-9)
+
+
+# ---------------------------------------------------------------- hardening
+def _adversarial(n: int, seed: int = 0) -> dict[str, torch.Tensor]:
+    """Distributions a grid with one cell size handles badly, plus exact ties."""
+    g = torch.Generator().manual_seed(seed)
+    u = torch.rand(n, 3, generator=g, dtype=torch.float64)
+    outlier = torch.cat([u[:-1], torch.tensor([[1e9, -1e9, 1e9]], dtype=torch.float64)])
+    two_scales = torch.cat([1e-6 * u[: n // 2], 1.0 + u[n // 2:]])
+    line = torch.rand(n, 1, generator=g, dtype=torch.float64) * torch.tensor(
+        [[1.0, -2.0, 3.0]], dtype=torch.float64)
+    sphere = torch.randn(n, 3, generator=g, dtype=torch.float64)
+    sphere = sphere / sphere.norm(dim=1, keepdim=True)
+    side = round(n ** (1 / 3)) + 1
+    lattice = torch.stack(torch.meshgrid(*[torch.arange(side, dtype=torch.float64)] * 3,
+                                         indexing="ij"), -1).reshape(-1, 3)[:n]
+    dups = torch.cat([u[: n // 2], u[: n - n // 2]])  # every point twice: zero-distance ties
+    return {"outlier": outlier, "two_scales": two_scales, "line": line, "sphere": sphere,
+            "lattice": lattice, "duplicates": dups, "float32": u.float()}
+
+
+def _reference_knn(x: np.ndarray, k: int, loop: bool) -> np.ndarray:
+    """(N, k) neighbours by float64 brute force: distance, then index."""
+    x = x.astype(np.float64)
+    d = ((x[:, None, :] - x[None, :, :]) ** 2).sum(-1)
+    if not loop:
+        np.fill_diagonal(d, np.inf)
+    n = len(x)
+    idx = np.broadcast_to(np.arange(n), (n, n))
+    order = np.lexsort((idx, d), axis=1)
+    return order[:, :k]
+
+
+ADV = _adversarial(2500)
+
+
+@pytest.mark.parametrize("name", list(ADV))
+@pytest.mark.parametrize("k,loop", [(1, False), (6, False), (16, True)])
+def test_knn_graph_exact_on_adversarial_distributions(name, k, loop):
+    """Identical edges (order included) to a float64 brute force, ties by index."""
+    x = ADV[name]
+    ei = ops.knn_graph(x, k, loop=loop)
+    n = x.shape[0]
+    ref = _reference_knn(x.numpy(), k, loop)
+    assert torch.equal(ei[1], torch.arange(n).repeat_interleave(k))
+    assert np.array_equal(ei[0].numpy().reshape(n, k), ref)
+
+
+@pytest.mark.parametrize("name", ["outlier", "two_scales", "lattice", "duplicates"])
+def test_radius_graph_exact_on_adversarial_distributions(name):
+    x = ADV[name][:3000]
+    xn = x.double().numpy()
+    r = {"outlier": 0.1, "two_scales": 1e-7, "lattice": 1.0, "duplicates": 0.05}[name]
+    d = ((xn[:, None] - xn[None]) ** 2).sum(-1)
+    ok = d <= r * r
+    np.fill_diagonal(ok, False)
+    ei = ops.radius_graph(x, r)
+    ours = set(zip(ei[1].tolist(), ei[0].tolist()))
+    assert ours == set(zip(*np.nonzero(ok)))
+    # sorted by centre, then distance, then index
+    dd = d[ei[1].numpy(), ei[0].numpy()]
+    key = np.lexsort((ei[0].numpy(), dd, ei[1].numpy()))
+    assert np.array_equal(key, np.arange(len(key)))
+
+
+@pytest.mark.parametrize("sizes", [[40] * 300, [3000, 2500], [2, 2500, 1, 700]])
+def test_knn_and_radius_batches_equal_per_graph_results(sizes):
+    """Many small graphs (padded brute force), few large ones (a tree each),
+    and graphs with fewer points than k: each graph alone, offset."""
+    g = torch.Generator().manual_seed(3)
+    x = torch.rand(sum(sizes), 3, generator=g, dtype=torch.float64)
+    batch = torch.repeat_interleave(torch.arange(len(sizes)), torch.tensor(sizes))
+    ei = ops.knn_graph(x, 5, batch)
+    er = ops.radius_graph(x, 0.08, batch)
+    start = 0
+    parts, rparts = [], []
+    for s in sizes:
+        parts.append(ops.knn_graph(x[start:start + s], 5) + start)
+        rparts.append(ops.radius_graph(x[start:start + s], 0.08) + start)
+        start += s
+    assert torch.equal(ei, torch.cat(parts, 1))
+    assert torch.equal(er, torch.cat(rparts, 1))
+
+
+def test_knn_bipartite_matches_reference_with_ties():
+    x = ADV["lattice"][:2000]
+    y = x[::7] + 0.5  # equidistant from 8 lattice points: ties at every k
+    pairs = ops.knn(x, y, 4)
+    d = ((y.numpy()[:, None] - x.numpy()[None]) ** 2).sum(-1)
+    idx = np.broadcast_to(np.arange(len(x)), d.shape)
+    ref = np.lexsort((idx, d), axis=1)[:, :4]
+    assert np.array_equal(pairs[1].numpy().reshape(-1, 4), ref)
+    assert torch.equal(pairs[0], torch.arange(len(y)).repeat_interleave(4))

@@ -38,3 +38,17 @@ def test_bad_files(tmp_path):
         read_pfm(tmp_path / "h.pfm")
     with pytest.raises(ValueError, match="image"):
         write_pfm(tmp_path / "x.pfm", np.zeros((2, 2, 2)))
+
+
+@pytest.mark.parametrize("scale", [b"nan", b"-nan", b"inf", b"-inf", b"0", b"-0.0"])
+def test_scale_without_a_sign_is_refused(tmp_path, scale):
+    """The scale's sign is the byte order: NaN, inf and zero do not give one."""
+    (tmp_path / "s.pfm").write_bytes(b"Pf\n2 1\n" + scale + b"\n" + b"\0" * 8)
+    with pytest.raises(ValueError, match="malformed"):
+        read_pfm(tmp_path / "s.pfm")
+
+
+@pytest.mark.parametrize("scale", [0.0, -1.0, float("nan"), float("inf")])
+def test_write_refuses_bad_scale(tmp_path, scale):
+    with pytest.raises(ValueError, match="scale"):
+        write_pfm(tmp_path / "x.pfm", np.zeros((2, 2)), scale=scale)

@@ -208,3 +208,70 @@ def test_ray_bundle_packs_rays_in_float32():
     assert bundle.dtype == np.float32 and bundle.shape == (30, 40, 6)
     assert np.allclose(bundle[..., :3], o.numpy(), atol=1e-6)
     assert np.allclose(bundle[..., 3:], d.numpy(), rtol=1e-6, atol=1e-6)
+
+
+@pytest.mark.parametrize("k", [0, -1, 1, 2, 2.5, "5", None, True])
+def test_estimate_normals_rejects_bad_k_before_open3d(k):
+    """Open3D kills the process on k = 0: the argument is checked first."""
+    with pytest.raises(ValueError, match="k"):
+        PointCloud(_sphere_cloud(50)).estimate_normals(k)
+
+
+@pytest.mark.parametrize("where", [[0, 0], [0, 0, float("nan")], "origin", [[0, 0, 0]]])
+def test_estimate_normals_rejects_bad_camera_location(where):
+    with pytest.raises(ValueError, match="orient_towards"):
+        PointCloud(_sphere_cloud(50)).estimate_normals(5, orient_towards=where)
+
+
+@pytest.mark.parametrize("n", [0, 1, 2])
+def test_estimate_normals_needs_three_points(n):
+    with pytest.raises(ValueError, match="points"):
+        PointCloud(_sphere_cloud(50)[:n]).estimate_normals(3)
+
+
+@pytest.mark.parametrize("size", [0.0, -0.1, float("nan"), float("inf"), 1e-12])
+def test_voxel_downsample_rejects_bad_sizes_before_open3d(size):
+    pc = PointCloud(_sphere_cloud(50) * 1e3)
+    with pytest.raises(ValueError, match="voxel_size"):
+        pc.voxel_downsample(size)
+
+
+def test_estimate_normals_small_valid_k_still_works():
+    pc = PointCloud(_sphere_cloud(200)).estimate_normals(3, orient_towards=[0, 0, 0])
+    assert torch.allclose(pc.normals.norm(dim=1), torch.ones(200, dtype=torch.float64))
+
+
+@pytest.mark.parametrize("dtype,white", [(np.uint8, 255), (np.uint16, 65535)])
+def test_lightfield_scales_8_and_16_bit_images(dtype, white):
+    cam = PinholeCamera.look_at([0.0, 0, 0], [0, 0, 1], up=[0, -1, 0], width=8, height=6)
+    raw = np.random.default_rng(0).integers(0, white + 1, (3, 3, 3, 6, 8)).astype(dtype)
+    raw[0, 0, 0, 0, :2] = (0, white)
+    lf = LightField(raw, cam, 0.1, 1.0)
+    assert lf.views.is_floating_point()
+    assert torch.allclose(lf.views, torch.from_numpy(raw.astype(np.float64) / white).float())
+    assert float(lf.views.min()) == 0.0 and float(lf.views.max()) == 1.0
+
+
+@pytest.mark.parametrize("dtype", [torch.int8, torch.int16, torch.int32, torch.int64,
+                                   torch.bool])
+def test_lightfield_refuses_other_integer_images(dtype):
+    cam = PinholeCamera.look_at([0.0, 0, 0], [0, 0, 1], up=[0, -1, 0], width=8, height=6)
+    with pytest.raises(TypeError, match="views: expected float images, or uint8"):
+        LightField(torch.ones(3, 3, 3, 6, 8, dtype=dtype), cam, 0.1, 1.0)
+
+
+def test_estimate_normals_turns_open3d_orientation_failure_into_a_value_error():
+    """Qhull (inside Open3D's consistent orientation) refuses exactly
+    cospherical input: a ValueError naming the way out, not a RuntimeError."""
+    from geodl.structures import Mesh
+
+    R = torch.tensor([[0.36, 0.48, -0.8], [-0.8, 0.6, 0.0], [0.48, 0.64, 0.6]],
+                     dtype=torch.float64)
+    pts = Mesh.icosphere(2).verts64 @ R.T + 1.5
+    try:
+        pc = PointCloud(pts).estimate_normals(12)
+    except ValueError as err:
+        assert "orient_towards" in str(err)
+    else:  # where Qhull copes, the normals must at least be unit and radial
+        radial = (pts - 1.5) / (pts - 1.5).norm(dim=1, keepdim=True)
+        assert ((pc.normals * radial).sum(1).abs() > 0.9).all()

@@ -12,11 +12,18 @@ extension concurrently (about 20 minutes on 2 cores), then writes the wheel:
 Needs setuptools and wheel in the running Python.
 
 ``CFLAGS`` is honoured (``-O1`` builds faster; generation speed barely needs -O2).
+
+The source archive is pinned: its version (the one that made the shipped
+fixture) and SHA-256 are checked before anything in it runs, and it is
+unpacked with tarfile's ``data`` filter (no absolute paths, no ``..``, no
+links out of the folder, no device files). ``setup.py`` is still executed:
+that is how the package builds, which is why the hash must match first.
 """
 from __future__ import annotations
 
 import argparse
 import glob
+import hashlib
 import os
 import subprocess
 import sys
@@ -24,6 +31,47 @@ import tarfile
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+
+# pythia8mc 8.318.0 made datasets/jets/top_tagging_small.npz (datasets/README.md).
+# SHA-256 of its sdist, pythia8mc-8.318.0.tar.gz as PyPI serves it (22 174 450 bytes).
+VERSION = "8.318.0"
+SDIST_SHA256 = "26e8b38592e2c45cfc46235ac2efb9031781adfe7bf824cb68d29b2108232b57"
+
+
+def sha256_of(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def verified_sdist(work: Path) -> Path:
+    """Download the pinned sdist into ``work`` and check its SHA-256."""
+    subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary",
+                    ":all:", f"pythia8mc=={VERSION}", "-d", str(work)], check=True)
+    sdist = work / f"pythia8mc-{VERSION}.tar.gz"
+    if not sdist.exists():
+        sys.exit(f"expected {sdist.name} from pip download, found "
+                 f"{sorted(p.name for p in work.iterdir())}")
+    digest = sha256_of(sdist)
+    if digest != SDIST_SHA256:
+        sys.exit(f"{sdist.name}: SHA-256 {digest} differs from the pinned {SDIST_SHA256}; "
+                 "refusing to run its setup.py")
+    return sdist
+
+
+def extract(sdist: Path, work: Path) -> Path:
+    """Unpack with the ``data`` filter; return the source folder."""
+    if not hasattr(tarfile, "data_filter"):
+        sys.exit("this Python's tarfile has no extraction filters (needs 3.8.17+, "
+                 "3.9.17+, 3.10.12+, 3.11.4+ or 3.12+)")
+    with tarfile.open(sdist) as tar:
+        tar.extractall(work, filter="data")
+    src = work / f"pythia8mc-{VERSION}"
+    if not src.is_dir():
+        sys.exit(f"{sdist.name} did not unpack into {src.name}/")
+    return src
 
 
 def parallel_compile(jobs: int):
@@ -46,20 +94,13 @@ def parallel_compile(jobs: int):
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--version", default="", help="pythia8mc version (default: newest)")
     ap.add_argument("--out", default=".", help="folder for the wheel")
     ap.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     args = ap.parse_args()
     out = Path(args.out).resolve()
     out.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix="pythia8mc-"))
-    spec = f"pythia8mc=={args.version}" if args.version else "pythia8mc"
-    subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary",
-                    ":all:", spec, "-d", str(work)], check=True)
-    sdist = next(work.glob("pythia8mc-*.tar.gz"))
-    with tarfile.open(sdist) as tar:
-        tar.extractall(work)
-    src = next(p for p in work.iterdir() if p.is_dir())
+    src = extract(verified_sdist(work), work)
     os.chdir(src)
     import setuptools  # noqa: F401  (makes `distutils` setuptools' copy)
     import distutils.ccompiler as ccompiler

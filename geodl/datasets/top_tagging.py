@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import os
 from pathlib import Path
 
 import numpy as np
@@ -33,14 +34,19 @@ class TopTagging:
     Args:
         path: the ``.npz`` (arrays ``constituents`` (J, P, 4) = pT, eta, phi, E,
             zero-padded; ``jets`` (J, 4) = pT, eta, phi, mass; ``labels`` (J,)).
-        sha256: if given, the file's checksum must match (the shipped
-            fixture is always checked against ``FIXTURE_SHA256``).
+        sha256: if given, the file's checksum must match. The shipped
+            fixture is always checked against ``FIXTURE_SHA256``, whatever
+            path names it (relative, through ``..`` or a link: compared with
+            ``os.path.samefile``).
     """
 
     def __init__(self, path: str | Path | None = None, sha256: str | None = None) -> None:
-        if path is None:
-            path, sha256 = FIXTURE, FIXTURE_SHA256
-        path = Path(path)
+        path = Path(FIXTURE if path is None else path)
+        if path.exists() and FIXTURE.exists() and os.path.samefile(path, FIXTURE):
+            if sha256 is not None and sha256 != FIXTURE_SHA256:
+                raise ValueError(f"sha256: {path} is the shipped fixture, whose checksum is "
+                                 f"{FIXTURE_SHA256}, not {sha256}")
+            sha256 = FIXTURE_SHA256
         if not path.exists():
             raise FileNotFoundError(
                 f"{path} not found: generate it with `python datasets/jets/"
@@ -90,7 +96,25 @@ class TopTagging:
         return [self.data(int(i)) for i in idx]
 
     def split(self, fractions=(0.6, 0.2, 0.2), seed: int = 0) -> tuple[np.ndarray, ...]:
-        """Random disjoint index sets with the given fractions."""
+        """Random disjoint index sets that together cover every jet once.
+
+        Args:
+            fractions: one or more non-negative finite numbers summing to 1
+                (to 1e-9); part ``i`` gets ``round(f_i * J)`` jets, the last
+                part the rest.
+            seed: permutation seed.
+        """
+        try:
+            f = np.asarray(fractions, dtype=np.float64)
+        except (TypeError, ValueError):
+            raise ValueError(f"fractions: expected a sequence of numbers, got {fractions!r}") \
+                from None
+        if f.ndim != 1 or f.size == 0:
+            raise ValueError(f"fractions: expected a non-empty 1-D sequence, got {fractions!r}")
+        if not np.isfinite(f).all() or (f < 0).any():
+            raise ValueError(f"fractions: expected non-negative finite numbers, got {fractions!r}")
+        if abs(f.sum() - 1.0) > 1e-9:
+            raise ValueError(f"fractions: must sum to 1, got {fractions!r} (sum {f.sum():.12g})")
         perm = np.random.default_rng(seed).permutation(len(self))
-        cuts = np.cumsum([round(f * len(self)) for f in fractions[:-1]])
+        cuts = np.minimum(np.cumsum([round(x * len(self)) for x in f[:-1]]), len(self))
         return tuple(np.split(perm, cuts))

@@ -6,10 +6,19 @@ Sections and keys as the benchmark and its Blender add-on write them:
 camera position (m) and Euler rotation (rad, Blender's XYZ), offset;
 ``[meta]`` disparity range, frustum disparity range, depth-map scale and
 free-text scene information.
+
+Files are parsed and written without interpolation (``%`` is an ordinary
+character: a scene called ``50%_grey`` round-trips). Values are checked
+on construction (so both :meth:`HCIParameters.read` and direct use): sizes
+and camera counts are integers >= 1; focal length, sensor size, f-stop,
+baseline, focus distance and depth-map scale are positive; every number is
+finite; ``disp_min <= disp_max``.
 """
 from __future__ import annotations
 
 import configparser
+import math
+import numbers
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
@@ -22,6 +31,9 @@ _SECTIONS = {
     "meta": ("disp_min", "disp_max", "frustum_disp_min", "frustum_disp_max", "depth_map_scale",
              "scene", "category", "date", "version", "authors", "contact", "cycles_seed"),
 }
+_COUNTS = ("image_resolution_x_px", "image_resolution_y_px", "num_cams_x", "num_cams_y")
+_POSITIVE = ("focal_length_mm", "sensor_size_mm", "fstop", "baseline_mm", "focus_distance_m",
+             "depth_map_scale")
 _OPTIONAL = {"offset", "date", "version", "authors", "contact", "cycles_seed", "category",
              "frustum_disp_min", "frustum_disp_max", "depth_map_scale"}
 
@@ -60,6 +72,26 @@ class HCIParameters:
     cycles_seed: str = ""
     extra: dict = field(default_factory=dict, repr=False)
 
+    def __post_init__(self) -> None:
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if f.type == "int":
+                if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+                    raise ValueError(f"{f.name}: expected an int, got {value!r}")
+            elif f.type == "float":
+                if isinstance(value, bool) or not isinstance(value, numbers.Real) or \
+                        not math.isfinite(value):
+                    raise ValueError(f"{f.name}: expected a finite number, got {value!r}")
+        for name in _COUNTS:
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name}: expected >= 1, got {getattr(self, name)}")
+        for name in _POSITIVE:
+            if not getattr(self, name) > 0:
+                raise ValueError(f"{name}: expected > 0, got {getattr(self, name)}")
+        if self.disp_min > self.disp_max:
+            raise ValueError(f"disp_min, disp_max: expected disp_min <= disp_max, got "
+                             f"{self.disp_min} > {self.disp_max}")
+
     @property
     def focal_px(self) -> float:
         """Focal length in pixels: f_mm / sensor_mm x the larger image side."""
@@ -75,9 +107,9 @@ class HCIParameters:
         path = Path(path)
         if not path.exists():
             raise FileNotFoundError(f"path: no such file {path}")
-        parser = configparser.ConfigParser()
+        parser = configparser.ConfigParser(interpolation=None)
         try:
-            parser.read(path)
+            parser.read(path, encoding="utf-8")
         except configparser.Error as err:
             raise ValueError(f"path: {path} is not a valid parameters.cfg: {err}") from None
         types = {f.name: f.type for f in fields(cls)}
@@ -93,17 +125,22 @@ class HCIParameters:
                 raw = parser.get(section, key)
                 kind = types[key]
                 try:
-                    values[key] = int(float(raw)) if kind == "int" else \
+                    values[key] = _parse_int(raw) if kind == "int" else \
                         float(raw) if kind == "float" else raw
                 except ValueError:
-                    raise ValueError(f"path: [{section}] {key} = {raw!r} is not a number") from None
+                    want = "an integer" if kind == "int" else "a number"
+                    raise ValueError(f"path: [{section}] {key} = {raw!r} is not {want}") from None
             for key in parser.options(section):
                 if key not in keys:
                     extra[f"{section}.{key}"] = parser.get(section, key)
-        return cls(**values, extra=extra)
+        try:
+            return cls(**values, extra=extra)
+        except ValueError as err:
+            raise ValueError(f"path: {path}: {err}") from None
 
     def write(self, path: str | Path) -> None:
-        parser = configparser.ConfigParser()
+        """Write ``parameters.cfg`` (no interpolation: ``%`` is kept as is)."""
+        parser = configparser.ConfigParser(interpolation=None)
         data = asdict(self)
         for section, keys in _SECTIONS.items():
             parser.add_section(section)
@@ -114,5 +151,13 @@ class HCIParameters:
             parser.set(section, key, str(value))
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
-        with open(path, "w") as f:
+        with open(path, "w", encoding="utf-8") as f:
             parser.write(f)
+
+
+def _parse_int(raw: str) -> int:
+    """``"512"`` or ``"512.0"`` (Blender writes both), not ``"512.7"``."""
+    v = float(raw)
+    if not v.is_integer():
+        raise ValueError(raw)
+    return int(v)

@@ -6,6 +6,7 @@ rows follow from the *bottom* of the image to the top.
 """
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import numpy as np
@@ -18,7 +19,7 @@ def write_pfm(path: str | Path, image: np.ndarray, scale: float = 1.0) -> None:
         a = a[..., 0]
     if a.ndim not in (2, 3) or (a.ndim == 3 and a.shape[2] != 3):
         raise ValueError(f"image: expected shape (H, W) or (H, W, 3), got {a.shape}")
-    if not scale > 0:
+    if not (math.isfinite(scale) and scale > 0):
         raise ValueError(f"scale: expected > 0, got {scale}")
     header = f"{'PF' if a.ndim == 3 else 'Pf'}\n{a.shape[1]} {a.shape[0]}\n{-scale}\n"
     Path(path).parent.mkdir(parents=True, exist_ok=True)
@@ -49,7 +50,8 @@ def read_pfm(path: str | Path) -> np.ndarray:
         scale = float(lines[2])
     except ValueError:
         raise ValueError(f"path: {path} has a malformed PFM header") from None
-    if width < 1 or height < 1 or scale == 0:
+    # the scale's sign is the byte order: NaN, inf or 0 leave it undefined
+    if width < 1 or height < 1 or not math.isfinite(scale) or scale == 0:
         raise ValueError(f"path: {path} has a malformed PFM header ({width}x{height}, scale {scale})")
     channels = 3 if kind == b"PF" else 1
     count = width * height * channels

@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import torch
 from torch import Tensor
+
+from geodl.ops._validate import check_positive
 
 
 def _check(evals: Tensor, evecs: Tensor) -> None:
@@ -18,11 +21,31 @@ def _check(evals: Tensor, evecs: Tensor) -> None:
                          f"and {tuple(evecs.shape)}")
     if evals.numel() < 2:
         raise ValueError("evals: need at least 2 eigenpairs")
+    if not (torch.isfinite(evals).all() and torch.isfinite(evecs).all()):
+        raise ValueError("evals, evecs: contain NaN or inf")
+
+
+def _check_count(num, name: str) -> int:
+    if isinstance(num, bool) or not isinstance(num, (int, np.integer)) or num < 1:
+        raise ValueError(f"{name}: expected a positive int, got {num!r}")
+    return int(num)
+
+
+def _check_times(times, dtype: torch.dtype) -> Tensor:
+    t = torch.as_tensor(times, dtype=dtype)
+    if t.dim() != 1 or t.numel() == 0:
+        raise ValueError(f"times: expected a non-empty 1-D tensor or a count, "
+                         f"got shape {tuple(t.shape)}")
+    if not (torch.isfinite(t).all() and (t > 0).all()):
+        raise ValueError(f"times: expected positive finite diffusion times, got "
+                         f"{t[~(torch.isfinite(t) & (t > 0))][:3].tolist()} among them")
+    return t
 
 
 def hks_times(evals: Tensor, num: int = 16) -> Tensor:
     r"""Log-spaced times from :math:`4\ln 10/\lambda_{max}` to
     :math:`4\ln 10/\lambda_1` (Sun, Ovsjanikov & Guibas 2009)."""
+    num = _check_count(num, "num")
     pos = evals[evals > 1e-10 * evals.abs().max()]
     if pos.numel() == 0:
         raise ValueError("evals: no positive eigenvalue")
@@ -36,7 +59,8 @@ def heat_kernel_signature(evals: Tensor, evecs: Tensor, times: Tensor | int = 16
 
     Args:
         evals: (K,), evecs: (V, K).
-        times: (T,) diffusion times or a count for :func:`hks_times`.
+        times: (T,) positive diffusion times, or a positive count for
+            :func:`hks_times`.
         scale_invariant: divide each time by :math:`\sum_x h_t(x)` heat trace
             normalisation (:math:`\sum_k e^{-\lambda_k t}`), which removes the
             global scale's effect on magnitude.
@@ -45,9 +69,9 @@ def heat_kernel_signature(evals: Tensor, evecs: Tensor, times: Tensor | int = 16
         (V, T) signature.
     """
     _check(evals, evecs)
-    if isinstance(times, int):
-        times = hks_times(evals, times)
-    times = times.to(evals.dtype)
+    if isinstance(times, (int, np.integer)) and not isinstance(times, bool):
+        times = hks_times(evals, _check_count(times, "times"))
+    times = _check_times(times, evals.dtype)
     decay = torch.exp(-evals[:, None] * times[None, :])  # (K, T)
     hks = (evecs ** 2) @ decay
     if scale_invariant:
@@ -65,10 +89,17 @@ def wave_kernel_signature(evals: Tensor, evecs: Tensor, num: int = 100,
     :math:`[\log\lambda_1, \log\lambda_{max}]` and :math:`\sigma` =
     ``variance`` x their spacing. Zero eigenvalues are skipped.
 
+    Args:
+        evals: (K,), evecs: (V, K).
+        num: number of energies, a positive int.
+        variance: band width in energy steps, a positive number.
+
     Returns:
         (V, num) signature.
     """
     _check(evals, evecs)
+    num = _check_count(num, "num")
+    variance = check_positive(variance, "variance")
     keep = evals > 1e-10 * evals.abs().max()
     lam, phi = evals[keep], evecs[:, keep]
     if lam.numel() < 2:

@@ -15,6 +15,11 @@ per-face ones, so the Laplacian must be the matching cotangent one
 (``div grad = -L``); an intrinsic Delaunay variant would need the intrinsic
 gradient too.
 
+Each connected component is solved on its own footing: a vertex in a
+component without a source is unreachable and gets ``inf`` (as Dijkstra
+gives), and the additive constant of the Poisson solution is fixed per
+component.
+
 Dijkstra on the edge graph gives the (longer) shortest path along edges; it is
 an upper bound on the geodesic distance.
 """
@@ -25,11 +30,11 @@ from typing import Sequence
 import numpy as np
 import scipy.sparse as sp
 import scipy.sparse.linalg as sla
-from scipy.sparse.csgraph import dijkstra
+from scipy.sparse.csgraph import connected_components, dijkstra
 import torch
 from torch import Tensor
 
-from geodl.ops._validate import check_faces, check_points
+from geodl.ops._validate import check_faces, check_points, check_positive
 from geodl.ops.cotan import cotan_laplacian, mass_matrix
 from geodl.ops.mesh_geometry import corner_cotangents, face_cross, mesh_edges
 from geodl.ops.sparse import to_scipy
@@ -50,16 +55,23 @@ class HeatMethod:
     Args:
         verts: (V, 3). faces: (F, 3).
         t_factor: diffusion time in units of the squared mean edge length
-            (Crane et al. recommend 1).
+            (Crane et al. recommend 1); a positive finite number.
         laplacian, mass: optional precomputed cotangent Laplacian (V, V) and
             mass (V,) of this mesh, to reuse a cached copy.
     """
 
     def __init__(self, verts: Tensor, faces: Tensor, t_factor: float = 1.0,
                  laplacian: Tensor | None = None, mass: Tensor | None = None) -> None:
+        t_factor = check_positive(t_factor, "t_factor")
         v = check_points(verts, "verts", 3, dtype=torch.float64)
         f = check_faces(faces, v.shape[0])
+        if f.shape[0] == 0:
+            raise ValueError("faces: the heat method needs at least one face, got 0")
         self.num_verts = v.shape[0]
+        e_np = mesh_edges(f).numpy()
+        adj = sp.coo_matrix((np.ones(len(e_np)), (e_np[:, 0], e_np[:, 1])),
+                            shape=(self.num_verts,) * 2)
+        self._num_comp, self._comp = connected_components(adj, directed=False)
         L = to_scipy(laplacian if laplacian is not None else cotan_laplacian(v, f)).tocsc()
         m = (mass if mass is not None else mass_matrix(v, f)).double().numpy()
         e = mesh_edges(f)
@@ -109,8 +121,19 @@ class HeatMethod:
         norm = np.linalg.norm(g, axis=1, keepdims=True)
         x = -g / np.where(norm > 0, norm, 1.0)
         phi = self._poisson.solve(-self._divergence(x))
-        phi = phi - phi[s].mean()
-        return torch.from_numpy(np.maximum(phi, 0.0) if len(s) == 1 else phi - phi.min())
+        # The Poisson solution is defined up to a constant per connected
+        # component: fix it in each component that holds a source (zero at a
+        # lone source, else the minimum is zero); the others are unreachable.
+        comp = self._comp
+        out = np.full(self.num_verts, np.inf)
+        for c in np.unique(comp[s]):
+            members = comp == c
+            src = s[comp[s] == c]
+            if len(np.unique(src)) == 1:
+                out[members] = np.maximum(phi[members] - phi[src[0]], 0.0)
+            else:
+                out[members] = phi[members] - phi[members].min()
+        return torch.from_numpy(out)
 
 
 def heat_geodesic(verts: Tensor, faces: Tensor, sources: int | Sequence[int] | Tensor,

@@ -1,8 +1,9 @@
 """Combinatorial checks of a triangle mesh: what a ``Mesh.check()`` reports.
 
-Non-manifold edges are shared by more than two faces. A vertex is
-non-manifold when its incident faces do not form one fan (connected through
-edges at that vertex), e.g. two cones touching at a tip. Both are found with
+Non-manifold edges are shared by more than two faces. A manifold edge is
+inconsistently oriented when its two faces traverse it in the same direction.
+A vertex is non-manifold when its incident faces do not form one fan
+(connected through edges at that vertex), e.g. two cones touching at a tip. Both are found with
 vectorised grouping and one connected-components pass, no Python loops.
 """
 from __future__ import annotations
@@ -32,6 +33,8 @@ class MeshReport:
     boundary_edges: Tensor = field(repr=False)
     isolated_verts: Tensor = field(repr=False)
     num_components: int = 0
+    misoriented_edges: Tensor = field(default_factory=lambda: torch.zeros(0, 2, dtype=torch.long),
+                                      repr=False)
 
     @property
     def euler_characteristic(self) -> int:
@@ -52,7 +55,8 @@ class MeshReport:
         for name, t in [("degenerate faces", self.degenerate_faces),
                         ("duplicate faces", self.duplicate_faces),
                         ("non-manifold edges", self.nonmanifold_edges),
-                        ("non-manifold vertices", self.nonmanifold_verts)]:
+                        ("non-manifold vertices", self.nonmanifold_verts),
+                        ("inconsistently oriented edges", self.misoriented_edges)]:
             if len(t):
                 first = t[:3].tolist()
                 out.append(f"{len(t)} {name} (first: {first})")
@@ -96,6 +100,13 @@ def check_mesh(verts: Tensor, faces: Tensor, area_tol: float = 0.0) -> MeshRepor
     edge_of_he = edge_of_he.ravel()
     nonmanifold_edges = edges[counts > 2]
     boundary_edges = edges[counts == 1]
+    # Consistent orientation: the two faces of a manifold edge traverse it in
+    # opposite directions, so (i, j) and (j, i) each occur once. The same
+    # directed half-edge twice means one of the faces is flipped (or the
+    # surface is non-orientable, like a Moebius strip).
+    forward = he[:, 0] < he[:, 1]
+    fwd_count = np.bincount(edge_of_he[forward], minlength=len(edges))
+    misoriented_edges = edges[(counts == 2) & (fwd_count != 1)]
 
     # Corner graph: corner (face g, slot k) links to "edge e at endpoint v" for
     # both edges of the face that meet at v; a vertex is manifold iff its
@@ -137,4 +148,5 @@ def check_mesh(verts: Tensor, faces: Tensor, area_tol: float = 0.0) -> MeshRepor
         ncomp = 0
     t = lambda a: torch.as_tensor(np.asarray(a, dtype=np.int64))  # noqa: E731
     return MeshReport(nv, nf, ne, t(degenerate), t(duplicate), t(nonmanifold_edges),
-                      t(nonmanifold_verts), t(boundary_edges), t(isolated), ncomp)
+                      t(nonmanifold_verts), t(boundary_edges), t(isolated), ncomp,
+                      t(misoriented_edges).reshape(-1, 2))

@@ -1,53 +1,60 @@
-r"""Exact k-nearest-neighbour and radius graphs in pure torch, bounded memory.
+r"""Exact k-nearest-neighbour and radius graphs, for any distribution of points.
 
 PyG's ``knn_graph``/``radius_graph`` need ``torch-cluster``, which cannot be
-installed everywhere; these need nothing but torch. Output follows PyG:
+installed everywhere; these need torch and scipy. Output follows PyG:
 ``edge_index`` is (2, E) with ``edge_index[0]`` the neighbour (source) and
 ``edge_index[1]`` the centre (target) for ``flow="source_to_target"``.
-Edges come sorted by centre, then by distance (ties by index).
+Edges come sorted by centre, then by distance, ties by the smaller index;
+distances are :math:`\sum_d (x_d - y_d)^2` evaluated in float64 whatever the
+input's dtype, so the result equals a float64 brute force exactly.
 
-Two back-ends, both exact:
+The method is chosen per input (each graph of a batch on its own):
 
-* **grid** (D <= 3): points are bucketed into cubic cells of side ``h`` and a
-  query scans the :math:`3^D` cells around its own. Its k-th candidate is
-  provably its k-th neighbour when the k-th distance does not exceed ``h``
-  plus the query's distance to its cell walls (every point outside the block
-  is farther than that). Queries that fail this test go to a second pass with
-  ``2h`` and then to brute force, so the result never depends on ``h``; ``h``
-  is fitted to the data's k-th neighbour distance on a sample.
-* **brute force** (any D): chunked :math:`\|y\|^2 - 2y^\top x + \|x\|^2`
-  with ``topk``, then the winners' distances are recomputed as sums of squared
-  differences (the matmul form loses digits) and re-ranked from a few spare
-  candidates.
+* **k-d tree** (D <= 3, not tiny): scipy's ``cKDTree`` on every core, made
+  exact for ties (:mod:`geodl.ops.kdtree_neighbors`). A tree adapts to the
+  data, so far outliers, mixed scales, lines and spheres cost what uniform
+  points cost (a grid with one cell size, fitted to the bounding box, did
+  not: one outlier took 2M points from 40 s to over 280 s).
+* **padded brute force** (many small graphs, e.g. a PyG batch of jets):
+  every graph padded to the largest and all pairwise distances at once,
+  which beats one tree per graph when graphs hold a few hundred points.
+* **brute force** (D > 3, or tiny): chunked :math:`\|y\|^2 - 2y^\top x +
+  \|x\|^2` with ``topk`` for candidates, exact distances for the ranking.
 
 Memory is bounded by processing queries in chunks of at most ``budget``
 candidate distances.
 """
 from __future__ import annotations
 
-import itertools
 import math
 
 import torch
 from torch import Tensor
 
 from geodl.ops._validate import check_batch, check_points, check_positive
+from geodl.ops.kdtree_neighbors import as_float64_numpy, tree_knn, tree_radius
 
 _BUDGET = 1 << 22  # candidate distances per chunk (~32 MB in float64)
 
 
 def _prep(x, y, batch_x, batch_y) -> tuple[Tensor, Tensor, Tensor, Tensor]:
-    x = check_points(x, "x", dim=None)
-    y = check_points(y, "y", dim=None)
+    same = y is x
+    # the searches run on the CPU (scipy); results go back to the input's device
+    x = check_points(x, "x", dim=None).detach().cpu()
+    y = x if same else check_points(y, "y", dim=None).detach().cpu()
     if x.shape[1] != y.shape[1]:
         raise ValueError(f"x and y: feature dimensions differ ({x.shape[1]} vs {y.shape[1]})")
     if y.dtype != x.dtype:
         y = y.to(x.dtype)
     bx = torch.zeros(x.shape[0], dtype=torch.long) if batch_x is None else check_batch(
-        batch_x, x.shape[0], "batch_x")
+        batch_x, x.shape[0], "batch_x").cpu()
     by = torch.zeros(y.shape[0], dtype=torch.long) if batch_y is None else check_batch(
-        batch_y, y.shape[0], "batch_y")
+        batch_y, y.shape[0], "batch_y").cpu()
     return x, y, bx, by
+
+
+def _device(x) -> torch.device:
+    return x.device if isinstance(x, Tensor) else torch.device("cpu")
 
 
 def _sqdist(a: Tensor, b: Tensor) -> Tensor:
@@ -55,27 +62,6 @@ def _sqdist(a: Tensor, b: Tensor) -> Tensor:
 
 
 # --------------------------------------------------------------------- brute
-def _brute_knn(x: Tensor, y: Tensor, k: int, bx: Tensor, by: Tensor,
-               query: Tensor) -> tuple[Tensor, Tensor]:
-    """(Q, k) neighbour indices and squared distances for ``y[query]`` (inf-padded)."""
-    spare = min(x.shape[0], k + max(4, k // 2))
-    xx = (x * x).sum(1)
-    out_i, out_d = [], []
-    step = max(1, _BUDGET // max(1, x.shape[0]))
-    for s in range(0, query.numel(), step):
-        q = query[s:s + step]
-        yq = y[q]
-        d = (yq * yq).sum(1, keepdim=True) - 2.0 * yq @ x.T + xx
-        d.masked_fill_(by[q, None] != bx[None, :], math.inf)
-        _, idx = d.topk(spare, dim=1, largest=False)
-        exact = _sqdist(yq[:, None, :], x[idx])
-        exact.masked_fill_(by[q, None] != bx[idx], math.inf)
-        exact, order = _rank(exact, idx)
-        out_i.append(idx.gather(1, order[:, :k]))
-        out_d.append(exact[:, :k])
-    return torch.cat(out_i), torch.cat(out_d)
-
-
 def _rank(d: Tensor, idx: Tensor) -> tuple[Tensor, Tensor]:
     """Sort each row by (distance, index): a deterministic tie-break."""
     o1 = idx.argsort(dim=1, stable=True)
@@ -84,172 +70,127 @@ def _rank(d: Tensor, idx: Tensor) -> tuple[Tensor, Tensor]:
     return d.gather(1, order), order
 
 
-# ---------------------------------------------------------------------- grid
-class _Grid:
-    """Points of ``x`` sorted by cell key (batch, cell coordinates), last axis
-    fastest, so that the three cells along the last axis of a 3^D block are
-    one contiguous run of the sorted points: a block is 3^(D-1) runs."""
+def _brute_knn(x: Tensor, y: Tensor, k: int) -> tuple[Tensor, Tensor]:
+    r"""(M, k) neighbour indices and exact squared distances, one batch, float64.
 
-    def __init__(self, x: Tensor, bx: Tensor, lo: Tensor, dims: Tensor, h: float) -> None:
-        self.h, self.lo, self.dims = h, lo, dims
-        d = x.shape[1]
-        self.strides = torch.ones(d, dtype=torch.long)
-        for a in range(d - 2, -1, -1):
-            self.strides[a] = self.strides[a + 1] * dims[a + 1]
-        self.batch_stride = int(self.strides[0] * dims[0])
-        key = self.key(self.cell_of(x), bx)
-        self.key_sorted, self.order = torch.sort(key)
-        # coordinates in cell order: candidate gathers then touch nearby memory
-        self.cols = [c.contiguous() for c in x[self.order].T]
-        num_keys = self.batch_stride * (int(bx.max()) + 1)
-        self.table = None
-        if num_keys <= 8 * x.shape[0] + 4096:  # dense prefix-count table
-            counts = torch.bincount(key, minlength=num_keys)
-            self.table = torch.cat([torch.zeros(1, dtype=torch.long), torch.cumsum(counts, 0)])
-        runs = torch.tensor(list(itertools.product((-1, 0, 1), repeat=d - 1)),
-                            dtype=torch.long).reshape(-1, d - 1)
-        self.run_offsets = torch.cat([runs, torch.zeros(len(runs), 1, dtype=torch.long)], 1)
-
-    def cell_of(self, p: Tensor) -> Tensor:
-        c = torch.floor((p - self.lo) / self.h).long()
-        return torch.minimum(c.clamp_min(0), self.dims - 1)
-
-    def key(self, cells: Tensor, b: Tensor) -> Tensor:
-        return b * self.batch_stride + self._linear(cells)
-
-    def _linear(self, cells: Tensor) -> Tensor:
-        # an explicit sum: integer matmul is not vectorised on CPU
-        out = cells[..., 0] * int(self.strides[0])
-        for a in range(1, cells.shape[-1]):
-            out = out + cells[..., a] * int(self.strides[a])
-        return out
-
-    def _prefix(self, keys: Tensor) -> Tensor:
-        """Number of points whose key is below each of ``keys``."""
-        if self.table is not None:
-            return self.table[keys]
-        return torch.searchsorted(self.key_sorted, keys)
-
-    def block(self, cells: Tensor, b: Tensor) -> tuple[Tensor, Tensor]:
-        """(Q, 3^(D-1)) start positions (in cell order) and lengths of the runs
-        that make up each query's 3^D block of cells."""
-        nb = cells[:, None, :] + self.run_offsets[None]  # (Q, R, D), last axis = own
-        inside = ((nb[..., :-1] >= 0) & (nb[..., :-1] < self.dims[:-1])).all(-1)
-        last = self.dims.numel() - 1
-        nb = torch.minimum(nb.clamp_min(0), self.dims - 1)  # outside runs are masked below
-        lo_c, hi_c = nb.clone(), nb.clone()
-        lo_c[..., last] = (nb[..., last] - 1).clamp_min(0)
-        hi_c[..., last] = (nb[..., last] + 1).clamp_max(int(self.dims[last]) - 1)
-        base = (b * self.batch_stride)[:, None]
-        k_lo = base + self._linear(lo_c)
-        k_hi = base + self._linear(hi_c) + 1
-        start = self._prefix(k_lo)
-        length = torch.where(inside, self._prefix(k_hi) - start, 0)
-        return start, length
-
-    def margin(self, p: Tensor, cells: Tensor) -> Tensor:
-        """Distance from each point to the walls of its own cell (>= 0)."""
-        rel = (p - self.lo) - cells.to(p.dtype) * self.h
-        return torch.minimum(rel, self.h - rel).min(1).values.clamp_min(0)
+    Candidates come from the matmul form :math:`\|y\|^2 - 2y^\top x +
+    \|x\|^2` (fast, but it loses digits); their exact distances are then
+    ranked by (distance, index). A row is settled when its k-th exact
+    distance is below the smallest matmul distance left out minus that
+    form's error bound (no point left out can tie or beat it); other rows
+    (ties at the k-th place) are ranked over every point.
+    """
+    n, dim = x.shape
+    spare = min(n, k + max(4, k // 2))
+    xx = (x * x).sum(1)
+    # rounding error bound of the matmul form: a few ulps of the norms involved
+    unit = 4.0 * (dim + 2) * torch.finfo(torch.float64).eps
+    out_i, out_d = [], []
+    step = max(1, _BUDGET // max(1, n))
+    for s in range(0, y.shape[0], step):
+        yq = y[s:s + step]
+        yy = (yq * yq).sum(1, keepdim=True)
+        d = yy - 2.0 * yq @ x.T + xx
+        cand_d, cand = d.topk(spare, dim=1, largest=False)
+        exact, order = _rank(_sqdist(yq[:, None, :], x[cand]), cand)
+        idx = cand.gather(1, order)
+        if spare < n:
+            err = unit * (yy[:, 0] + xx.max())
+            unsure = (exact[:, k - 1] >= cand_d[:, -1] - err).nonzero().flatten()
+            for r in unsure.tolist():  # rare: a tie at the k-th place
+                full, o = _rank(_sqdist(yq[r], x)[None], torch.arange(n)[None])
+                exact[r, :k], idx[r, :k] = full[0, :k], o[0, :k]
+        out_i.append(idx[:, :k])
+        out_d.append(exact[:, :k])
+    return torch.cat(out_i), torch.cat(out_d)
 
 
-def _gather_block(grid: _Grid, start: Tensor, cnt: Tensor) -> tuple[Tensor, Tensor]:
-    """Candidates of each query padded to (Q, R * S): positions in cell order
-    and a valid mask (S is the longest run in the chunk)."""
-    smax = int(cnt.max()) if cnt.numel() else 0
-    ar = torch.arange(smax)
-    pos = start[:, :, None] + ar
-    valid = ar < cnt[:, :, None]
-    pos = torch.where(valid, pos, 0)
-    return pos.reshape(start.shape[0], -1), valid.reshape(start.shape[0], -1)
+# ------------------------------------------------------------------- batches
+class _Groups:
+    """The points of each graph id: ``x[ox[sx[b]:sx[b] + cx[b]]]`` (same for y)."""
+
+    def __init__(self, bx: Tensor, by: Tensor) -> None:
+        nb = int(max(int(bx.max()), int(by.max()))) + 1
+        self.num = nb
+        self.cx = torch.bincount(bx, minlength=nb)
+        self.cy = torch.bincount(by, minlength=nb)
+        self.ox = torch.argsort(bx, stable=True)
+        self.oy = torch.argsort(by, stable=True)
+        self.sx = torch.cumsum(self.cx, 0) - self.cx
+        self.sy = torch.cumsum(self.cy, 0) - self.cy
+        self.bx, self.by = bx, by
+
+    def small(self) -> bool:
+        """Padded brute force pays: every graph is small and padding wastes little."""
+        mx, my = int(self.cx.max()), int(self.cy.max())
+        work = int((self.cx * self.cy).sum())
+        return mx * my <= 1 << 18 and self.num * mx * my <= 4 * work + (1 << 16)
+
+    def members(self, b: int) -> tuple[Tensor, Tensor]:
+        sx, cx, sy, cy = int(self.sx[b]), int(self.cx[b]), int(self.sy[b]), int(self.cy[b])
+        return self.ox[sx:sx + cx], self.oy[sy:sy + cy]
+
+    def padded(self, t: Tensor, which: str) -> tuple[Tensor, Tensor, Tensor]:
+        """(B, S, D) points of each graph (padded with 0), (B, S) original
+        indices (-1 = padding) and (B, S) validity."""
+        o, s, c, b = ((self.ox, self.sx, self.cx, self.bx) if which == "x"
+                      else (self.oy, self.sy, self.cy, self.by))
+        smax = int(c.max())
+        bs = b[o]
+        slot = torch.arange(o.numel()) - s[bs]
+        pts = torch.zeros(self.num, smax, t.shape[1], dtype=t.dtype)
+        pts[bs, slot] = t[o]
+        ids = torch.full((self.num, smax), -1, dtype=torch.long)
+        ids[bs, slot] = o
+        return pts, ids, ids >= 0
 
 
-def _block_sqdist(grid: _Grid, yq: Tensor, pos: Tensor) -> Tensor:
-    """(Q, C) squared distances from queries to candidates at cell-order ``pos``,
-    one coordinate at a time (no (Q, C, D) temporaries)."""
+def _padded_sqdist(yq: Tensor, xq: Tensor) -> Tensor:
+    """(B, Sy, Sx) exact squared distances, one coordinate at a time."""
     d = None
-    for a, col in enumerate(grid.cols):
-        t = col[pos]
-        t.sub_(yq[:, a:a + 1])
-        t.mul_(t)
-        d = t if d is None else d.add_(t)
+    for a in range(xq.shape[2]):
+        t = yq[:, :, None, a] - xq[:, None, :, a]
+        t = t * t
+        d = t if d is None else d + t
     return d
 
 
-def _chunk_end(width: Tensor, s: int) -> int:
-    """End of the chunk of queries starting at ``s`` whose padded candidate
-    matrix (rows x widest row) fits the memory budget; at least one row."""
-    cmax = torch.cummax(width[s:s + _BUDGET], 0).values
-    rows = torch.arange(1, cmax.numel() + 1)
-    return s + max(1, int((rows * cmax.clamp_min(1) <= _BUDGET).sum()))
+def _padded_chunks(g: _Groups, x: Tensor, y: Tensor):
+    """Yield (y ids, x ids, exact squared distances with inf at padding)
+    for chunks of graphs, each (b, Sy, Sx) within the memory budget."""
+    X, XI, XV = g.padded(x, "x")
+    Y, YI, YV = g.padded(y, "y")
+    per = max(1, _BUDGET // max(1, X.shape[1] * Y.shape[1]))
+    for s in range(0, g.num, per):
+        d = _padded_sqdist(Y[s:s + per], X[s:s + per])
+        d.masked_fill_(~XV[s:s + per, None, :], math.inf)
+        yield YI[s:s + per], YV[s:s + per], XI[s:s + per], d
 
 
-def _grid_knn_pass(grid: _Grid, x: Tensor, y: Tensor, k: int, by: Tensor,
-                   query: Tensor) -> tuple[Tensor, Tensor, Tensor]:
-    """One grid pass: (Q, k) indices, squared distances, and a resolved mask."""
-    cells = grid.cell_of(y[query])
-    order = torch.argsort(grid.key(cells, by[query]))  # cell order: memory locality
-    query, cells = query[order], cells[order]
-    start, cnt = grid.block(cells, by[query])
-    total = cnt.sum(1)
-    width = cnt.max(1).values * cnt.shape[1]  # padded candidates per query
-    res_i = torch.zeros(query.numel(), k, dtype=torch.long)
-    res_d = torch.full((query.numel(), k), math.inf, dtype=x.dtype)
-    s = 0
-    while s < query.numel():
-        e = _chunk_end(width, s)
-        pos, valid = _gather_block(grid, start[s:e], cnt[s:e])
-        d = _block_sqdist(grid, y[query[s:e]], pos).masked_fill_(~valid, math.inf)
-        kk = min(k, d.shape[1])
-        if kk:
-            best_d, best = d.topk(kk, dim=1, largest=False)
-            best_i = grid.order[pos.gather(1, best)]
-            best_d, o = _rank(best_d, best_i)
-            res_d[s:e, :kk] = best_d
-            res_i[s:e, :kk] = best_i.gather(1, o)
-        s = e
-    margin = grid.margin(y[query], cells)
-    resolved = (total >= k) & (res_d[:, -1] <= (grid.h + margin) ** 2)
-    inv = torch.empty_like(order)
-    inv[order] = torch.arange(order.numel())
-    return res_i[inv], res_d[inv], resolved[inv]
+def _padded_knn(g: _Groups, x: Tensor, y: Tensor, k: int, m: int):
+    idx = torch.zeros(m, k, dtype=torch.long)
+    dist = torch.full((m, k), math.inf, dtype=torch.float64)
+    for yi, yv, xi, d in _padded_chunks(g, x, y):
+        b, sy, sx = d.shape
+        kk = min(k, sx)
+        ids = xi[:, None, :].expand(b, sy, sx).reshape(b * sy, sx)
+        dd, order = _rank(d.reshape(b * sy, sx), ids)  # full sort: every S is small
+        rows = yv.reshape(-1)
+        q = yi.reshape(-1)[rows]
+        idx[q, :kk] = ids.gather(1, order[:, :kk])[rows]
+        dist[q, :kk] = dd[:, :kk][rows]
+    return idx, dist
 
 
-def _bbox(x: Tensor, y: Tensor) -> tuple[Tensor, Tensor]:
-    lo = torch.minimum(x.min(0).values, y.min(0).values)
-    hi = torch.maximum(x.max(0).values, y.max(0).values)
-    return lo, hi
-
-
-def _make_grid(x: Tensor, bx: Tensor, lo: Tensor, hi: Tensor, h: float) -> _Grid:
-    ext = (hi - lo).clamp_min(0)
-    dims = torch.floor(ext / h).long() + 1
-    # keep the key inside int64 even for tiny h: coarsen until it fits
-    while float(torch.prod(dims.double())) * (int(bx.max()) + 1 if bx.numel() else 1) > 2 ** 60:
-        h *= 2
-        dims = torch.floor(ext / h).long() + 1
-    return _Grid(x, bx, lo, dims, h)
-
-
-def _fit_cell_size(x: Tensor, y: Tensor, k: int, bx: Tensor, by: Tensor,
-                   lo: Tensor, hi: Tensor, gen: torch.Generator) -> float:
-    """Cell side close to the 90th percentile of a query sample's k-th distance."""
-    d = x.shape[1]
-    vol = float(torch.prod((hi - lo).clamp_min(1e-12 * float((hi - lo).max()) + 1e-300)))
-    h = (vol * k / max(1, x.shape[0])) ** (1.0 / d)
-    h = max(h, 1e-12)
-    sample = torch.randperm(y.shape[0], generator=gen)[:512]
-    for _ in range(40):
-        grid = _make_grid(x, bx, lo, hi, h)
-        _, dist, ok = _grid_knn_pass(grid, x, y, k, by, sample)
-        if ok.float().mean() >= 0.8:
-            fin = dist[ok, -1]
-            fin = fin[torch.isfinite(fin)]
-            if fin.numel():
-                return max(float(torch.quantile(fin.sqrt(), 0.9)), h * 1e-3, 1e-300)
-            return h
-        h *= 2.0
-    return h
+# ------------------------------------------------------------------ dispatch
+def _single_knn(x: Tensor, y: Tensor, k: int) -> tuple[Tensor, Tensor]:
+    """One graph: a k-d tree in low dimension unless tiny, else brute force."""
+    if x.shape[1] <= 3 and x.shape[0] * y.shape[0] > 1 << 16:
+        xn = as_float64_numpy(x)
+        yn = xn if y is x else as_float64_numpy(y)
+        i, d = tree_knn(xn, yn, k)
+        return torch.from_numpy(i), torch.from_numpy(d)
+    return _brute_knn(x, y, k)
 
 
 def knn(x: Tensor, y: Tensor, k: int, batch_x: Tensor | None = None,
@@ -265,7 +206,7 @@ def knn(x: Tensor, y: Tensor, k: int, batch_x: Tensor | None = None,
         (2, E) long: ``[query index in y, neighbour index in x]`` like PyG's ``knn``.
     """
     idx, dist = _knn_table(x, y, k, batch_x, batch_y)
-    return _table_to_pairs(idx, dist)
+    return _table_to_pairs(idx, dist).to(_device(x))
 
 
 def _table_to_pairs(idx: Tensor, dist: Tensor) -> Tensor:
@@ -275,32 +216,33 @@ def _table_to_pairs(idx: Tensor, dist: Tensor) -> Tensor:
 
 
 def _knn_table(x, y, k, batch_x, batch_y) -> tuple[Tensor, Tensor]:
-    if not isinstance(k, int) or k < 1:
+    """(M, min(k, N)) neighbour indices and float64 squared distances; rows of
+    queries whose graph has fewer points are padded with inf."""
+    if isinstance(k, bool) or not isinstance(k, int) or k < 1:
         raise ValueError(f"k: expected a positive int, got {k!r}")
+    same = y is x and batch_y is batch_x
     x, y, bx, by = _prep(x, y, batch_x, batch_y)
-    m = y.shape[0]
-    if m == 0 or x.shape[0] == 0:
-        return torch.zeros(m, 0, dtype=torch.long), torch.zeros(m, 0, dtype=x.dtype)
-    k_eff = min(k, x.shape[0])
-    everything = torch.arange(m)
-    if x.shape[1] > 3 or x.shape[0] * m <= 4 * _BUDGET:
-        return _brute_knn(x, y, k_eff, bx, by, everything)
-    lo, hi = _bbox(x, y)
-    gen = torch.Generator().manual_seed(0)
-    h = _fit_cell_size(x, y, k_eff, bx, by, lo, hi, gen)
+    x = x.detach().to(torch.float64)
+    y = x if same else y.detach().to(torch.float64)
+    m, n = y.shape[0], x.shape[0]
+    if m == 0 or n == 0:
+        return torch.zeros(m, 0, dtype=torch.long), torch.zeros(m, 0, dtype=torch.float64)
+    k_eff = min(k, n)
+    if batch_x is None and batch_y is None:
+        return _single_knn(x, y, k_eff)
+    g = _Groups(bx, by)
+    if g.small():
+        return _padded_knn(g, x, y, k_eff, m)
     idx = torch.zeros(m, k_eff, dtype=torch.long)
-    dist = torch.full((m, k_eff), math.inf, dtype=x.dtype)
-    todo = everything
-    for scale in (1.0, 2.0):
-        if todo.numel() == 0:
-            break
-        grid = _make_grid(x, bx, lo, hi, h * scale)
-        i, d, ok = _grid_knn_pass(grid, x, y, k_eff, by, todo)
-        idx[todo[ok]], dist[todo[ok]] = i[ok], d[ok]
-        todo = todo[~ok]
-    if todo.numel():
-        i, d = _brute_knn(x, y, k_eff, bx, by, todo)
-        idx[todo], dist[todo] = i, d
+    dist = torch.full((m, k_eff), math.inf, dtype=torch.float64)
+    for b in (g.cy > 0).nonzero().flatten().tolist():
+        xi, yi = g.members(b)
+        kb = min(k_eff, xi.numel())
+        if kb == 0:
+            continue
+        xb = x[xi]
+        i, d = _single_knn(xb, xb if same else y[yi], kb)
+        idx[yi, :kb], dist[yi, :kb] = xi[i], d
     return idx, dist
 
 
@@ -324,8 +266,23 @@ def knn_graph(x: Tensor, k: int, batch: Tensor | None = None, loop: bool = False
         raise ValueError(f"k: expected a positive int, got {k!r}")
     kq = k if loop else k + 1
     idx, dist = _knn_table(x, x, kq, batch, batch)
-    if not loop:
-        n = idx.shape[0]
+    n = idx.shape[0]
+    if not loop and idx.shape[1] == kq and bool(torch.isfinite(dist[:, -1]).all()):
+        # every row full (the usual case): each yields exactly k neighbours.
+        # Drop the first column where it is the point itself; elsewhere (a
+        # duplicate of smaller index came first) drop self wherever it is,
+        # or the last column if self is not among the k + 1.
+        table = idx[:, 1:]
+        bad = (idx[:, 0] != torch.arange(n)).nonzero().flatten()
+        if bad.numel():
+            sub = idx[bad]
+            m = sub != bad[:, None]
+            m &= torch.cumsum(m.long(), 1) <= k
+            table = table.clone()
+            table[bad] = sub[m].reshape(-1, k)
+        centre = torch.arange(n).repeat_interleave(k)
+        nbr = table.reshape(-1)
+    elif not loop:
         keep = (idx != torch.arange(n)[:, None]) & torch.isfinite(dist)
         # keep the first k non-self entries of each row
         keep &= torch.cumsum(keep.long(), 1) <= k
@@ -334,8 +291,23 @@ def knn_graph(x: Tensor, k: int, batch: Tensor | None = None, loop: bool = False
     else:
         centre, nbr = _table_to_pairs(idx, dist)
     if flow == "source_to_target":
-        return torch.stack([nbr, centre])
-    return torch.stack([centre, nbr])
+        return torch.stack([nbr, centre]).to(_device(x))
+    return torch.stack([centre, nbr]).to(_device(x))
+
+
+def _single_radius(x: Tensor, y: Tensor, r: float) -> tuple[Tensor, Tensor, Tensor]:
+    """One graph: (query, neighbour, squared distance) of every pair within ``r``."""
+    if x.shape[1] <= 3:
+        xn = as_float64_numpy(x)
+        q, n, d = tree_radius(xn, xn if y is x else as_float64_numpy(y), r)
+        return torch.from_numpy(q), torch.from_numpy(n), torch.from_numpy(d)
+    qs, ns, ds = [], [], []
+    step = max(1, _BUDGET // x.shape[0])
+    for s in range(0, y.shape[0], step):
+        d = _sqdist(y[s:s + step, None, :], x[None])
+        qi, ni = (d <= r * r).nonzero(as_tuple=True)
+        qs.append(qi + s), ns.append(ni), ds.append(d[qi, ni])
+    return torch.cat(qs), torch.cat(ns), torch.cat(ds)
 
 
 def radius(x: Tensor, y: Tensor, r: float, batch_x: Tensor | None = None,
@@ -354,34 +326,32 @@ def radius(x: Tensor, y: Tensor, r: float, batch_x: Tensor | None = None,
                                           or max_num_neighbors < 1):
         raise ValueError(f"max_num_neighbors: expected None or a positive int, "
                          f"got {max_num_neighbors!r}")
+    same = y is x and batch_y is batch_x
+    device = _device(x)
     x, y, bx, by = _prep(x, y, batch_x, batch_y)
     if x.shape[0] == 0 or y.shape[0] == 0:
-        return torch.zeros(2, 0, dtype=torch.long)
-    r2 = r * r
+        return torch.zeros(2, 0, dtype=torch.long, device=device)
+    x = x.detach().to(torch.float64)
+    y = x if same else y.detach().to(torch.float64)
     qs, ns, ds = [], [], []
-    if x.shape[1] > 3:
-        step = max(1, _BUDGET // x.shape[0])
-        for s in range(0, y.shape[0], step):
-            q = torch.arange(s, min(s + step, y.shape[0]))
-            d = _sqdist(y[q, None, :], x[None])
-            ok = (d <= r2) & (by[q, None] == bx[None])
-            qi, ni = ok.nonzero(as_tuple=True)
-            qs.append(q[qi]), ns.append(ni), ds.append(d[qi, ni])
+    if batch_x is None and batch_y is None:
+        q, n, d = _single_radius(x, y, r)
+        qs.append(q), ns.append(n), ds.append(d)
     else:
-        lo, hi = _bbox(x, y)
-        grid = _make_grid(x, bx, lo, hi, r * (1 + 1e-9))
-        cells = grid.cell_of(y)
-        start, cnt = grid.block(cells, by)
-        width = cnt.max(1).values * cnt.shape[1]
-        s = 0
-        while s < y.shape[0]:
-            e = _chunk_end(width, s)
-            pos, valid = _gather_block(grid, start[s:e], cnt[s:e])
-            d = _block_sqdist(grid, y[s:e], pos)
-            ok = valid & (d <= r2)
-            qi, ci = ok.nonzero(as_tuple=True)
-            qs.append(qi + s), ns.append(grid.order[pos[qi, ci]]), ds.append(d[qi, ci])
-            s = e
+        g = _Groups(bx, by)
+        if g.small():
+            for yi, yv, xi, d in _padded_chunks(g, x, y):
+                ok = (d <= r * r) & yv[:, :, None]
+                b, qi, ci = ok.nonzero(as_tuple=True)
+                qs.append(yi[b, qi]), ns.append(xi[b, ci]), ds.append(d[b, qi, ci])
+        else:
+            for b in (g.cy > 0).nonzero().flatten().tolist():
+                xi, yi = g.members(b)
+                if xi.numel() == 0:
+                    continue
+                xb = x[xi]
+                q, n, d = _single_radius(xb, xb if same else y[yi], r)
+                qs.append(yi[q]), ns.append(xi[n]), ds.append(d)
     q, n, d = torch.cat(qs), torch.cat(ns), torch.cat(ds)
     o = torch.argsort(n, stable=True)
     o = o[torch.argsort(d[o], stable=True)]
@@ -391,7 +361,7 @@ def radius(x: Tensor, y: Tensor, r: float, batch_x: Tensor | None = None,
         first = torch.searchsorted(q, q)  # q is sorted: start of each query's run
         keep = (torch.arange(q.numel()) - first) < max_num_neighbors
         q, n = q[keep], n[keep]
-    return torch.stack([q, n])
+    return torch.stack([q, n]).to(device)
 
 
 def radius_graph(x: Tensor, r: float, batch: Tensor | None = None, loop: bool = False,
@@ -416,5 +386,5 @@ def radius_graph(x: Tensor, r: float, batch: Tensor | None = None, loop: bool = 
             keep = (torch.arange(centre.numel()) - first) < max_num_neighbors
             centre, nbr = centre[keep], nbr[keep]
     if flow == "source_to_target":
-        return torch.stack([nbr, centre])
-    return torch.stack([centre, nbr])
+        return torch.stack([nbr, centre]).to(_device(x))
+    return torch.stack([centre, nbr]).to(_device(x))

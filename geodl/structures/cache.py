@@ -62,3 +62,33 @@ def save_cached(directory: Path, name: str, digest: str, payload: dict) -> Path:
     torch.save({**payload, "hash": digest}, tmp)
     os.replace(tmp, path)
     return path
+
+
+class VersionedCache:
+    """In-memory cache of data derived from some tensors, emptied when they change.
+
+    A container (``Mesh``, ``PointCloud``) owns private copies of its tensors
+    and passes them to :meth:`store`. Every in-place torch operation on a
+    tensor (``mesh.verts += 1``, ``mesh.verts[0] = p``, ``.add_()``) bumps
+    its version counter (``Tensor._version``), so comparing the counters
+    recorded when the cache was filled with the current ones is an O(1)
+    test that catches every edit made through torch. Writes that bypass torch
+    (through ``tensor.numpy()`` or ``tensor.data``) are not seen; reassign the
+    attribute instead (``mesh.verts = new``), which empties the cache.
+    """
+
+    def __init__(self) -> None:
+        self._data: dict = {}
+        self._token: tuple | None = None
+
+    def store(self, *sources: torch.Tensor) -> dict:
+        """The cache dict, emptied first if any of ``sources`` changed since it was filled."""
+        token = tuple((id(t), t._version) for t in sources)
+        if token != self._token:
+            self._data.clear()
+            self._token = token
+        return self._data
+
+    def clear(self) -> None:
+        self._data.clear()
+        self._token = None

@@ -24,7 +24,7 @@ class LightField:
     """Views of a regular camera array plus the geometry that relates them.
 
     Args:
-        views: (U, V, C, H, W) float images.
+        views: (U, V, C, H, W) float images (uint8 / uint16 are scaled to [0, 1]).
         camera: the centre view's :class:`PinholeCamera` (H x W).
         baseline: distance between neighbouring cameras in metres (> 0).
         focus_distance: z-depth of zero disparity in metres (> 0).
@@ -37,7 +37,13 @@ class LightField:
                  meta: dict | None = None) -> None:
         v = as_tensor(views, "views")
         if not v.is_floating_point():
-            v = v.float()
+            # 8- and 16-bit images are scaled to [0, 1]; other integer types
+            # have no agreed white level, so they are refused, not guessed
+            white = {torch.uint8: 255.0, getattr(torch, "uint16", None): 65535.0}.get(v.dtype)
+            if white is None:
+                raise TypeError(f"views: expected float images, or uint8 / uint16 ones "
+                                f"(scaled by 1/255, 1/65535), got dtype {v.dtype}")
+            v = v.to(torch.float32) / white
         if v.dim() != 5:
             raise ValueError(f"views: expected shape (U, V, C, H, W), got {tuple(v.shape)}")
         U, V, C, H, W = v.shape

@@ -1,6 +1,7 @@
 """``Mesh``: a validated triangle mesh with cached differential operators."""
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 from typing import Any, Literal, Sequence
 
@@ -12,9 +13,36 @@ from geodl import ops
 from geodl._optional import open3d, trimesh
 from geodl.ops._validate import check_faces, check_points
 from geodl.ops.mesh_topology import MeshReport, check_mesh
-from geodl.structures.cache import content_hash, default_cache_dir, load_cached, save_cached
+from geodl.structures.cache import (VersionedCache, content_hash, default_cache_dir,
+                                   load_cached, save_cached)
 
 LaplacianKind = Literal["cotan", "intrinsic_delaunay"]
+
+
+def _eigen_payload_problem(payload: dict, num_verts: int, k: int, mass: Tensor) -> str | None:
+    r"""Why a cached eigenbasis cannot be the answer (``None`` if it can).
+
+    The file's hash already matched, so this guards against a file written
+    by a bug, another version or a hand: ``k`` and the types, dtypes, shapes
+    and finiteness of ``evals (k,)`` and ``evecs (V, k)``, ascending
+    eigenvalues, and M-orthonormality :math:`\Phi^\top M \Phi = I` (to 1e-6;
+    O(V k^2), far below the eigensolve it saves)."""
+    if payload.get("k") != k:
+        return f"stored k {payload.get('k')!r}, expected {k}"
+    evals, evecs = payload.get("evals"), payload.get("evecs")
+    for name, t, shape in (("evals", evals, (k,)), ("evecs", evecs, (num_verts, k))):
+        if not isinstance(t, Tensor):
+            return f"{name} is a {type(t).__name__}, not a tensor"
+        if t.dtype != torch.float64 or tuple(t.shape) != shape:
+            return f"{name} has dtype {t.dtype} and shape {tuple(t.shape)}, expected float64 {shape}"
+        if not torch.isfinite(t).all():
+            return f"{name} contains NaN or inf"
+    if k > 1 and (evals[1:] < evals[:-1]).any():
+        return "evals are not ascending"
+    gram = evecs.T @ (mass[:, None] * evecs)
+    if not torch.allclose(gram, torch.eye(k, dtype=torch.float64), atol=1e-6, rtol=0):
+        return "evecs are not M-orthonormal"
+    return None
 
 
 class Mesh:
@@ -27,19 +55,62 @@ class Mesh:
     :meth:`check`. Derived operators are computed on first use and cached on
     the object; the eigenbasis is cached on disk too (:meth:`eigen`).
 
+    The mesh keeps its own copies of ``verts`` and ``faces`` (an array the
+    caller later edits cannot change it). Editing them in place with torch
+    (``mesh.verts[0] = p``, ``mesh.verts.mul_(2)``) or assigning new ones
+    (``mesh.verts = v``) empties the cached operators, which are then
+    recomputed (:class:`~geodl.structures.cache.VersionedCache`).
+
     Args:
         verts: (V, 3) float vertex positions (ints are converted).
         faces: (F, 3) integer vertex indices, counter-clockwise seen from outside.
     """
 
     def __init__(self, verts: Any, faces: Any) -> None:
-        self.verts: Tensor = check_points(verts, "verts", 3)
-        if self.verts.shape[0] == 0:
+        self._memo = VersionedCache()
+        v = self._check_verts(verts)
+        self._verts, self._faces = v, self._check_faces(faces, v.shape[0])
+
+    @staticmethod
+    def _check_verts(verts: Any) -> Tensor:
+        v = check_points(verts, "verts", 3)
+        if v.shape[0] == 0:
             raise ValueError("verts: a mesh needs at least one vertex, got 0")
-        self.faces: Tensor = check_faces(faces, self.verts.shape[0])
-        if self.faces.shape[0] == 0:
+        return v.clone()  # our own copy: the caller's array may share memory
+
+    @staticmethod
+    def _check_faces(faces: Any, num_verts: int) -> Tensor:
+        f = check_faces(faces, num_verts)
+        if f.shape[0] == 0:
             raise ValueError("faces: a mesh needs at least one face, got 0")
-        self._cache: dict[Any, Any] = {}
+        return f.clone()
+
+    @property
+    def verts(self) -> Tensor:
+        """(V, 3) vertex positions (editable in place; caches follow)."""
+        return self._verts
+
+    @verts.setter
+    def verts(self, value: Any) -> None:
+        v = self._check_verts(value)
+        check_faces(self._faces, v.shape[0])
+        self._verts = v
+        self._memo.clear()
+
+    @property
+    def faces(self) -> Tensor:
+        """(F, 3) long vertex indices."""
+        return self._faces
+
+    @faces.setter
+    def faces(self, value: Any) -> None:
+        self._faces = self._check_faces(value, self._verts.shape[0])
+        self._memo.clear()
+
+    @property
+    def _cache(self) -> dict[Any, Any]:
+        """Derived data, valid for the current contents of verts and faces."""
+        return self._memo.store(self._verts, self._faces)
 
     # ------------------------------------------------------------------ basics
     @property
@@ -54,9 +125,10 @@ class Mesh:
         return f"Mesh(num_verts={self.num_verts}, num_faces={self.num_faces})"
 
     def _cached(self, key: Any, fn):
-        if key not in self._cache:
-            self._cache[key] = fn()
-        return self._cache[key]
+        cache = self._cache
+        if key not in cache:
+            cache[key] = fn()
+        return cache[key]
 
     @property
     def verts64(self) -> Tensor:
@@ -140,16 +212,22 @@ class Mesh:
         mem = self._cache.get(("eigen", kind))
         if mem is not None and mem[0].numel() >= k:
             return mem[0][:k], mem[1][:, :k]
-        digest = content_hash("eigen-v1", self.verts64, self.faces, kind, int(k))
+        digest = content_hash("eigen-v2", self.verts64, self.faces, kind, int(k))
         directory = None if cache_dir is False else Path(cache_dir or default_cache_dir())
         payload = load_cached(directory, "eigen", digest) if directory else None
-        if payload is not None and payload["evecs"].shape == (self.num_verts, k):
+        problem = None if payload is None else _eigen_payload_problem(
+            payload, self.num_verts, int(k), self.mass(kind))
+        if payload is not None and problem is None:
             evals, evecs = payload["evals"], payload["evecs"]
         else:
+            if problem is not None:
+                warnings.warn(f"ignoring eigenbasis cache file for this mesh under {directory}: "
+                              f"{problem}; recomputing", RuntimeWarning, stacklevel=2)
             evals, evecs = ops.generalized_eigh(self.laplacian(kind), self.mass(kind), int(k))
             if directory is not None:
                 try:
-                    save_cached(directory, "eigen", digest, {"evals": evals, "evecs": evecs})
+                    save_cached(directory, "eigen", digest,
+                                {"evals": evals, "evecs": evecs, "k": int(k)})
                 except OSError:  # read-only cache dir: the in-memory cache still works
                     pass
         self._cache[("eigen", kind)] = (evals, evecs)

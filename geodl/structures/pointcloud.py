@@ -11,6 +11,7 @@ from torch import Tensor
 from geodl import ops
 from geodl._optional import open3d, trimesh
 from geodl.ops._validate import check_points, check_positive
+from geodl.structures.cache import VersionedCache
 
 
 class PointCloud:
@@ -23,13 +24,14 @@ class PointCloud:
     """
 
     def __init__(self, points: Any, colors: Any = None, normals: Any = None) -> None:
-        self.points: Tensor = check_points(points, "points", 3)
+        # our own copy: derived data is cached against it (VersionedCache)
+        self.points: Tensor = check_points(points, "points", 3).clone()
         n = self.points.shape[0]
         self.colors = None if colors is None else self._attr(colors, "colors", n)
         if self.colors is not None and ((self.colors < 0) | (self.colors > 1)).any():
             raise ValueError("colors: expected RGB values in [0, 1]")
         self.normals = None if normals is None else self._attr(normals, "normals", n)
-        self._cache: dict[Any, Any] = {}
+        self._memo = VersionedCache()
 
     @staticmethod
     def _attr(value: Any, name: str, n: int) -> Tensor:
@@ -53,9 +55,12 @@ class PointCloud:
     def laplacian(self, k: int = 30) -> tuple[Tensor, Tensor]:
         """Point-cloud Laplacian and lumped mass (``geodl.ops.point_cloud_laplacian``)."""
         key = ("laplacian", k)
-        if key not in self._cache:
-            self._cache[key] = ops.point_cloud_laplacian(self.points, k)
-        return self._cache[key]
+        # keyed on the points object and its version: an in-place edit or a
+        # reassignment of ``points`` recomputes
+        cache = self._memo.store(self.points)
+        if key not in cache:
+            cache[key] = ops.point_cloud_laplacian(self.points, k)
+        return cache[key]
 
     def eigen(self, k: int, neighbours: int = 30) -> tuple[Tensor, Tensor]:
         """k smallest generalised eigenpairs of the point-cloud Laplacian."""
@@ -64,20 +69,46 @@ class PointCloud:
 
     def voxel_downsample(self, voxel_size: float) -> "PointCloud":
         """Average the points (and colours, normals) in each voxel (Open3D)."""
-        check_positive(voxel_size, "voxel_size")
+        voxel_size = check_positive(voxel_size, "voxel_size")
+        if len(self):
+            # Open3D indexes voxels with int32: a size this small overflows it
+            extent = float((self.points.max(0).values - self.points.min(0).values).max())
+            if extent / voxel_size >= 2 ** 31 - 1:
+                raise ValueError(f"voxel_size: {voxel_size!r} is too small for the cloud's "
+                                 f"extent {extent:g} (more than 2^31 voxels per axis)")
         return PointCloud.from_open3d(self.to_open3d().voxel_down_sample(float(voxel_size)))
 
     def estimate_normals(self, k: int = 30, orient_towards: Any = None) -> "PointCloud":
         """PCA normals from ``k`` neighbours (Open3D), oriented towards the
         camera location ``orient_towards`` if given, else by a consistent
-        tangent-plane propagation."""
+        tangent-plane propagation.
+
+        Open3D does not check its arguments (``k = 0`` kills the process), so
+        they are checked here: ``k`` an int >= 3 (a plane needs three points),
+        at least 3 points, ``orient_towards`` a finite 3-vector."""
+        if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 3:
+            raise ValueError(f"k: expected an int >= 3 (neighbours for a PCA plane), got {k!r}")
+        if len(self) < 3:
+            raise ValueError(f"points: need at least 3 points to estimate normals, got {len(self)}")
+        if orient_towards is not None:
+            try:
+                loc = np.asarray(orient_towards, dtype=np.float64)
+            except (TypeError, ValueError):
+                loc = np.zeros(0)
+            if loc.shape != (3,) or not np.isfinite(loc).all():
+                raise ValueError(f"orient_towards: expected a finite 3-vector, got {orient_towards!r}")
+        k = int(k)
         o3d = open3d()
         pc = self.to_open3d()
-        pc.estimate_normals(o3d.geometry.KDTreeSearchParamKNN(knn=int(k)))
+        pc.estimate_normals(o3d.geometry.KDTreeSearchParamKNN(knn=k))
         if orient_towards is not None:
-            pc.orient_normals_towards_camera_location(np.asarray(orient_towards, np.float64))
+            pc.orient_normals_towards_camera_location(loc)
         elif len(self) > k:
-            pc.orient_normals_consistent_tangent_plane(int(k))
+            try:
+                pc.orient_normals_consistent_tangent_plane(k)
+            except RuntimeError as err:  # Qhull fails on e.g. exactly cospherical points
+                raise ValueError(f"points: Open3D could not orient the normals consistently "
+                                 f"({str(err).splitlines()[0]}); pass orient_towards") from None
         normals = torch.from_numpy(np.asarray(pc.normals).copy()).to(self.points.dtype)
         return PointCloud(self.points, self.colors, normals)
 
