@@ -178,10 +178,10 @@ def test_writers_never_destroy_and_leave_nothing_half_written(tmp_path, monkeypa
     with pytest.raises(FileExistsError, match="not empty"):
         write_hci_scene(tmp_path / "s", lf, scene="second")
     assert load_hci(tmp_path / "s").meta["scene"] == "first"
-    write_hci_scene(tmp_path / "s", lf, scene="new", overwrite=True)
+    write_hci_scene(tmp_path / "s", lf, scene="100% new", overwrite=True)
     names = {p.name for p in (tmp_path / "s").iterdir()}
     assert "notes.txt" in names and "gt_disp_highres.pfm" not in names  # only its own files go
-    assert load_hci(tmp_path / "s").meta["scene"] == "new"
+    assert load_hci(tmp_path / "s").meta["scene"] == "100% new"
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temporary left
 
     def fail(*args, **kwargs):
