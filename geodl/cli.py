@@ -25,16 +25,19 @@ def load_mesh(spec: str):
     from geodl.structures import Mesh
 
     name, _, arg = spec.partition(":")
-    if name == "icosphere":
-        return Mesh.icosphere(int(arg or 3))
-    if name == "torus":
-        return Mesh.torus()
-    if name == "grid":
-        nx_, _, ny = (arg or "16x16").partition("x")
-        return Mesh.grid(int(nx_), int(ny or nx_))
+    try:
+        if name == "icosphere":
+            return Mesh.icosphere(int(arg or 3))
+        if name == "torus":
+            return Mesh.torus()
+        if name == "grid":
+            nx_, _, ny = (arg or "16x16").partition("x")
+            return Mesh.grid(int(nx_), int(ny or nx_))
+    except ValueError as err:
+        raise ValueError(f"MESH: bad recipe {spec!r} ({err})") from None
     path = Path(spec)
-    if not path.exists():
-        raise SystemExit(f"geodl: {spec!r} is neither a mesh file nor a recipe "
+    if not path.is_file():
+        raise ValueError(f"MESH: {spec!r} is neither a mesh file nor a recipe "
                          "(icosphere:LEVEL, torus, grid:NXxNY)")
     return Mesh.load(path)
 
@@ -42,6 +45,12 @@ def load_mesh(spec: str):
 def cmd_spectrum(args: argparse.Namespace) -> int:
     from geodl.viz import render_mesh_grid
 
+    if args.k < 1:
+        raise ValueError(f"-k: expected >= 1 eigenpairs, got {args.k}")
+    if args.png and args.k < 2:
+        raise ValueError("--png: draws eigenfunctions 1.., so it needs -k 2 or more")
+    if args.png:
+        _check_output(args.png, ".png", "--png")
     mesh = load_mesh(args.mesh)
     t0 = time.perf_counter()
     evals, evecs = mesh.eigen(args.k, kind=args.laplacian, cache_dir=None if args.cache else False)
@@ -81,11 +90,43 @@ def cmd_info(args: argparse.Namespace) -> int:
     return 0
 
 
+def _check_output(path: str, suffix: str, option: str) -> None:
+    """Refuse an output file name with the wrong extension or in a missing
+    folder before any work starts."""
+    p = Path(path)
+    if p.suffix.lower() != suffix:
+        raise ValueError(f"{option}: expected a {suffix} file, got {path!r}")
+    if p.parent != Path("") and not p.parent.is_dir():
+        raise FileNotFoundError(f"{option}: folder {p.parent} does not exist")
+
+
+def _positive(value: int, option: str) -> None:
+    if value < 1:
+        raise ValueError(f"{option}: expected a positive number, got {value}")
+
+
 def cmd_render_lightfield(args: argparse.Namespace) -> int:
     from geodl.datasets import BENCHMARK_SEEDS, write_room_scenes
     from geodl.structures import GroundTruth, LightField
 
-    seeds = BENCHMARK_SEEDS if args.benchmark else range(args.seed, args.seed + args.scenes)
+    if args.benchmark and (args.seed is not None or args.scenes is not None):
+        raise ValueError("--benchmark: writes the fixed rooms 9000-9007; it takes no --seed "
+                         "or --scenes")
+    for option in ("size", "grid", "supersample"):
+        _positive(getattr(args, option), f"--{option}")
+    if args.size < 8:
+        raise ValueError(f"--size: expected at least 8 px, got {args.size}")
+    if args.grid % 2 == 0:
+        raise ValueError(f"--grid: expected an odd number of views (a centre view), got "
+                         f"{args.grid}")
+    if args.contact_sheet:
+        _check_output(args.contact_sheet, ".png", "--contact-sheet")
+    seed = 0 if args.seed is None else args.seed
+    scenes = 1 if args.scenes is None else args.scenes
+    _positive(scenes, "--scenes")
+    if seed < 0:
+        raise ValueError(f"--seed: expected >= 0, got {seed}")
+    seeds = BENCHMARK_SEEDS if args.benchmark else range(seed, seed + scenes)
     light_fields = []
     for folder, lf, seconds in write_room_scenes(args.out_dir, seeds, args.size, args.grid,
                                                  args.supersample, args.highres,
@@ -116,6 +157,8 @@ def cmd_evaluate_lightfield(args: argparse.Namespace) -> int:
         results = evaluate_submission(args.submission, args.scenes, args.highres)
         print(format_table(results))
     if args.json:
+        if Path(args.json).exists() and not args.force:
+            raise FileExistsError(f"{args.json}: exists (--force replaces it)")
         Path(args.json).write_text(json.dumps(results, indent=2))
         print(f"wrote {args.json}")
     return 0
@@ -134,7 +177,7 @@ def cmd_view(args: argparse.Namespace) -> int:
             else:
                 layers.append(load_file(spec, args.scalar))
     except (ValueError, FileNotFoundError) as err:
-        raise SystemExit(f"geodl view: {err}") from None
+        raise ValueError(f"view: {err}") from None
     title = args.title or ", ".join(Path(f).name for f in args.files)
     if args.html:
         print(f"wrote {to_html(layers, args.html, title=title, up=args.up)}")
@@ -146,9 +189,13 @@ def cmd_view(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from geodl.demo import run_demo
+    from geodl.demo import MARKER, run_demo
 
-    run_demo(Path(args.out))
+    out = Path(args.out)
+    if out.is_dir() and any(out.iterdir()) and not (out / MARKER).exists() and not args.force:
+        raise FileExistsError(f"{out}: not empty and not an earlier demo's output (--force "
+                              "writes the demo's files into it anyway)")
+    run_demo(out)
     return 0
 
 
@@ -225,16 +272,29 @@ def cmd_depth(args: argparse.Namespace) -> int:
     return 0
 
 
+class _Parser(argparse.ArgumentParser):
+    """Usage errors as one line, like every other error of the command."""
+
+    def error(self, message: str):
+        sub = self.prog.partition(" ")[2]
+        where = f"{sub}: " if sub else ""
+        self.exit(2, f"geodl: error: {where}{message} (see '{self.prog} --help')\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+    p = _Parser(
         prog="geodl", description="geodl: geometric deep learning on graphs, meshes, point "
         "clouds and light fields.", epilog="MESH is a file (PLY/OBJ/OFF/STL) or a recipe: "
         "icosphere:LEVEL, torus, grid:NXxNY.")
+    p.add_argument("--debug", action="store_true",
+                   help="show the Python traceback of an error")
     sub = p.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     d = sub.add_parser("demo", help="a tour of the library: spectra, descriptors, geodesics, "
                        "kNN graphs, pooling, light fields, jets; prints figures and writes PNGs")
-    d.add_argument("--out", default="demo_out", help="output folder (default: demo_out)")
+    d.add_argument("--out", default="demo_out", help="output folder (default: demo_out; an "
+                   "existing folder is refused unless it holds an earlier demo or --force)")
+    d.add_argument("--force", action="store_true", help="write into a non-empty folder")
     d.set_defaults(func=cmd_demo)
 
     s = sub.add_parser("spectrum", help="Laplace-Beltrami eigenvalues of a mesh")
@@ -254,8 +314,9 @@ def build_parser() -> argparse.ArgumentParser:
     r = sub.add_parser("render-lightfield", help="render HCI-benchmark-format light-field "
                        "scenes of seeded procedural rooms")
     r.add_argument("out_dir", metavar="OUT_DIR")
-    r.add_argument("--seed", type=int, default=0, help="seed of the first scene (default 0)")
-    r.add_argument("--scenes", type=int, default=1, help="number of scenes (seeds seed, seed+1, ...)")
+    r.add_argument("--seed", type=int, help="seed of the first scene (default 0)")
+    r.add_argument("--scenes", type=int, help="number of scenes (seeds seed, seed+1, ...; "
+                   "default 1)")
     r.add_argument("--size", type=int, default=512, help="image side in pixels (default 512)")
     r.add_argument("--grid", type=int, default=9, help="views per side (default 9)")
     r.add_argument("--supersample", type=int, default=1, help="samples per pixel side")
@@ -278,6 +339,7 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--highres", action="store_true",
                    help="also BadPix on discontinuities from the 10x ground truth")
     e.add_argument("--json", metavar="FILE", help="also write the scores as JSON")
+    e.add_argument("--force", action="store_true", help="replace an existing --json file")
     e.set_defaults(func=cmd_evaluate_lightfield)
 
     v = sub.add_parser("view", help="look at meshes, point clouds and HCI light-field scene "
@@ -317,8 +379,26 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    return args.func(args)
+    """Run a subcommand. geodl's own errors, bad values and file problems end
+    as one line ``geodl: error: ...`` on stderr with exit code 2 (``--debug``
+    keeps the traceback)."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except (ValueError, TypeError, OSError, RuntimeError) as err:
+        if args.debug:
+            raise
+        parser.exit(2, f"geodl: error: {_one_line(err)}\n")
+    except KeyboardInterrupt:
+        parser.exit(130, "geodl: interrupted\n")
+
+
+def _one_line(err: BaseException) -> str:
+    text = str(err) or type(err).__name__
+    if isinstance(err, OSError) and err.filename and str(err.filename) not in text:
+        text = f"{err.filename}: {text}"
+    return " ".join(text.split())
 
 
 if __name__ == "__main__":

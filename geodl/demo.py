@@ -21,12 +21,17 @@ def _done(t0: float) -> None:
     print(f"   ({time.perf_counter() - t0:.1f} s)")
 
 
+#: a file every demo output folder holds, so a re-run may write into it
+MARKER = ".geodl-demo"
+
+
 def run_demo(out: Path) -> None:
     from geodl import ops
     from geodl.structures import Mesh, PointCloud
     from geodl.viz import Layer, render_mesh_grid, snapshot
 
     out.mkdir(parents=True, exist_ok=True)
+    (out / MARKER).write_text("written by geodl demo\n")
     print(f"geodl demo: writing pictures to {out}/")
 
     t0 = _step("1. Laplace-Beltrami spectrum of the unit sphere (icosphere, 2562 vertices)")
