@@ -22,7 +22,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from geodl.ops._validate import check_faces, check_points
+from geodl.ops.validation import check_faces, check_points
 from geodl.ops.mesh_geometry import corner_cotangents, face_areas
 from geodl.ops.sparse import sparse_csr
 

@@ -29,7 +29,7 @@ from scipy.sparse.csgraph import dijkstra
 import torch
 from torch import Tensor
 
-from geodl.ops._validate import check_faces, check_points
+from geodl.ops.validation import check_faces, check_points
 from geodl.ops.cotan import cotan_laplacian, mass_matrix
 from geodl.ops.mesh_geometry import corner_cotangents, face_cross, mesh_edges
 from geodl.ops.sparse import to_scipy

@@ -18,7 +18,7 @@ import torch
 from torch import Tensor
 from torch_geometric.utils import coalesce, remove_self_loops, to_undirected
 
-from geodl.ops._validate import check_edge_index
+from geodl.ops.validation import check_edge_index
 
 
 def _undirected(edge_index: Tensor, edge_weight: Tensor | None, num_nodes: int

@@ -20,7 +20,7 @@ import scipy.sparse.linalg as sla
 import torch
 from torch import Tensor
 
-from geodl.ops._validate import check_edge_index
+from geodl.ops.validation import check_edge_index
 from geodl.ops.sparse import sparse_csr, to_scipy
 
 Normalization = Literal[None, "sym", "rw"]

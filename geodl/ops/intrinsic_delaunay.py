@@ -24,7 +24,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from geodl.ops._validate import check_faces, check_points
+from geodl.ops.validation import check_faces, check_points
 from geodl.ops.cotan import laplacian_from_cotangents
 
 

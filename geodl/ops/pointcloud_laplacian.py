@@ -18,7 +18,7 @@ from scipy.spatial import Delaunay, QhullError
 import torch
 from torch import Tensor
 
-from geodl.ops._validate import check_points
+from geodl.ops.validation import check_points
 from geodl.ops.cotan import laplacian_from_cotangents
 from geodl.ops.mesh_geometry import corner_cotangents, face_areas
 from geodl.ops.neighbors import _knn_table

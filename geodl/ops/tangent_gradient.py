@@ -16,7 +16,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from geodl.ops._validate import check_edge_index, check_points
+from geodl.ops.validation import check_edge_index, check_points
 
 
 def tangent_frames(normals: Tensor) -> Tensor:

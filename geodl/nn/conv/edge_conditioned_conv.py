@@ -6,7 +6,7 @@ from torch_geometric.utils import scatter
 
 from geodl.nn._checks import check_features
 from geodl.nn.inits import glorot_linear
-from geodl.ops._validate import check_edge_index
+from geodl.ops.validation import check_edge_index
 
 
 class EdgeConditionedConv(torch.nn.Module):

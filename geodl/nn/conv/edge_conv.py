@@ -4,7 +4,7 @@ import torch
 from torch import Tensor
 from torch_geometric.utils import scatter
 
-from geodl.ops._validate import check_edge_index
+from geodl.ops.validation import check_edge_index
 from geodl.ops.neighbors import knn_graph
 
 

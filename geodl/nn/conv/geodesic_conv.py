@@ -6,7 +6,7 @@ import torch
 from torch import Tensor
 
 from geodl.nn._checks import check_features
-from geodl.ops._validate import check_edge_index
+from geodl.ops.validation import check_edge_index
 from geodl.ops.spmm import SparseOperator
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from geodl.ops._validate import check_edge_index
+from geodl.ops.validation import check_edge_index
 from geodl.ops.spmm import SparseOperator
 
 
