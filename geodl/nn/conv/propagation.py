@@ -150,6 +150,14 @@ class GraphStructure:
             return m.new_zeros(self.size[1]).index_add_(0, self.dst, m)
         return self._memo(f"deg{dtype}", make)
 
+    def mean_weights(self, dtype: torch.dtype) -> Tensor:
+        r"""(nnz,) CSR-order weights :math:`1/\deg(i)` of counted entries: a
+        product with them is the mean over each target's neighbours."""
+        def make() -> Tensor:
+            deg = self.in_degree(dtype).clamp_min(1)
+            return self.sort(self.edge_mask(dtype)) / deg[self.dst]
+        return self._memo(f"meanw{dtype}", make)
+
     def loop_values(self, edge_values: Tensor, fill: float | Tensor) -> Tensor:
         r"""PyG's ``add_remaining_self_loops`` weights: node :math:`i`'s loop
         keeps the weight of its input self-loop (mean of several), others get
