@@ -26,7 +26,8 @@ class GCNConv(torch.nn.Module):
     one shared weight) simplification of :class:`ChebConv` with the
     renormalisation trick. Self-loops follow PyG's ``add_remaining_self_loops``:
     a node that already has a self-loop keeps its weight, the others get 1
-    (2 with ``improved=True``). Degrees of 0 give 0, not inf. Checked against
+    (2 with ``improved=True``, also without ``edge_weight``, where PyG 2.8
+    silently uses 1: geodl's output then equals PyG's given unit weights). Degrees of 0 give 0, not inf. Checked against
     a dense :math:`\hat D^{-1/2}\hat A\hat D^{-1/2}` built by hand; state-dict
     keys (``lin.weight``, ``bias``) and outputs match PyG's ``GCNConv``.
 

@@ -159,19 +159,26 @@ class GraphStructure:
         return self._memo(f"meanw{dtype}", make)
 
     def loop_values(self, edge_values: Tensor, fill: float | Tensor) -> Tensor:
-        r"""PyG's ``add_remaining_self_loops`` weights: node :math:`i`'s loop
-        keeps the weight of its input self-loop (mean of several), others get
-        ``fill``. (n, ...) for ``edge_values`` (E, ...)."""
-        n = self.num_loops
-        assert self.is_loop is not None
-        # input self-loops have src == dst < n; other edges are masked out
-        node = self._memo("loop_node", lambda: self.input_src.clamp(max=max(n - 1, 0)))
-        isl = self.is_loop.to(edge_values.dtype).view(-1, *([1] * (edge_values.dim() - 1)))
-        zeros = edge_values.new_zeros(n, *edge_values.shape[1:])
-        cnt = zeros.index_add(0, node, isl.expand_as(edge_values))
-        tot = zeros.index_add(0, node, edge_values * isl)
+        r"""PyG's ``add_remaining_self_loops`` values: node :math:`i`'s loop
+        keeps the value of its input self-loop (of the last one in input
+        order when there are several, as PyG's assignment does on a CPU),
+        the others get ``fill``. (n, ...) for ``edge_values`` (E, ...)."""
+        last = self._memo("last_loop", self._last_loop)
         fill_t = torch.as_tensor(fill, dtype=edge_values.dtype, device=edge_values.device)
-        return torch.where(cnt > 0, tot / cnt.clamp_min(1), fill_t)
+        picked = edge_values[last.clamp_min(0)]
+        has = (last >= 0).view(-1, *([1] * (edge_values.dim() - 1)))
+        return torch.where(has, picked, fill_t)
+
+    def _last_loop(self) -> Tensor:
+        """(n,) input position of each node's last self-loop, -1 if none."""
+        n = self.num_loops
+        assert self.is_loop is not None and self.input_src is not None
+        pos = torch.arange(self.num_edges, device=self.is_loop.device)
+        pos = torch.where(self.is_loop, pos, torch.full_like(pos, -1))
+        # input self-loops have src == dst < n; others are -1 and clamped in range
+        node = self.input_src.clamp(max=max(n - 1, 0))
+        return torch.full((n,), -1, dtype=pos.dtype, device=pos.device).scatter_reduce(
+            0, node, pos, "amax", include_self=True)
 
     def with_loops(self, edge_values: Tensor, loop_values: Tensor) -> Tensor:
         """Entry-order values: input edges (self-loops zeroed) then loops."""
