@@ -43,9 +43,9 @@ def _prep(x, y, batch_x, batch_y) -> tuple[Tensor, Tensor, Tensor, Tensor]:
         raise ValueError(f"x and y: feature dimensions differ ({x.shape[1]} vs {y.shape[1]})")
     if y.dtype != x.dtype:
         y = y.to(x.dtype)
-    bx = torch.zeros(x.shape[0], dtype=torch.long) if batch_x is None else check_batch(
+    bx = torch.zeros(x.shape[0], dtype=torch.long, device=x.device) if batch_x is None else check_batch(
         batch_x, x.shape[0], "batch_x")
-    by = torch.zeros(y.shape[0], dtype=torch.long) if batch_y is None else check_batch(
+    by = torch.zeros(y.shape[0], dtype=torch.long, device=y.device) if batch_y is None else check_batch(
         batch_y, y.shape[0], "batch_y")
     return x, y, bx, by
 
@@ -93,7 +93,7 @@ class _Grid:
     def __init__(self, x: Tensor, bx: Tensor, lo: Tensor, dims: Tensor, h: float) -> None:
         self.h, self.lo, self.dims = h, lo, dims
         d = x.shape[1]
-        self.strides = torch.ones(d, dtype=torch.long)
+        self.strides = torch.ones(d, dtype=torch.long, device=x.device)
         for a in range(d - 2, -1, -1):
             self.strides[a] = self.strides[a + 1] * dims[a + 1]
         self.batch_stride = int(self.strides[0] * dims[0])
@@ -105,10 +105,10 @@ class _Grid:
         self.table = None
         if num_keys <= 8 * x.shape[0] + 4096:  # dense prefix-count table
             counts = torch.bincount(key, minlength=num_keys)
-            self.table = torch.cat([torch.zeros(1, dtype=torch.long), torch.cumsum(counts, 0)])
+            self.table = torch.cat([torch.zeros(1, dtype=torch.long, device=x.device), torch.cumsum(counts, 0)])
         runs = torch.tensor(list(itertools.product((-1, 0, 1), repeat=d - 1)),
-                            dtype=torch.long).reshape(-1, d - 1)
-        self.run_offsets = torch.cat([runs, torch.zeros(len(runs), 1, dtype=torch.long)], 1)
+                            dtype=torch.long, device=x.device).reshape(-1, d - 1)
+        self.run_offsets = torch.cat([runs, torch.zeros(len(runs), 1, dtype=torch.long, device=x.device)], 1)
 
     def cell_of(self, p: Tensor) -> Tensor:
         c = torch.floor((p - self.lo) / self.h).long()
@@ -157,7 +157,7 @@ def _gather_block(grid: _Grid, start: Tensor, cnt: Tensor) -> tuple[Tensor, Tens
     """Candidates of each query padded to (Q, R * S): positions in cell order
     and a valid mask (S is the longest run in the chunk)."""
     smax = int(cnt.max()) if cnt.numel() else 0
-    ar = torch.arange(smax)
+    ar = torch.arange(smax, device=start.device)
     pos = start[:, :, None] + ar
     valid = ar < cnt[:, :, None]
     pos = torch.where(valid, pos, 0)
@@ -180,7 +180,7 @@ def _chunk_end(width: Tensor, s: int) -> int:
     """End of the chunk of queries starting at ``s`` whose padded candidate
     matrix (rows x widest row) fits the memory budget; at least one row."""
     cmax = torch.cummax(width[s:s + _BUDGET], 0).values
-    rows = torch.arange(1, cmax.numel() + 1)
+    rows = torch.arange(1, cmax.numel() + 1, device=width.device)
     return s + max(1, int((rows * cmax.clamp_min(1) <= _BUDGET).sum()))
 
 
@@ -193,8 +193,8 @@ def _grid_knn_pass(grid: _Grid, x: Tensor, y: Tensor, k: int, by: Tensor,
     start, cnt = grid.block(cells, by[query])
     total = cnt.sum(1)
     width = cnt.max(1).values * cnt.shape[1]  # padded candidates per query
-    res_i = torch.zeros(query.numel(), k, dtype=torch.long)
-    res_d = torch.full((query.numel(), k), math.inf, dtype=x.dtype)
+    res_i = torch.zeros(query.numel(), k, dtype=torch.long, device=x.device)
+    res_d = torch.full((query.numel(), k), math.inf, dtype=x.dtype, device=x.device)
     s = 0
     while s < query.numel():
         e = _chunk_end(width, s)
@@ -211,7 +211,7 @@ def _grid_knn_pass(grid: _Grid, x: Tensor, y: Tensor, k: int, by: Tensor,
     margin = grid.margin(y[query], cells)
     resolved = (total >= k) & (res_d[:, -1] <= (grid.h + margin) ** 2)
     inv = torch.empty_like(order)
-    inv[order] = torch.arange(order.numel())
+    inv[order] = torch.arange(order.numel(), device=order.device)
     return res_i[inv], res_d[inv], resolved[inv]
 
 
@@ -270,7 +270,7 @@ def knn(x: Tensor, y: Tensor, k: int, batch_x: Tensor | None = None,
 
 def _table_to_pairs(idx: Tensor, dist: Tensor) -> Tensor:
     ok = torch.isfinite(dist)
-    rows = torch.arange(idx.shape[0])[:, None].expand_as(idx)
+    rows = torch.arange(idx.shape[0], device=idx.device)[:, None].expand_as(idx)
     return torch.stack([rows[ok], idx[ok]])
 
 
@@ -280,16 +280,17 @@ def _knn_table(x, y, k, batch_x, batch_y) -> tuple[Tensor, Tensor]:
     x, y, bx, by = _prep(x, y, batch_x, batch_y)
     m = y.shape[0]
     if m == 0 or x.shape[0] == 0:
-        return torch.zeros(m, 0, dtype=torch.long), torch.zeros(m, 0, dtype=x.dtype)
+        return (torch.zeros(m, 0, dtype=torch.long, device=x.device),
+                torch.zeros(m, 0, dtype=x.dtype, device=x.device))
     k_eff = min(k, x.shape[0])
-    everything = torch.arange(m)
+    everything = torch.arange(m, device=x.device)
     if x.shape[1] > 3 or x.shape[0] * m <= 4 * _BUDGET:
         return _brute_knn(x, y, k_eff, bx, by, everything)
     lo, hi = _bbox(x, y)
     gen = torch.Generator().manual_seed(0)
     h = _fit_cell_size(x, y, k_eff, bx, by, lo, hi, gen)
-    idx = torch.zeros(m, k_eff, dtype=torch.long)
-    dist = torch.full((m, k_eff), math.inf, dtype=x.dtype)
+    idx = torch.zeros(m, k_eff, dtype=torch.long, device=x.device)
+    dist = torch.full((m, k_eff), math.inf, dtype=x.dtype, device=x.device)
     todo = everything
     for scale in (1.0, 2.0):
         if todo.numel() == 0:
@@ -326,10 +327,10 @@ def knn_graph(x: Tensor, k: int, batch: Tensor | None = None, loop: bool = False
     idx, dist = _knn_table(x, x, kq, batch, batch)
     if not loop:
         n = idx.shape[0]
-        keep = (idx != torch.arange(n)[:, None]) & torch.isfinite(dist)
+        keep = (idx != torch.arange(n, device=idx.device)[:, None]) & torch.isfinite(dist)
         # keep the first k non-self entries of each row
         keep &= torch.cumsum(keep.long(), 1) <= k
-        rows = torch.arange(n)[:, None].expand_as(idx)
+        rows = torch.arange(n, device=idx.device)[:, None].expand_as(idx)
         centre, nbr = rows[keep], idx[keep]
     else:
         centre, nbr = _table_to_pairs(idx, dist)
@@ -356,13 +357,13 @@ def radius(x: Tensor, y: Tensor, r: float, batch_x: Tensor | None = None,
                          f"got {max_num_neighbors!r}")
     x, y, bx, by = _prep(x, y, batch_x, batch_y)
     if x.shape[0] == 0 or y.shape[0] == 0:
-        return torch.zeros(2, 0, dtype=torch.long)
+        return torch.zeros(2, 0, dtype=torch.long, device=x.device)
     r2 = r * r
     qs, ns, ds = [], [], []
     if x.shape[1] > 3:
         step = max(1, _BUDGET // x.shape[0])
         for s in range(0, y.shape[0], step):
-            q = torch.arange(s, min(s + step, y.shape[0]))
+            q = torch.arange(s, min(s + step, y.shape[0]), device=y.device)
             d = _sqdist(y[q, None, :], x[None])
             ok = (d <= r2) & (by[q, None] == bx[None])
             qi, ni = ok.nonzero(as_tuple=True)
@@ -389,7 +390,7 @@ def radius(x: Tensor, y: Tensor, r: float, batch_x: Tensor | None = None,
     q, n = q[o], n[o]
     if max_num_neighbors is not None:
         first = torch.searchsorted(q, q)  # q is sorted: start of each query's run
-        keep = (torch.arange(q.numel()) - first) < max_num_neighbors
+        keep = (torch.arange(q.numel(), device=q.device) - first) < max_num_neighbors
         q, n = q[keep], n[keep]
     return torch.stack([q, n])
 
@@ -413,7 +414,7 @@ def radius_graph(x: Tensor, r: float, batch: Tensor | None = None, loop: bool = 
         centre, nbr = centre[keep], nbr[keep]
         if max_num_neighbors is not None:
             first = torch.searchsorted(centre, centre)
-            keep = (torch.arange(centre.numel()) - first) < max_num_neighbors
+            keep = (torch.arange(centre.numel(), device=centre.device) - first) < max_num_neighbors
             centre, nbr = centre[keep], nbr[keep]
     if flow == "source_to_target":
         return torch.stack([nbr, centre])

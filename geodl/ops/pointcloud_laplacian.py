@@ -68,7 +68,7 @@ def point_cloud_laplacian(points: Tensor, k: int = 30) -> tuple[Tensor, Tensor]:
     t = t[area > 1e-14 * float(area.max())]
     cot = corner_cotangents(p, t) / 3.0
     L = laplacian_from_cotangents(cot, t, p.shape[0])
-    mass = torch.zeros(p.shape[0], dtype=torch.float64)
+    mass = torch.zeros(p.shape[0], dtype=torch.float64, device=p.device)
     a = face_areas(p, t) / 9.0  # a third per corner, a third per occurrence
     for c in range(3):
         mass.index_add_(0, t[:, c], a)

@@ -84,7 +84,7 @@ class ChebConv(torch.nn.Module):
         ei = g.edge_index
         if lambda_max is None:
             if self.normalization is None:
-                lam = 2.0 * deg.max() if deg.numel() else torch.tensor(2.0, dtype=dtype)
+                lam = 2.0 * deg.max() if deg.numel() else torch.tensor(2.0, dtype=dtype, device=ei.device)
             else:
                 lam = torch.tensor(2.0, dtype=dtype, device=ei.device)
         else:
