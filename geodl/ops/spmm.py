@@ -28,6 +28,12 @@ def _csr_order(row: Tensor, col: Tensor, n_rows: int, n_cols: int) -> tuple[Tens
     return order, crow
 
 
+#: below this many multiply-adds (nnz * H * C) ``matmul_heads`` gathers and
+#: scatters instead of running one CSR product per head (measured on a CPU:
+#: 8 heads x 8 channels, 26k edges, gather 1.4x faster; 2.1M edges, CSR 1.7x).
+GATHER_BELOW = 1 << 22
+
+
 class SparseOperator:
     """A fixed sparsity pattern with per-entry values supplied at product time.
 
@@ -90,8 +96,12 @@ class SparseOperator:
     def matmul_heads(self, values: Tensor, x: Tensor) -> Tensor:
         """Per-head products ``out[:, h] = A_h @ x[:, h]`` where ``A_h`` shares
         this pattern with values ``values[:, h]`` (CSR order): the multi-head
-        attention aggregation. ``values`` (nnz, H), ``x`` (N, H, C) -> (N, H, C)."""
-        if torch.compiler.is_compiling():
+        attention aggregation. ``values`` (nnz, H), ``x`` (N, H, C) -> (N, H, C).
+
+        Small products (nnz * H * C below ``GATHER_BELOW``, e.g. a sampled
+        mini-batch) gather and ``index_add_`` instead: H separate CSR products
+        then cost more in per-call overhead than the (nnz, H, C) temporary."""
+        if torch.compiler.is_compiling() or self.nnz * x[0].numel() < GATHER_BELOW:
             return x.new_zeros(self.shape[0], *x.shape[1:]).index_add_(
                 0, self.row, x[self.col] * values[..., None])
         return _MultiHeadSpMM.apply(values, x, self)

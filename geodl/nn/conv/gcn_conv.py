@@ -80,16 +80,6 @@ class GCNConv(torch.nn.Module):
             torch.nn.init.zeros_(self.bias)
         self._cached_edge_index = None
 
-    def operator(self, edge_index: Tensor, edge_weight: Optional[Tensor] = None,
-                 num_nodes: Optional[int] = None, dtype: torch.dtype = torch.float32
-                 ) -> tuple[GraphStructure, Tensor]:
-        r"""The propagation matrix as (structure, values in CSR order)."""
-        n = num_nodes if num_nodes is not None else (
-            int(edge_index.max()) + 1 if edge_index.numel() else 0)
-        dummy = torch.empty(n, 0, dtype=dtype, device=edge_index.device)
-        g = parse_graph(edge_index, None, dummy, dummy)
-        return self._operator(g, edge_weight, dtype)
-
     def _operator(self, g, edge_weight: Optional[Tensor], dtype: torch.dtype
                   ) -> tuple[GraphStructure, Tensor]:
         s = g.structure(self_loops=self.add_self_loops)
