@@ -287,3 +287,41 @@ def test_gmm_conv(separate, aggr):
     sq = _graph(9)[0]
     u2 = torch.rand(30, 2, generator=g)
     _same(m2(xs, sq, u2), t2(xs, sq, u2))
+
+
+# ---------------------------------------------------------------- fuzzing
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@st.composite
+def _multigraphs(draw):
+    """Random directed multigraphs: duplicate edges, repeated self-loops,
+    isolated nodes, sometimes no edges at all."""
+    n = draw(st.integers(1, 8))
+    e = draw(st.integers(0, 20))
+    pairs = draw(st.lists(st.tuples(st.integers(0, n - 1), st.integers(0, n - 1)),
+                          min_size=e, max_size=e))
+    ei = torch.tensor(pairs, dtype=torch.long).reshape(-1, 2).T.contiguous()
+    w = torch.tensor(draw(st.lists(st.floats(0.1, 3.0), min_size=e, max_size=e)),
+                     dtype=torch.float32)
+    return n, ei, w
+
+
+@settings(max_examples=40, deadline=None)
+@given(_multigraphs(), st.integers(0, 2**16))
+def test_fuzz_against_pyg_on_multigraphs(graph, seed):
+    n, ei, w = graph
+    torch.manual_seed(seed)
+    x = torch.randn(n, 4)
+    for make_t, make_o, extra in [
+            (lambda: pyg.GCNConv(4, 3), lambda: ours.GCNConv(4, 3), (w,)),
+            (lambda: pyg.ChebConv(4, 3, K=3), lambda: ours.ChebConv(4, 3, K=3), (w,)),
+            (lambda: pyg.GATConv(4, 3, heads=2), lambda: ours.GATConv(4, 3, heads=2), ()),
+            (lambda: pyg.SAGEConv(4, 3), lambda: ours.SAGEConv(4, 3), ()),
+            (lambda: pyg.FeaStConv(4, 3, heads=2), lambda: ours.FeaStConv(4, 3, heads=2), ()),
+            (lambda: pyg.GINConv(torch.nn.Linear(4, 3)), lambda: ours.GINConv(torch.nn.Linear(4, 3)),
+             ())]:
+        theirs, mine = _pair(make_t, make_o)
+        _same(mine(x, ei, *extra), theirs(x, ei, *extra))

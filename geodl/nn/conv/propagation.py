@@ -165,6 +165,8 @@ class GraphStructure:
         the others get ``fill``. (n, ...) for ``edge_values`` (E, ...)."""
         last = self._memo("last_loop", self._last_loop)
         fill_t = torch.as_tensor(fill, dtype=edge_values.dtype, device=edge_values.device)
+        if edge_values.shape[0] == 0:  # no edges: every loop gets the fill
+            return fill_t.expand(self.num_loops, *edge_values.shape[1:]).clone()
         picked = edge_values[last.clamp_min(0)]
         has = (last >= 0).view(-1, *([1] * (edge_values.dim() - 1)))
         return torch.where(has, picked, fill_t)
