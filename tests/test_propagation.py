@@ -117,3 +117,15 @@ def test_sparse_adjacency_and_size_forms_agree():
         assert torch.allclose(conv(x, a), ref, atol=1e-6)
     with pytest.raises(ValueError, match="size"):
         C.SAGEConv(6, 3)(x, adj, size=(10, 9))
+
+
+@pytest.mark.parametrize("name", list(layer_cases()))
+def test_empty_graphs(name):
+    layer, args = layer_cases()[name]
+    ei, x, w, ea = graph()
+    none = torch.empty(2, 0, dtype=torch.long)
+    width = layer(*args(x, ei, w, ea)).shape[1]
+    # nodes but no edges, and no nodes at all
+    for xx in (x, x[:0]):
+        out = layer(*args(xx, none, w[:0], ea[:0]))
+        assert out.shape == (xx.shape[0], width) and torch.isfinite(out).all()

@@ -15,6 +15,8 @@ Parallel edges are kept (their contributions add up, as in PyG).
 """
 from __future__ import annotations
 
+import math
+
 import torch
 from torch import Tensor
 
@@ -101,7 +103,7 @@ class SparseOperator:
         Small products (nnz * H * C below ``GATHER_BELOW``, e.g. a sampled
         mini-batch) gather and ``index_add_`` instead: H separate CSR products
         then cost more in per-call overhead than the (nnz, H, C) temporary."""
-        if torch.compiler.is_compiling() or self.nnz * x[0].numel() < GATHER_BELOW:
+        if torch.compiler.is_compiling() or self.nnz * math.prod(x.shape[1:]) < GATHER_BELOW:
             return x.new_zeros(self.shape[0], *x.shape[1:]).index_add_(
                 0, self.row, x[self.col] * values[..., None])
         return _MultiHeadSpMM.apply(values, x, self)

@@ -150,7 +150,7 @@ class GMMConv(torch.nn.Module):
         else:
             f = self.rel_in_channels
             e = pseudo.shape[0]
-            gauss = -0.5 * (pseudo.view(e, 1, 1, 1, -1) - self.mu[None]).pow(2)
+            gauss = -0.5 * (pseudo.view(e, 1, 1, 1, self.dim) - self.mu[None]).pow(2)
             gauss = torch.exp((gauss / (1e-15 + self.sigma[None].pow(2))).sum(-1))  # (E,F,M,K)
             wk = (gauss * self.g.view(1, f, m, k)).sum(-1)  # (E, F, M)
             ei = g.edge_index
