@@ -103,7 +103,8 @@ def test_spectral_conv_transfers_between_resolutions():
     assert gain[0] == pytest.approx(gain[1], rel=1e-3)
     # ... and that gain is the filter's response at the harmonic's eigenvalue
     # (l(l+1) = 2 on the unit sphere), not zero: an all-zero output fails here
-    expected = float(conv.multipliers(torch.tensor([[2.0]], dtype=torch.float64))[0, 0, 0, 0])
+    with torch.no_grad():
+        expected = float(conv.multipliers(torch.tensor([[2.0]], dtype=torch.float64))[0, 0, 0, 0])
     assert expected == pytest.approx(1.0 - 0.7 * 2.0 / 30.0)
     for (y, z), g in zip(outs, gain):
         assert g == pytest.approx(expected, rel=2e-2)
