@@ -59,15 +59,15 @@ class EdgeConv(torch.nn.Module):
         """(E, F_out) :math:`h([x_i, x_j - x_i])` for edges ``src -> dst``."""
         first, rest = _first_linear(self.nn)
         if first is None or first.in_features != 2 * x_src.shape[1]:
-            xi = x_dst[dst]
-            return self.nn(torch.cat([xi, x_src[src] - xi], 1))
+            xi = x_dst.index_select(0, dst)
+            return self.nn(torch.cat([xi, x_src.index_select(0, src) - xi], 1))
         c = x_src.shape[1]
         wa, wb = first.weight[:, :c], first.weight[:, c:]
         centre = x_dst @ (wa - wb).T
         if first.bias is not None:
             centre = centre + first.bias
         neighbour = x_src @ wb.T
-        return rest(centre[dst] + neighbour[src])
+        return rest(centre.index_select(0, dst) + neighbour.index_select(0, src))
 
     def forward(self, x: XInput, edge_index: Tensor) -> Tensor:
         x_src, x_dst = split_x(x)

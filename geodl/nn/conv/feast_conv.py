@@ -64,7 +64,8 @@ class FeaStConv(torch.nn.Module):
         g = parse_graph(edge_index, None, x_src, x_dst)
         s = g.structure(self_loops=self.add_self_loops)
         # u^T (x_j - x_i) = u^T x_j - u^T x_i: per node, then per entry (CSR order)
-        q = torch.softmax(self.u(x_src)[s.src] - self.u(x_dst)[s.dst] + self.c, dim=1)
+        q = torch.softmax(self.u(x_src).index_select(0, s.src) - self.u(x_dst).index_select(0, s.dst)
+                          + self.c, dim=1)
         q = q * s.mean_weights(q.dtype)[:, None]  # drops replaced self-loops; the mean
         wx = self.lin(x_src).view(-1, self.heads, self.out_channels)
         out = s.op.matmul_heads(q, wx).sum(1)

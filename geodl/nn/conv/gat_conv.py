@@ -161,27 +161,23 @@ class GATConv(torch.nn.Module):
 
         s = g.structure(self_loops=self.add_self_loops)
         ei = g.edge_index
-        if self.add_self_loops:
-            ar = torch.arange(s.num_loops, device=ei.device)
-            src_e, dst_e = torch.cat([ei[0], ar]), torch.cat([ei[1], ar])
-        else:
-            src_e, dst_e = ei[0], ei[1]
-        logit = a_src[src_e]  # entry order
-        if a_dst is not None:
-            logit = logit + a_dst[dst_e]
+        # logits straight in CSR order (s.src, s.dst): one gather per node
+        # term, whose backward is an index_add, not a second permutation
+        logit = a_src.index_select(0, s.src)  # (index_select: a faster gather and
+        if a_dst is not None:                 # backward than advanced indexing)
+            logit = logit + a_dst.index_select(0, s.dst)
         if edge_attr is not None and self.lin_edge is not None:
             ea = edge_attr.view(-1, 1) if edge_attr.dim() == 1 else edge_attr
             ea = ea.to(h_src.dtype)
             if self.add_self_loops:
                 ea = torch.cat([ea, self._loop_attr(s, ea, ei[1])])
-            a_edge = (self.lin_edge(ea).view(-1, H, C) * self.att_edge).sum(-1)
+            a_edge = (self.lin_edge(s.sort(ea)).view(-1, H, C) * self.att_edge).sum(-1)
             logit = logit + a_edge
         logit = F.leaky_relu(logit, self.negative_slope)
         if self.add_self_loops:  # input self-loops are replaced by the added ones
-            drop = torch.cat([s.is_loop, torch.zeros(s.num_loops, dtype=torch.bool,
-                                                     device=ei.device)])
+            drop = s._memo("gat_drop", lambda: s.sort(torch.cat(
+                [s.is_loop, torch.zeros(s.num_loops, dtype=torch.bool, device=ei.device)])))
             logit = logit.masked_fill(drop[:, None], float("-inf"))
-        logit = s.sort(logit)
         alpha = softmax(logit, s.dst, num_nodes=g.size[1])
         alpha = F.dropout(alpha, p=self.dropout, training=self.training)
         out = s.op.matmul_heads(alpha, h_src)

@@ -84,7 +84,7 @@ class NNConv(torch.nn.Module):
         e = edge_attr.view(-1, 1) if edge_attr.dim() == 1 else edge_attr
         w = self.nn(e).view(-1, x_src.shape[1], self.out_channels)
         ei = g.edge_index
-        msg = torch.bmm(x_src[ei[0]].unsqueeze(1), w).squeeze(1)
+        msg = torch.bmm(x_src.index_select(0, ei[0]).unsqueeze(1), w).squeeze(1)
         out = scatter_nodes(msg, ei[1], g.size[1], self._aggr)
         if self.lin is not None and x_dst is not None:
             out = out + self.lin(x_dst)
