@@ -52,3 +52,24 @@ def compare_layers(name: str, ours, theirs, x, edge_index, repeats: int) -> None
     times = interleaved({f"geodl {name}": train_step(ours, x, edge_index),
                          f"PyG   {name}": train_step(theirs, x, edge_index)}, repeats)
     report(times, f"PyG   {name}")
+
+
+def compare_calls(name: str, ours: Callable[[], object], theirs: Callable[[], object],
+                  repeats: int, inner: int = 1) -> None:
+    """Output difference of two forward calls, then interleaved timings of
+    ``inner`` forward + backward passes each (small inputs: several passes per
+    timing, so the clock resolution and one-off noise matter less)."""
+    import torch
+
+    with torch.no_grad():
+        diff = (ours() - theirs()).abs().max().item()
+    print(f"\n{name}: max |output difference| = {diff:.2e}")
+
+    def many(fn):
+        def run():
+            for _ in range(inner):
+                fn().square().mean().backward()
+        return run
+
+    times = interleaved({f"geodl {name}": many(ours), f"PyG   {name}": many(theirs)}, repeats)
+    report(times, f"PyG   {name}")

@@ -56,21 +56,39 @@ def test_edge_conv_equals_pyg_and_formula():
     ref = pyg_nn.EdgeConv(mlp)  # (PyG re-initialises the nn it is given: build it first)
     assert torch.allclose(EdgeConv(mlp)(x, ei), ref(x, ei), atol=1e-5)
     ref_in = torch.cat([x[ei[1]], x[ei[0]] - x[ei[1]]], 1)
-    for aggr in ("mean", "sum"):
+    for aggr in ("mean", "sum", "add"):
+        conv = EdgeConv(mlp, aggr)  # re-initialises mlp, as PyG's does: build it first
         expect = scatter(mlp(ref_in), ei[1], 0, dim_size=30, reduce=aggr)
-        assert torch.allclose(EdgeConv(mlp, aggr)(x, ei), expect, atol=1e-5)
+        assert torch.allclose(conv(x, ei), expect, atol=1e-5)
     # an nn that does not start with a Linear takes the generic path
-    generic = torch.nn.Sequential(torch.nn.Identity(), mlp)
-    assert torch.allclose(EdgeConv(generic)(x, ei), EdgeConv(mlp)(x, ei), atol=1e-5)
+    generic, plain = EdgeConv(torch.nn.Sequential(torch.nn.Identity(), mlp)), EdgeConv(mlp)
+    assert torch.allclose(generic(x, ei), plain(x, ei), atol=1e-5)
 
 
-def test_dynamic_edge_conv_uses_feature_knn():
+def _brute_knn_edges(x_src, x_dst, k, b_src, b_dst):
+    """[source; target] of each target's k nearest sources (itself included,
+    as PyG's DynamicEdgeConv counts it), same graph only: torch.cdist + topk."""
+    d = torch.cdist(x_dst, x_src).masked_fill(b_dst[:, None] != b_src[None], float("inf"))
+    nbr = d.topk(k, largest=False).indices
+    return torch.stack([nbr.flatten(), torch.arange(len(x_dst)).repeat_interleave(k)])
+
+
+def test_dynamic_edge_conv_equals_pyg_edge_conv_on_brute_force_knn():
+    # PyG's DynamicEdgeConv needs pyg-lib's knn; its EdgeConv on a brute-force
+    # kNN graph is the same function
     g = torch.Generator().manual_seed(3)
     x = torch.randn(40, 3, generator=g)
     batch = torch.cat([torch.zeros(20), torch.ones(20)]).long()
-    mlp = torch.nn.Sequential(torch.nn.Linear(6, 8), torch.nn.ReLU())
+    mlp = torch.nn.Sequential(torch.nn.Linear(6, 8), torch.nn.ReLU(), torch.nn.Linear(8, 4))
+    ref = pyg_nn.EdgeConv(mlp)
     conv = DynamicEdgeConv(mlp, k=5)
-    assert torch.allclose(conv(x, batch), EdgeConv(mlp)(x, knn_graph(x, 5, batch)), atol=1e-6)
+    expect = ref(x, _brute_knn_edges(x, x, 5, batch, batch))
+    assert torch.allclose(conv(x, batch), expect, atol=1e-6)
+    # bipartite: queries y against points x
+    y, by = torch.randn(10, 3, generator=g), torch.tensor([0] * 4 + [1] * 6)
+    assert torch.allclose(conv((x, y), (batch, by)),
+                          ref((x, y), _brute_knn_edges(x, y, 5, batch, by)), atol=1e-6)
+    assert repr(conv) == repr(ref).replace("EdgeConv(", "DynamicEdgeConv(")[:-1] + ", k=5)"
     out = conv(x, batch)
     assert torch.allclose(out[:20], conv(x[:20]), atol=1e-6)  # graphs do not mix
 

@@ -91,6 +91,8 @@ def test_spectral_conv_transfers_between_resolutions():
     """Same coefficients, same frequency response: filtering the sphere's
     l=1 harmonic z on two resolutions gives the same result (up to discretisation)."""
     conv = SpectralConv(1, 1, num_coeffs=8, freq_max=30.0, bias=False).double()
+    with torch.no_grad():  # a decreasing response: 1 at 0 down to 0.3 at freq_max
+        conv.coeffs.copy_(torch.linspace(1.0, 0.3, 8, dtype=torch.float64).view(8, 1, 1))
     outs = []
     for level in (3, 4):
         m = Mesh.icosphere(level)
@@ -99,6 +101,14 @@ def test_spectral_conv_transfers_between_resolutions():
         outs.append((conv(z, evecs, evals, mass=m.mass()), z))
     gain = [float((y.detach() * z).sum() / (z * z).sum()) for y, z in outs]
     assert gain[0] == pytest.approx(gain[1], rel=1e-3)
+    # ... and that gain is the filter's response at the harmonic's eigenvalue
+    # (l(l+1) = 2 on the unit sphere), not zero: an all-zero output fails here
+    with torch.no_grad():
+        expected = float(conv.multipliers(torch.tensor([[2.0]], dtype=torch.float64))[0, 0, 0, 0])
+    assert expected == pytest.approx(1.0 - 0.7 * 2.0 / 30.0)
+    for (y, z), g in zip(outs, gain):
+        assert g == pytest.approx(expected, rel=2e-2)
+        assert torch.allclose(y.detach(), g * z, atol=2e-2 * abs(g))  # z is an eigenfunction
 
 
 def test_cayley_conv_equals_its_rational_spectral_filter():

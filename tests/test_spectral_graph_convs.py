@@ -29,7 +29,10 @@ def test_chebconv_equals_pyg(normalization, K):
     for weight in (None, w):
         assert torch.allclose(ours(x, ei, weight), ref(x, ei, weight), atol=1e-5)
     lam = torch.tensor(1.7)
-    assert torch.allclose(ours(x, ei, lambda_max=lam), ref(x, ei, lambda_max=lam), atol=1e-5)
+    a, b = ours(x, ei, lambda_max=lam), ref(x, ei, lambda_max=lam)
+    # lambda_max < lambda: T_k grows to ~1e3, so compare relative to the scale
+    # (float32 summation order differs from PyG's scatter)
+    assert (a - b).abs().max() <= 1e-6 * max(1.0, b.abs().max().item())
 
 
 def test_gcnconv_equals_pyg():

@@ -62,7 +62,7 @@ class DiffusionOperators:
         row, col, gx, gy = ops.gradient_operator_entries(points, frames, neighbours)
         Lc = L.to_sparse_coo().coalesce()
         return cls(mass=mass, evals=evals[None], evecs=evecs,
-                   batch=torch.zeros(points.shape[0], dtype=torch.long),
+                   batch=torch.zeros(points.shape[0], dtype=torch.long, device=evecs.device),
                    lap_index=Lc.indices(), lap_value=Lc.values(),
                    grad_index=torch.stack([row, col]), grad_x=gx, grad_y=gy)
 
@@ -93,12 +93,13 @@ class DiffusionOperators:
         ks = {it.evecs.shape[1] for it in items}
         if len(ks) != 1:
             raise ValueError(f"items: all shapes need the same number of eigenpairs, got {ks}")
-        offsets = torch.cumsum(torch.tensor([0] + [it.num_nodes for it in items]), 0)
+        dev = items[0].evecs.device
+        offsets = torch.cumsum(torch.tensor([0] + [it.num_nodes for it in items], device=dev), 0)
         return DiffusionOperators(
             mass=torch.cat([it.mass for it in items]),
             evals=torch.cat([it.evals for it in items]),
             evecs=torch.cat([it.evecs for it in items]),
-            batch=torch.cat([torch.full((it.num_nodes,), b, dtype=torch.long)
+            batch=torch.cat([torch.full((it.num_nodes,), b, dtype=torch.long, device=dev)
                              for b, it in enumerate(items)]),
             lap_index=torch.cat([it.lap_index + o for it, o in zip(items, offsets)], 1),
             lap_value=torch.cat([it.lap_value for it in items]),

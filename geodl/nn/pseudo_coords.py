@@ -11,7 +11,7 @@ import math
 import torch
 from torch import Tensor
 
-from geodl.ops._validate import check_edge_index
+from geodl.ops.validation import check_edge_index
 
 
 def cartesian(pos: Tensor, edge_index: Tensor, normalize: bool = False,

@@ -22,7 +22,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from geodl.ops._validate import check_faces, check_points
+from geodl.ops.validation import check_faces, check_points
 from geodl.ops.mesh_geometry import corner_cotangents, face_areas
 from geodl.ops.sparse import sparse_csr
 
@@ -69,7 +69,7 @@ def mass_matrix(verts: Tensor, faces: Tensor) -> Tensor:
     """Lumped barycentric mass: (V,) float64, a third of each incident face's area."""
     v, f = _checked(verts, faces)
     a = face_areas(v, f) / 3.0
-    m = torch.zeros(v.shape[0], dtype=torch.float64)
+    m = torch.zeros(v.shape[0], dtype=torch.float64, device=v.device)
     for k in range(3):
         m.index_add_(0, f[:, k], a)
     return m

@@ -12,7 +12,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from geodl.ops._validate import check_positive
+from geodl.ops.validation import check_positive
 
 
 def _check(evals: Tensor, evecs: Tensor) -> None:
@@ -105,7 +105,7 @@ def wave_kernel_signature(evals: Tensor, evecs: Tensor, num: int = 100,
     if lam.numel() < 2:
         raise ValueError("evals: need at least 2 positive eigenvalues")
     log_l = torch.log(lam)
-    e = torch.linspace(float(log_l.min()), float(log_l.max()), num, dtype=evals.dtype)
+    e = torch.linspace(float(log_l.min()), float(log_l.max()), num, dtype=evals.dtype, device=evals.device)
     sigma = variance * float(e[1] - e[0]) if num > 1 else 1.0
     f2 = torch.exp(-((e[None, :] - log_l[:, None]) ** 2) / (2 * sigma ** 2))  # (K, E)
     return (phi ** 2) @ f2 / f2.sum(0, keepdim=True)

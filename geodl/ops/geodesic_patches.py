@@ -56,12 +56,12 @@ def geodesic_patches(verts: Tensor, faces: Tensor, radius: float, n_rho: int = 3
         theta.append(torch.atan2(off @ frames[i, 1], off @ frames[i, 0]))
     src, dst = torch.cat(src), torch.cat(dst)
     rho, theta = torch.cat(rho), torch.cat(theta)
-    rho_k = (torch.arange(n_rho, dtype=torch.float64) + 0.5) * radius / n_rho
-    theta_l = torch.arange(n_theta, dtype=torch.float64) * 2 * math.pi / n_theta
+    rho_k = (torch.arange(n_rho, dtype=torch.float64, device=rho.device) + 0.5) * radius / n_rho
+    theta_l = torch.arange(n_theta, dtype=torch.float64, device=rho.device) * 2 * math.pi / n_theta
     s_rho, s_theta = radius / n_rho / 2, math.pi / n_theta
     dth = torch.remainder(theta[:, None] - theta_l[None] + math.pi, 2 * math.pi) - math.pi
     w = torch.exp(-(rho[:, None, None] - rho_k[None, :, None]) ** 2 / (2 * s_rho ** 2)
                   - dth[:, None, :] ** 2 / (2 * s_theta ** 2)).reshape(len(rho), -1)
-    total = torch.zeros(v.shape[0], w.shape[1], dtype=torch.float64).index_add_(0, dst, w)
+    total = torch.zeros(v.shape[0], w.shape[1], dtype=torch.float64, device=v.device).index_add_(0, dst, w)
     w = w / total[dst].clamp_min(1e-300)
     return torch.stack([src, dst]), w

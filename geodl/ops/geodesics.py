@@ -34,7 +34,7 @@ from scipy.sparse.csgraph import connected_components, dijkstra
 import torch
 from torch import Tensor
 
-from geodl.ops._validate import check_faces, check_points, check_positive
+from geodl.ops.validation import check_faces, check_points, check_positive
 from geodl.ops.cotan import cotan_laplacian, mass_matrix
 from geodl.ops.mesh_geometry import corner_cotangents, face_cross, mesh_edges
 from geodl.ops.sparse import to_scipy

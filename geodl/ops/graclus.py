@@ -18,13 +18,13 @@ import torch
 from torch import Tensor
 from torch_geometric.utils import coalesce, remove_self_loops, to_undirected
 
-from geodl.ops._validate import check_edge_index
+from geodl.ops.validation import check_edge_index
 
 
 def _undirected(edge_index: Tensor, edge_weight: Tensor | None, num_nodes: int
                 ) -> tuple[Tensor, Tensor]:
     ei = check_edge_index(edge_index, num_nodes)
-    w = torch.ones(ei.shape[1], dtype=torch.float64) if edge_weight is None else \
+    w = torch.ones(ei.shape[1], dtype=torch.float64, device=ei.device) if edge_weight is None else \
         edge_weight.detach().double().flatten()
     if w.numel() != ei.shape[1]:
         raise ValueError(f"edge_weight: expected {ei.shape[1]} values, got {w.numel()}")
@@ -56,7 +56,7 @@ def graclus(edge_index: Tensor, edge_weight: Tensor | None = None,
         raise ValueError("graclus: the graph is empty (num_nodes = 0)")
     ei, w = _undirected(edge_index, edge_weight, num_nodes)
     row, col = ei
-    deg = torch.zeros(num_nodes, dtype=torch.float64).index_add_(0, row, w)
+    deg = torch.zeros(num_nodes, dtype=torch.float64, device=row.device).index_add_(0, row, w)
     inv = torch.where(deg > 0, 1.0 / deg, torch.zeros_like(deg))
     score = w * (inv[row] + inv[col])
     # symmetric random tie-break, far below any real score difference
@@ -64,28 +64,28 @@ def graclus(edge_index: Tensor, edge_weight: Tensor | None = None,
     lo, hi = torch.minimum(row, col), torch.maximum(row, col)
     eid = lo * num_nodes + hi
     uniq, inverse = torch.unique(eid, return_inverse=True)
-    jitter = torch.rand(uniq.numel(), generator=gen, dtype=torch.float64)[inverse]
-    scale = score.abs().max().clamp_min(1e-300) if score.numel() else torch.tensor(1.0)
+    jitter = torch.rand(uniq.numel(), generator=gen, dtype=torch.float64).to(row.device)[inverse]
+    scale = score.abs().max().clamp_min(1e-300) if score.numel() else torch.tensor(1.0, device=row.device)
     score = score + 1e-9 * scale * jitter
 
-    mate = torch.full((num_nodes,), -1, dtype=torch.long)
+    mate = torch.full((num_nodes,), -1, dtype=torch.long, device=row.device)
     while True:
         free = (mate[row] < 0) & (mate[col] < 0)
         if not free.any():
             break
         r, c, s = row[free], col[free], score[free]
-        best = torch.full((num_nodes,), -torch.inf, dtype=torch.float64)
+        best = torch.full((num_nodes,), -torch.inf, dtype=torch.float64, device=row.device)
         best.scatter_reduce_(0, r, s, reduce="amax")
         is_best = s == best[r]
-        proposal = torch.full((num_nodes,), -1, dtype=torch.long)
+        proposal = torch.full((num_nodes,), -1, dtype=torch.long, device=row.device)
         proposal[r[is_best]] = c[is_best]
         nodes = torch.nonzero(proposal >= 0).flatten()
         mutual = nodes[proposal[proposal[nodes]] == nodes]
         if mutual.numel() == 0:  # cannot happen with distinct scores; stay safe
             break
         mate[mutual] = proposal[mutual]
-    rep = torch.where(mate >= 0, torch.minimum(torch.arange(num_nodes), mate),
-                      torch.arange(num_nodes))
+    ar = torch.arange(num_nodes, device=mate.device)
+    rep = torch.where(mate >= 0, torch.minimum(ar, mate), ar)
     return torch.unique(rep, return_inverse=True)[1]
 
 
@@ -94,7 +94,8 @@ def pool_graph(edge_index: Tensor, edge_weight: Tensor | None, cluster: Tensor,
     """Coarse graph: edges between clusters with summed weights, no self-loops."""
     if num_clusters is None:
         num_clusters = int(cluster.max()) + 1
-    w = torch.ones(edge_index.shape[1], dtype=torch.float64) if edge_weight is None \
+    w = torch.ones(edge_index.shape[1], dtype=torch.float64, device=edge_index.device) \
+        if edge_weight is None \
         else edge_weight.double()
     ei = cluster[edge_index]
     ei, w = remove_self_loops(ei, w)

@@ -20,7 +20,7 @@ import scipy.sparse.linalg as sla
 import torch
 from torch import Tensor
 
-from geodl.ops._validate import check_edge_index
+from geodl.ops.validation import check_edge_index
 from geodl.ops.sparse import sparse_csr, to_scipy
 
 Normalization = Literal[None, "sym", "rw"]
@@ -44,7 +44,7 @@ def graph_laplacian(edge_index: Tensor, edge_weight: Tensor | None = None,
         num_nodes = int(edge_index.max()) + 1 if edge_index.numel() else 0
     edge_index = check_edge_index(edge_index, num_nodes)
     if edge_weight is None:
-        edge_weight = torch.ones(edge_index.shape[1], dtype=dtype)
+        edge_weight = torch.ones(edge_index.shape[1], dtype=dtype, device=edge_index.device)
     edge_weight = edge_weight.to(dtype).flatten()
     if edge_weight.numel() != edge_index.shape[1]:
         raise ValueError(f"edge_weight: expected {edge_index.shape[1]} values, "
@@ -53,8 +53,8 @@ def graph_laplacian(edge_index: Tensor, edge_weight: Tensor | None = None,
         raise ValueError("edge_weight: expected finite non-negative weights")
     keep = edge_index[0] != edge_index[1]
     row, col, w = edge_index[0][keep], edge_index[1][keep], edge_weight[keep]
-    deg = torch.zeros(num_nodes, dtype=dtype).index_add_(0, row, w)
-    ar = torch.arange(num_nodes)
+    deg = torch.zeros(num_nodes, dtype=dtype, device=edge_index.device).index_add_(0, row, w)
+    ar = torch.arange(num_nodes, device=edge_index.device)
     if normalization is None:
         diag, off = deg, -w
     else:

@@ -24,7 +24,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from geodl.ops._validate import check_faces, check_points
+from geodl.ops.validation import check_faces, check_points
 from geodl.ops.cotan import laplacian_from_cotangents
 
 
@@ -162,7 +162,7 @@ def intrinsic_delaunay_laplacian(verts: Tensor, faces: Tensor,
     ft = torch.from_numpy(f)
     lap = laplacian_from_cotangents(torch.from_numpy(_cot_from_lengths(L)), ft, v.shape[0])
     area = torch.from_numpy(_heron(L)) / 3.0
-    mass = torch.zeros(v.shape[0], dtype=torch.float64)
+    mass = torch.zeros(v.shape[0], dtype=torch.float64, device=v.device)
     for k in range(3):
         mass.index_add_(0, ft[:, k], area)
     return lap, mass

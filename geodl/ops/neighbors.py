@@ -31,7 +31,7 @@ import math
 import torch
 from torch import Tensor
 
-from geodl.ops._validate import check_batch, check_points, check_positive
+from geodl.ops.validation import check_batch, check_points, check_positive
 from geodl.ops.kdtree_neighbors import as_float64_numpy, tree_knn, tree_radius
 
 _BUDGET = 1 << 22  # candidate distances per chunk (~32 MB in float64)

@@ -18,7 +18,7 @@ from scipy.spatial import Delaunay, QhullError
 import torch
 from torch import Tensor
 
-from geodl.ops._validate import check_points
+from geodl.ops.validation import check_points
 from geodl.ops.cotan import laplacian_from_cotangents
 from geodl.ops.mesh_geometry import corner_cotangents, face_areas
 from geodl.ops.neighbors import _knn_table
@@ -68,7 +68,7 @@ def point_cloud_laplacian(points: Tensor, k: int = 30) -> tuple[Tensor, Tensor]:
     t = t[area > 1e-14 * float(area.max())]
     cot = corner_cotangents(p, t) / 3.0
     L = laplacian_from_cotangents(cot, t, p.shape[0])
-    mass = torch.zeros(p.shape[0], dtype=torch.float64)
+    mass = torch.zeros(p.shape[0], dtype=torch.float64, device=p.device)
     a = face_areas(p, t) / 9.0  # a third per corner, a third per occurrence
     for c in range(3):
         mass.index_add_(0, t[:, c], a)

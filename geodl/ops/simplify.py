@@ -23,7 +23,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from geodl.ops._validate import check_faces, check_points
+from geodl.ops.validation import check_faces, check_points
 
 
 def _quadrics(v: np.ndarray, f: np.ndarray, boundary_weight: float) -> np.ndarray:

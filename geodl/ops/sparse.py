@@ -27,7 +27,7 @@ def sparse_csr(row: Tensor, col: Tensor, value: Tensor, shape: tuple[int, int]) 
 def diag_csr(values: Tensor) -> Tensor:
     """Diagonal (n, n) CSR matrix with ``values`` on the diagonal."""
     n = values.numel()
-    ar = torch.arange(n)
+    ar = torch.arange(n, device=values.device)
     return sparse_csr(ar, ar, values, (n, n))
 
 

@@ -17,7 +17,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from geodl.ops._validate import check_faces
+from geodl.ops.validation import check_faces
 
 
 def _cyclic_rings(faces: np.ndarray, num_verts: int) -> list[list[int]]:

@@ -15,10 +15,12 @@ Parallel edges are kept (their contributions add up, as in PyG).
 """
 from __future__ import annotations
 
+import math
+
 import torch
 from torch import Tensor
 
-from geodl.ops._validate import check_edge_index
+from geodl.ops.validation import check_edge_index
 
 
 def _csr_order(row: Tensor, col: Tensor, n_rows: int, n_cols: int) -> tuple[Tensor, Tensor]:
@@ -26,6 +28,12 @@ def _csr_order(row: Tensor, col: Tensor, n_rows: int, n_cols: int) -> tuple[Tens
     order = torch.argsort(row * n_cols + col)
     crow = torch.ops.aten._convert_indices_from_coo_to_csr(row[order], n_rows)
     return order, crow
+
+
+#: below this many multiply-adds (nnz * H * C) ``matmul_heads`` gathers and
+#: scatters instead of running one CSR product per head (measured on a CPU:
+#: 8 heads x 8 channels, 26k edges, gather 1.4x faster; 2.1M edges, CSR 1.7x).
+GATHER_BELOW = 1 << 22
 
 
 class SparseOperator:
@@ -53,7 +61,7 @@ class SparseOperator:
         ei = check_edge_index(edge_index, num_nodes)
         row, col = ei[1], ei[0]
         if add_diagonal:
-            ar = torch.arange(num_nodes)
+            ar = torch.arange(num_nodes, device=ei.device)
             row, col = torch.cat([row, ar]), torch.cat([col, ar])
         return cls(row, col, (num_nodes, num_nodes))
 
@@ -77,12 +85,27 @@ class SparseOperator:
     def matmul(self, values: Tensor, x: Tensor, presorted: bool = False) -> Tensor:
         """``A @ x``, differentiable in both; ``values`` in input entry order,
         or already in CSR order with ``presorted=True`` (see :meth:`sort_values`)."""
-        return _SpMM.apply(values if presorted else self.sort_values(values), x, self)
+        v = values if presorted else self.sort_values(values)
+        if torch.compiler.is_compiling():
+            # torch.compile cannot trace sparse CSR tensors inside an autograd
+            # Function; a gather + index_add is the same sum and fuses well.
+            if x.dtype != v.dtype:
+                raise TypeError(f"x ({x.dtype}) and operator values ({v.dtype}) must share a dtype")
+            return x.new_zeros(self.shape[0], *x.shape[1:]).index_add_(
+                0, self.row, x[self.col] * v.view(-1, *([1] * (x.dim() - 1))))
+        return _SpMM.apply(v, x, self)
 
     def matmul_heads(self, values: Tensor, x: Tensor) -> Tensor:
         """Per-head products ``out[:, h] = A_h @ x[:, h]`` where ``A_h`` shares
         this pattern with values ``values[:, h]`` (CSR order): the multi-head
-        attention aggregation. ``values`` (nnz, H), ``x`` (N, H, C) -> (N, H, C)."""
+        attention aggregation. ``values`` (nnz, H), ``x`` (N, H, C) -> (N, H, C).
+
+        Small products (nnz * H * C below ``GATHER_BELOW``, e.g. a sampled
+        mini-batch) gather and ``index_add_`` instead: H separate CSR products
+        then cost more in per-call overhead than the (nnz, H, C) temporary."""
+        if torch.compiler.is_compiling() or self.nnz * math.prod(x.shape[1:]) < GATHER_BELOW:
+            return x.new_zeros(self.shape[0], *x.shape[1:]).index_add_(
+                0, self.row, x[self.col] * values[..., None])
         return _MultiHeadSpMM.apply(values, x, self)
 
     def __repr__(self) -> str:
@@ -156,5 +179,5 @@ def spmm(edge_index: Tensor, edge_weight: Tensor | None, x: Tensor,
     """One-off ``out[i] = sum_{(j -> i)} w_ji x[j]`` (PyG ``aggr="add"``)."""
     n = x.shape[0] if num_nodes is None else num_nodes
     op = SparseOperator.from_edge_index(edge_index, n)
-    w = torch.ones(op.nnz, dtype=x.dtype) if edge_weight is None else edge_weight.to(x.dtype)
+    w = torch.ones(op.nnz, dtype=x.dtype, device=x.device) if edge_weight is None else edge_weight.to(x.dtype)
     return op.matmul(w, x)

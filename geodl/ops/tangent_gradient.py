@@ -16,7 +16,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from geodl.ops._validate import check_edge_index, check_points
+from geodl.ops.validation import check_edge_index, check_points
 
 
 def tangent_frames(normals: Tensor) -> Tensor:
@@ -25,7 +25,7 @@ def tangent_frames(normals: Tensor) -> Tensor:
     n = n / n.norm(dim=1, keepdim=True).clamp_min(1e-300)
     # the coordinate axis least aligned with n gives a well-conditioned e1
     axis = torch.zeros_like(n)
-    axis[torch.arange(n.shape[0]), n.abs().argmin(dim=1)] = 1.0
+    axis[torch.arange(n.shape[0], device=n.device), n.abs().argmin(dim=1)] = 1.0
     e1 = torch.linalg.cross(axis, n, dim=1)
     e1 = e1 / e1.norm(dim=1, keepdim=True)
     e2 = torch.linalg.cross(n, e1, dim=1)
@@ -52,7 +52,7 @@ def gradient_operator_entries(points: Tensor, frames: Tensor, edge_index: Tensor
     u = (d * frames[i, 0]).sum(1)
     v = (d * frames[i, 1]).sum(1)
     n = p.shape[0]
-    a = torch.zeros(n, 3, dtype=torch.float64)  # (uu, uv, vv) per centre
+    a = torch.zeros(n, 3, dtype=torch.float64, device=p.device)  # (uu, uv, vv) per centre
     a.index_add_(0, i, torch.stack([u * u, u * v, v * v], 1))
     reg = eps * (a[:, 0] + a[:, 2]).clamp_min(1e-300)
     a00, a01, a11 = a[:, 0] + reg, a[:, 1], a[:, 2] + reg
@@ -63,7 +63,7 @@ def gradient_operator_entries(points: Tensor, frames: Tensor, edge_index: Tensor
     # A^-1 = [[a11, -a01], [-a01, a00]] / det
     cx = (a11[i] * u - a01[i] * v) / det[i]
     cy = (-a01[i] * u + a00[i] * v) / det[i]
-    sx = torch.zeros(n, dtype=torch.float64).index_add_(0, i, cx)
-    sy = torch.zeros(n, dtype=torch.float64).index_add_(0, i, cy)
-    ar = torch.arange(n)
+    sx = torch.zeros(n, dtype=torch.float64, device=i.device).index_add_(0, i, cx)
+    sy = torch.zeros(n, dtype=torch.float64, device=i.device).index_add_(0, i, cy)
+    ar = torch.arange(n, device=i.device)
     return torch.cat([i, ar]), torch.cat([j, ar]), torch.cat([cx, -sx]), torch.cat([cy, -sy])

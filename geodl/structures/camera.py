@@ -16,7 +16,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from geodl.ops._validate import as_tensor
+from geodl.ops.validation import as_tensor
 
 
 def _matrix(value: Any, name: str, shape: tuple[int, int]) -> Tensor:

@@ -18,7 +18,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from geodl.ops._validate import as_tensor
+from geodl.ops.validation import as_tensor
 
 
 def _map(value: Any, name: str, shape: tuple[int, ...] | None) -> Tensor:

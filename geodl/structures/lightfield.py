@@ -14,7 +14,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from geodl.ops._validate import as_tensor
+from geodl.ops.validation import as_tensor
 from geodl.structures.camera import PinholeCamera
 from geodl.structures.disparity_ground_truth import GroundTruth
 from geodl.structures.lightfield_rig import LightFieldRig

@@ -21,7 +21,7 @@ from typing import Any, Iterator
 import torch
 from torch import Tensor
 
-from geodl.ops._validate import as_tensor
+from geodl.ops.validation import as_tensor
 from geodl.structures.camera import PinholeCamera
 
 

@@ -11,7 +11,7 @@ from torch import Tensor
 
 from geodl import ops
 from geodl._optional import open3d, trimesh
-from geodl.ops._validate import check_faces, check_points
+from geodl.ops.validation import check_faces, check_points
 from geodl.ops.mesh_topology import MeshReport, check_mesh
 from geodl.structures.cache import (VersionedCache, content_hash, default_cache_dir,
                                    load_cached, save_cached)

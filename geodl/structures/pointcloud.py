@@ -10,7 +10,7 @@ from torch import Tensor
 
 from geodl import ops
 from geodl._optional import open3d, trimesh
-from geodl.ops._validate import check_points, check_positive
+from geodl.ops.validation import check_points, check_positive
 from geodl.structures.cache import VersionedCache
 
 

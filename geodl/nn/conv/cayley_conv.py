@@ -5,12 +5,10 @@ import math
 import torch
 from torch import Tensor
 
-from geodl.nn._checks import check_features
-from torch_geometric.utils import get_laplacian
-
+from geodl.nn.conv.laplacian import laplacian_entries
+from geodl.nn.conv.propagation import (GraphStructure, check_edge_weight, check_x,
+                                       parse_graph)
 from geodl.nn.inits import glorot_linear
-from geodl.ops._validate import check_edge_index
-from geodl.ops.spmm import SparseOperator
 
 
 class CayleyConv(torch.nn.Module):
@@ -83,16 +81,18 @@ class CayleyConv(torch.nn.Module):
     def zoom(self) -> Tensor:
         return self.log_zoom.exp()
 
-    def cayley_powers(self, x: Tensor, op: SparseOperator, lap: Tensor, diag: Tensor
+    def cayley_powers(self, x: Tensor, s: GraphStructure, lap: Tensor, diag: Tensor
                       ) -> list[tuple[Tensor, Tensor]]:
-        """[(Re z_j, Im z_j)] for j = 1..r, z_0 = x."""
+        """[(Re z_j, Im z_j)] for j = 1..r, z_0 = x; ``lap`` the Laplacian's
+        entry-order values on ``s`` (diagonal last), ``diag`` its diagonal."""
         h = self.zoom.to(x.dtype)
         hd = h * diag
         inv_re = hd / (hd * hd + 1.0)  # 1 / (h d + i) = (h d - i) / (h^2 d^2 + 1)
         inv_im = -1.0 / (hd * hd + 1.0)
-        lap_sorted = op.sort_values(lap)
-        off = h * torch.where(op.row == op.col, torch.zeros_like(lap_sorted), lap_sorted)
+        # off-diagonal part: the diagonal entries (last N) set to 0
+        off = h * s.sort(torch.cat([lap[:s.num_edges], torch.zeros_like(diag)]))
         c = x.shape[1]
+        op = s.op
 
         def off_mul(re: Tensor, im: Tensor) -> tuple[Tensor, Tensor]:
             # real and imaginary parts share one sparse product
@@ -120,15 +120,18 @@ class CayleyConv(torch.nn.Module):
         return out
 
     def forward(self, x: Tensor, edge_index: Tensor, edge_weight: Tensor | None = None) -> Tensor:
-        check_features(x, self.in_channels)
-        n = x.shape[0]
-        check_edge_index(edge_index, n)
-        ei, lap = get_laplacian(edge_index, edge_weight, self.normalization, x.dtype, n)
-        op = SparseOperator.from_edge_index(ei, n)
-        diag = torch.zeros(n, dtype=x.dtype).index_add_(0, ei[0][ei[0] == ei[1]],
-                                                        lap[ei[0] == ei[1]])
+        check_x(x, self.in_channels)
+        if x.dim() != 2:
+            raise ValueError(f"x: expected shape (N, {self.in_channels}), got {tuple(x.shape)}")
+        g = parse_graph(edge_index, None, x, x)
+        if edge_weight is None and g.values is not None:
+            edge_weight = g.values
+        check_edge_weight(edge_weight, g.num_edges, nonnegative=self.normalization is not None)
+        s = g.structure(self_loops=True)
+        lap, _ = laplacian_entries(s, g.edge_index, edge_weight, self.normalization, x.dtype)
+        diag = lap[s.num_edges:]
         out = self.lin0(x)
-        for j, (re, im) in enumerate(self.cayley_powers(x, op, lap, diag)):
+        for j, (re, im) in enumerate(self.cayley_powers(x, s, lap, diag)):
             out = out + 2.0 * (re @ self.real[j] - im @ self.imag[j])
         return out + self.bias if self.bias is not None else out
 

@@ -1,14 +1,14 @@
 from __future__ import annotations
 
+from typing import Optional
+
 import torch
 from torch import Tensor
+from torch_geometric.nn.dense.linear import Linear
 
-from geodl.nn._checks import check_features
-from torch_geometric.utils import get_laplacian
-
-from geodl.nn.conv._graph_cache import OperatorCache
-from geodl.nn.inits import glorot_linear
-from geodl.ops._validate import check_edge_index
+from geodl.nn.conv.laplacian import laplacian_entries
+from geodl.nn.conv.propagation import (GraphStructure, check_edge_weight, check_x,
+                                       node_matmul, parse_graph)
 
 
 class ChebConv(torch.nn.Module):
@@ -23,14 +23,15 @@ class ChebConv(torch.nn.Module):
 
     with the Chebyshev recurrence :math:`T_0 = I`, :math:`T_1 = \hat L`,
     :math:`T_k = 2\hat L T_{k-1} - T_{k-2}`: a filter that is a degree
-    :math:`K-1` polynomial of the Laplacian, hence exactly :math:`K-1`-hop
-    localised. :math:`\lambda_{\max}` may differ per graph of a batch.
+    :math:`K-1` polynomial of the Laplacian (``geodl.nn.conv.laplacian``),
+    hence exactly :math:`K-1`-hop localised. :math:`\lambda_{\max}` may
+    differ per graph of a batch.
 
     Same parameters, state-dict keys and outputs as PyG's ``ChebConv``
     (``load_state_dict`` works across), computed on geodl's CSR backend.
 
     Args:
-        in_channels: input features per node.
+        in_channels: input features per node (-1: inferred on the first call).
         out_channels: output features per node.
         K: filter size (polynomial degree + 1), ``K >= 1``.
         normalization: Laplacian, ``None`` (:math:`D - A`), ``"sym"``
@@ -40,15 +41,17 @@ class ChebConv(torch.nn.Module):
             (only for a fixed graph, as in transductive learning).
 
     Shapes:
-        - **input:** ``x`` :math:`(N, F_{in})`, ``edge_index`` :math:`(2, E)`,
-          ``edge_weight`` :math:`(E,)` *(optional)*, ``batch`` :math:`(N,)`
-          *(optional)*, ``lambda_max`` scalar or :math:`(B,)` *(optional;
-          default as PyG: 2 for ``"sym"``/``"rw"``, twice the largest degree for ``None``)*
+        - **input:** ``x`` :math:`(N, F_{in})` or :math:`(B, N, F_{in})`,
+          ``edge_index`` :math:`(2, E)` or a sparse ``adj_t``,
+          ``edge_weight`` :math:`(E,)` *(optional; finite, non-negative for
+          "sym"/"rw")*, ``batch`` :math:`(N,)` *(optional)*, ``lambda_max``
+          scalar or :math:`(B,)` *(optional; default 2 for ``"sym"``/``"rw"``,
+          twice the largest degree for ``None``)*
         - **output:** :math:`(N, F_{out})`
     """
 
     def __init__(self, in_channels: int, out_channels: int, K: int,
-                 normalization: str | None = "sym", bias: bool = True,
+                 normalization: Optional[str] = "sym", bias: bool = True,
                  cached: bool = False) -> None:
         super().__init__()
         if K < 1:
@@ -56,53 +59,74 @@ class ChebConv(torch.nn.Module):
         if normalization not in (None, "sym", "rw"):
             raise ValueError(f"normalization: expected None, 'sym' or 'rw', got {normalization!r}")
         self.in_channels, self.out_channels, self.K = in_channels, out_channels, K
-        self.normalization = normalization
+        self.normalization, self.cached = normalization, cached
         self.lins = torch.nn.ModuleList(
-            [torch.nn.Linear(in_channels, out_channels, bias=False) for _ in range(K)])
+            [Linear(in_channels, out_channels, bias=False, weight_initializer="glorot")
+             for _ in range(K)])
         self.bias = torch.nn.Parameter(torch.empty(out_channels)) if bias else None
-        self._cache = OperatorCache(enabled=cached)
+        self._cached: Optional[tuple[GraphStructure, Tensor]] = None
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
         for lin in self.lins:
-            glorot_linear(lin)
+            lin.reset_parameters()
         if self.bias is not None:
             torch.nn.init.zeros_(self.bias)
-        self._cache.clear()
+        self._cached = None
 
-    def scaled_laplacian(self, edge_index: Tensor, num_nodes: int,
-                         edge_weight: Tensor | None, dtype: torch.dtype,
-                         lambda_max: Tensor | float | None, batch: Tensor | None):
-        """The operator :math:`\\hat L` as (SparseOperator, values)."""
-        ei, w = get_laplacian(edge_index, edge_weight, self.normalization, dtype, num_nodes)
+    def scaled_laplacian(self, g, edge_weight: Optional[Tensor], dtype: torch.dtype,
+                         lambda_max: Optional[Tensor | float], batch: Optional[Tensor]
+                         ) -> tuple[GraphStructure, Tensor]:
+        """:math:`\\hat L` as (structure, values in CSR order)."""
+        s = g.structure(self_loops=True)
+        lap, deg = laplacian_entries(s, g.edge_index, edge_weight, self.normalization, dtype)
+        n = g.size[0]
+        ei = g.edge_index
         if lambda_max is None:
-            lam = 2.0 * w.max() if w.numel() else torch.tensor(2.0, dtype=dtype)
+            if self.normalization is None:
+                lam = 2.0 * deg.max() if deg.numel() else torch.tensor(2.0, dtype=dtype, device=ei.device)
+            else:
+                lam = torch.tensor(2.0, dtype=dtype, device=ei.device)
         else:
-            lam = torch.as_tensor(lambda_max, dtype=dtype)
-            if (lam <= 0).any() or not torch.isfinite(lam).all():
+            lam = torch.as_tensor(lambda_max, dtype=dtype, device=ei.device)
+            if not torch.compiler.is_compiling() and (
+                    (lam <= 0).any() or not torch.isfinite(lam).all()):
                 raise ValueError("lambda_max: expected positive finite values")
         if lam.numel() > 1:
             if batch is None:
                 raise ValueError("lambda_max: one value per graph needs the batch vector")
-            lam = lam[batch[ei[0]]]
-        w = 2.0 * w / lam
-        w = torch.where(ei[0] == ei[1], w - 1.0, w)
-        return self._cache.operator(ei, num_nodes), w
+            src = torch.cat([ei[0], torch.arange(n, device=ei.device)])
+            lam = lam[batch[src]]
+        w = 2.0 * lap / lam
+        w = w.masked_fill(torch.isinf(w), 0.0)
+        w = torch.cat([w[:s.num_edges], w[s.num_edges:] - 1.0])
+        return s, s.sort(w)
 
-    def forward(self, x: Tensor, edge_index: Tensor, edge_weight: Tensor | None = None,
-                batch: Tensor | None = None,
-                lambda_max: Tensor | float | None = None) -> Tensor:
-        check_features(x, self.in_channels)
-        check_edge_index(edge_index, x.shape[0])
-        op, w = self._cache.get(lambda: self.scaled_laplacian(
-            edge_index, x.shape[0], edge_weight, x.dtype, lambda_max, batch))
+    def forward(self, x: Tensor, edge_index: Tensor, edge_weight: Optional[Tensor] = None,
+                batch: Optional[Tensor] = None,
+                lambda_max: Optional[Tensor | float] = None) -> Tensor:
+        check_x(x, self.in_channels)
+        cache = self._cached if self.cached else None
+        if cache is None:
+            g = parse_graph(edge_index, None, x, x)
+            if edge_weight is None and g.values is not None:
+                edge_weight = g.values
+            check_edge_weight(edge_weight, g.num_edges,
+                              nonnegative=self.normalization is not None)
+            if batch is not None and (batch.dim() != 1 or batch.numel() != g.size[0]):
+                raise ValueError(f"batch: expected shape ({g.size[0]},), got {tuple(batch.shape)}")
+            cache = self.scaled_laplacian(g, edge_weight, x.dtype, lambda_max, batch)
+            if self.cached:
+                self._cached = (cache[0], cache[1].detach())
+        s, w = cache
+        w = w.to(x.dtype)
         t0 = x
         out = self.lins[0](t0)
         if self.K > 1:
-            t1 = op.matmul(w, x)
+            t1 = node_matmul(s, w, x)
             out = out + self.lins[1](t1)
             for lin in self.lins[2:]:
-                t2 = 2.0 * op.matmul(w, t1) - t0
+                t2 = 2.0 * node_matmul(s, w, t1) - t0
                 out = out + lin(t2)
                 t0, t1 = t1, t2
         if self.bias is not None:

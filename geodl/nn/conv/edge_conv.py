@@ -1,11 +1,14 @@
 from __future__ import annotations
 
+from typing import Optional, Tuple, Union
+
 import torch
 from torch import Tensor
-from torch_geometric.utils import scatter
 
-from geodl.ops._validate import check_edge_index
-from geodl.ops.neighbors import knn_graph
+from geodl.nn.conv.gin_conv import reset_module
+from geodl.nn.conv.propagation import (XInput, check_aggr, check_x, parse_graph, scatter_nodes,
+                                       split_x)
+from geodl.ops.neighbors import knn
 
 
 def _first_linear(nn: torch.nn.Module) -> tuple[torch.nn.Linear | None, torch.nn.Module]:
@@ -35,60 +38,69 @@ class EdgeConv(torch.nn.Module):
 
     Args:
         nn: maps :math:`2F_{in}` to :math:`F_{out}` features, e.g. an MLP.
-        aggr: ``"max"``, ``"mean"`` or ``"sum"``.
+        aggr: ``"max"``, ``"mean"`` or ``"sum"`` (``"add"``).
 
     Shapes:
-        - **input:** ``x`` :math:`(N, F_{in})`, ``edge_index`` :math:`(2, E)`
-        - **output:** :math:`(N, F_{out})`
+        - **input:** ``x`` :math:`(N, F)` or a pair ``(x_src, x_dst)``,
+          ``edge_index`` :math:`(2, E)` or a sparse ``adj_t``
+        - **output:** :math:`(N_t, F_{out})`
     """
 
     def __init__(self, nn: torch.nn.Module, aggr: str = "max") -> None:
         super().__init__()
-        if aggr not in ("max", "mean", "sum"):
-            raise ValueError(f"aggr: expected 'max', 'mean' or 'sum', got {aggr!r}")
+        self._aggr = check_aggr(aggr, ("max", "mean", "sum"))
         self.nn, self.aggr = nn, aggr
+        self.reset_parameters()
 
     def reset_parameters(self) -> None:
-        for m in self.nn.modules():
-            if m is not self.nn and hasattr(m, "reset_parameters"):
-                m.reset_parameters()
+        reset_module(self.nn)
 
-    def edge_features(self, x: Tensor, src: Tensor, dst: Tensor) -> Tensor:
+    def edge_features(self, x_src: Tensor, x_dst: Tensor, src: Tensor, dst: Tensor) -> Tensor:
         """(E, F_out) :math:`h([x_i, x_j - x_i])` for edges ``src -> dst``."""
         first, rest = _first_linear(self.nn)
-        if first is None or first.in_features != 2 * x.shape[1]:
-            return self.nn(torch.cat([x[dst], x[src] - x[dst]], 1))
-        c = x.shape[1]
+        if first is None or first.in_features != 2 * x_src.shape[1]:
+            xi = x_dst.index_select(0, dst)
+            return self.nn(torch.cat([xi, x_src.index_select(0, src) - xi], 1))
+        c = x_src.shape[1]
         wa, wb = first.weight[:, :c], first.weight[:, c:]
-        centre = x @ (wa - wb).T
+        centre = x_dst @ (wa - wb).T
         if first.bias is not None:
             centre = centre + first.bias
-        neighbour = x @ wb.T
-        return rest(centre[dst] + neighbour[src])
+        neighbour = x_src @ wb.T
+        return rest(centre.index_select(0, dst) + neighbour.index_select(0, src))
 
-    def forward(self, x: Tensor, edge_index: Tensor) -> Tensor:
-        if x.dim() != 2:
-            raise ValueError(f"x: expected shape (N, F), got {tuple(x.shape)}")
-        ei = check_edge_index(edge_index, x.shape[0])
-        msg = self.edge_features(x, ei[0], ei[1])
-        return scatter(msg, ei[1], 0, dim_size=x.shape[0], reduce=self.aggr)
+    def forward(self, x: XInput, edge_index: Tensor) -> Tensor:
+        x_src, x_dst = split_x(x)
+        if x_dst is None:
+            raise ValueError("x: EdgeConv needs target features (x_src, x_dst), got x_dst None")
+        check_x(x_src, -1)
+        check_x(x_dst, x_src.shape[-1])
+        if x_src.dim() != 2:
+            raise ValueError(f"x: EdgeConv takes (N, F) features, got {tuple(x_src.shape)}")
+        g = parse_graph(edge_index, None, x_src, x_dst)
+        s = g.structure()  # messages in CSR (target-major) order: contiguous reductions
+        msg = self.edge_features(x_src, x_dst, s.src, s.dst)
+        return scatter_nodes(msg, s.dst, g.size[1], self._aggr)
 
     def __repr__(self) -> str:
-        return f"{self.__class__.__name__}(nn={self.nn}, aggr={self.aggr!r})"
+        return f"{self.__class__.__name__}(nn={self.nn})"
 
 
 class DynamicEdgeConv(EdgeConv):
     r"""EdgeConv on the k-nearest-neighbour graph of its *input features*,
     recomputed at every call (DGCNN's dynamic graph): the neighbourhoods move
-    from geometric to semantic as the network deepens.
+    from geometric to semantic as the network deepens. As in PyG, a point is
+    among its own k nearest neighbours (its edge feature is
+    :math:`[\mathbf{x}_i, \mathbf{0}]`).
 
     Args:
         nn, aggr: as :class:`EdgeConv`.
-        k: neighbours per point.
+        k: neighbours per point, itself included.
 
     Shapes:
-        - **input:** ``x`` :math:`(N, F_{in})`, ``batch`` :math:`(N,)` *(optional)*
-        - **output:** :math:`(N, F_{out})`
+        - **input:** ``x`` :math:`(N, F)` or a pair ``(x_src, x_dst)``,
+          ``batch`` :math:`(N,)` or a pair *(optional)*
+        - **output:** :math:`(N_t, F_{out})`
     """
 
     def __init__(self, nn: torch.nn.Module, k: int, aggr: str = "max") -> None:
@@ -97,9 +109,15 @@ class DynamicEdgeConv(EdgeConv):
             raise ValueError(f"k: expected >= 1, got {k}")
         self.k = k
 
-    def forward(self, x: Tensor, batch: Tensor | None = None) -> Tensor:  # type: ignore[override]
-        edge_index = knn_graph(x.detach(), self.k, batch, loop=False)
-        return super().forward(x, edge_index)
+    def forward(self, x: XInput,  # type: ignore[override]
+                batch: Union[Optional[Tensor], Tuple[Optional[Tensor], Optional[Tensor]]] = None
+                ) -> Tensor:
+        x_src, x_dst = split_x(x)
+        if x_dst is None:
+            raise ValueError("x: DynamicEdgeConv needs target features, got x_dst None")
+        b = batch if isinstance(batch, (tuple, list)) else (batch, batch)
+        ei = knn(x_src.detach(), x_dst.detach(), self.k, b[0], b[1]).flip(0)
+        return super().forward((x_src, x_dst), ei)
 
     def __repr__(self) -> str:
-        return f"{self.__class__.__name__}(nn={self.nn}, k={self.k}, aggr={self.aggr!r})"
+        return f"{self.__class__.__name__}(nn={self.nn}, k={self.k})"

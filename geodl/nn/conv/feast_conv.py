@@ -2,12 +2,9 @@ from __future__ import annotations
 
 import torch
 from torch import Tensor
-from torch_geometric.utils import add_remaining_self_loops
+from torch_geometric.nn.dense.linear import Linear
 
-from geodl.nn._checks import check_features
-from geodl.nn.inits import glorot_linear
-from geodl.ops._validate import check_edge_index
-from geodl.ops.spmm import SparseOperator
+from geodl.nn.conv.propagation import XInput, check_x, parse_graph, split_x
 
 
 class FeaStConv(torch.nn.Module):
@@ -24,13 +21,15 @@ class FeaStConv(torch.nn.Module):
 
     the assignment of neighbours to the H weight matrices is learned from the
     features themselves (translation invariant in feature space) instead of
-    fixed pseudo-coordinates. ``N(i)`` includes i (self-loops added).
-    Same parameters (``lin``, ``u``, ``c``, ``bias``) and outputs as PyG's
-    ``FeaStConv``; the head sums run as CSR products.
+    fixed pseudo-coordinates. ``N(i)`` includes i (input self-loops are
+    replaced by one per node). Same parameters (``lin``, ``u``, ``c``,
+    ``bias``) and outputs as PyG's ``FeaStConv``; the head sums run as CSR
+    products, :math:`\mathbf{u}^\top(\mathbf{x}_j - \mathbf{x}_i)` per node.
 
     Shapes:
-        - **input:** ``x`` :math:`(N, F_{in})`, ``edge_index`` :math:`(2, E)`
-        - **output:** :math:`(N, F_{out})`
+        - **input:** ``x`` :math:`(N, F_{in})` or a pair ``(x_src, x_dst)``,
+          ``edge_index`` :math:`(2, E)` or a sparse ``adj_t``
+        - **output:** :math:`(N_t, F_{out})`
     """
 
     def __init__(self, in_channels: int, out_channels: int, heads: int = 1,
@@ -40,32 +39,36 @@ class FeaStConv(torch.nn.Module):
             raise ValueError(f"heads: expected >= 1, got {heads}")
         self.in_channels, self.out_channels, self.heads = in_channels, out_channels, heads
         self.add_self_loops = add_self_loops
-        self.lin = torch.nn.Linear(in_channels, heads * out_channels, bias=False)
-        self.u = torch.nn.Linear(in_channels, heads, bias=False)
+        self.lin = Linear(in_channels, heads * out_channels, bias=False,
+                          weight_initializer="uniform")
+        self.u = Linear(in_channels, heads, bias=False, weight_initializer="uniform")
         self.c = torch.nn.Parameter(torch.empty(heads))
         self.bias = torch.nn.Parameter(torch.empty(out_channels)) if bias else None
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
-        glorot_linear(self.lin)
-        glorot_linear(self.u)
+        self.lin.reset_parameters()
+        self.u.reset_parameters()
         torch.nn.init.normal_(self.c, 0.0, 0.1)
         if self.bias is not None:
             torch.nn.init.normal_(self.bias, 0.0, 0.1)
 
-    def forward(self, x: Tensor, edge_index: Tensor) -> Tensor:
-        check_features(x, self.in_channels)
-        n = x.shape[0]
-        ei = check_edge_index(edge_index, n)
-        if self.add_self_loops:
-            ei, _ = add_remaining_self_loops(ei, num_nodes=n)  # exactly one per node
-        op = SparseOperator.from_edge_index(ei, n)
-        ux = self.u(x)  # u^T (x_j - x_i) = u^T x_j - u^T x_i: per node, then per edge
-        q = torch.softmax(ux[op.col] - ux[op.row] + self.c, dim=1)  # (E, H) in CSR order
-        wx = self.lin(x).view(n, self.heads, self.out_channels)
-        out = op.matmul_heads(q, wx).sum(1)
-        deg = torch.bincount(ei[1], minlength=n).clamp_min(1).to(x.dtype)
-        out = out / deg[:, None]
+    def forward(self, x: XInput, edge_index: Tensor) -> Tensor:
+        x_src, x_dst = split_x(x)
+        if x_dst is None:
+            raise ValueError("x: FeaStConv needs target features (x_src, x_dst), got x_dst None")
+        check_x(x_src, self.in_channels)
+        check_x(x_dst, self.in_channels)
+        if x_src.dim() != 2:
+            raise ValueError(f"x: FeaStConv takes (N, F) features, got {tuple(x_src.shape)}")
+        g = parse_graph(edge_index, None, x_src, x_dst)
+        s = g.structure(self_loops=self.add_self_loops)
+        # u^T (x_j - x_i) = u^T x_j - u^T x_i: per node, then per entry (CSR order)
+        q = torch.softmax(self.u(x_src).index_select(0, s.src) - self.u(x_dst).index_select(0, s.dst)
+                          + self.c, dim=1)
+        q = q * s.mean_weights(q.dtype)[:, None]  # drops replaced self-loops; the mean
+        wx = self.lin(x_src).view(-1, self.heads, self.out_channels)
+        out = s.op.matmul_heads(q, wx).sum(1)
         return out + self.bias if self.bias is not None else out
 
     def __repr__(self) -> str:

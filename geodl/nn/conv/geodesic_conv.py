@@ -6,8 +6,7 @@ import torch
 from torch import Tensor
 
 from geodl.nn._checks import check_features
-from geodl.ops._validate import check_edge_index
-from geodl.ops.spmm import SparseOperator
+from geodl.nn.conv.propagation import parse_graph
 
 
 class GeodesicConv(torch.nn.Module):
@@ -53,14 +52,14 @@ class GeodesicConv(torch.nn.Module):
     def patch(self, x: Tensor, patch_index: Tensor, patch_weight: Tensor) -> Tensor:
         """(N, N_rho, N_theta, F_in) interpolated patches :math:`D(x)`."""
         n = x.shape[0]
-        ei = check_edge_index(patch_index, n)
+        g = parse_graph(patch_index, None, x, x)  # checked once, CSR cached per patch_index
         bins = self.n_rho * self.n_theta
-        if patch_weight.shape != (ei.shape[1], bins):
-            raise ValueError(f"patch_weight: expected shape ({ei.shape[1]}, {bins}), "
+        if patch_weight.shape != (g.num_edges, bins):
+            raise ValueError(f"patch_weight: expected shape ({g.num_edges}, {bins}), "
                              f"got {tuple(patch_weight.shape)}")
-        op = SparseOperator.from_edge_index(ei, n)
-        w = op.sort_values(patch_weight.to(x.dtype))
-        d = op.matmul_heads(w, x[:, None, :].expand(n, bins, x.shape[1]).contiguous())
+        s = g.structure()
+        w = s.sort(patch_weight.to(x.dtype))
+        d = s.op.matmul_heads(w, x[:, None, :].expand(n, bins, x.shape[1]).contiguous())
         return d.view(n, self.n_rho, self.n_theta, x.shape[1])
 
     def forward(self, x: Tensor, patch_index: Tensor, patch_weight: Tensor) -> Tensor:

@@ -1,14 +1,20 @@
 from __future__ import annotations
 
 import math
+from typing import Optional, Tuple, Union
 
 import torch
 from torch import Tensor
+from torch.nn.parameter import UninitializedParameter
+from torch_geometric.nn.dense.linear import Linear
 
-from geodl.nn._checks import check_features
-from geodl.nn.inits import glorot_linear
-from geodl.ops._validate import check_edge_index
-from geodl.ops.spmm import SparseOperator
+from geodl.nn.conv.propagation import (Size, XInput, channels_pair, check_aggr, check_edge_attr,
+                                       check_x, parse_graph, scatter_nodes, split_x)
+
+
+def _glorot(p: Tensor) -> None:
+    a = math.sqrt(6.0 / (p.shape[-2] + p.shape[-1]))
+    torch.nn.init.uniform_(p, -a, a)
 
 
 class GMMConv(torch.nn.Module):
@@ -18,19 +24,21 @@ class GMMConv(torch.nn.Module):
 
     .. math::
         \mathbf{x}'_i = \square_{j \in \mathcal{N}(i)} \sum_{k=1}^{K}
-        w_k(\mathbf{u}_{ij})\,\mathbf{\Theta}_k\mathbf{x}_j
+        w_k(\mathbf{u}_{ji})\,\mathbf{\Theta}_k\mathbf{x}_j
         + \mathbf{\Theta}_{\text{root}}\mathbf{x}_i + \mathbf{b},
         \qquad w_k(\mathbf{u}) = \exp\!\Big(-\tfrac12\sum_d
         \frac{(u_d - \mu_{kd})^2}{\sigma_{kd}^2}\Big),
 
-    where :math:`\mathbf{u}_{ij}` are pseudo-coordinates of the edge
+    where :math:`\mathbf{u}_{ji}` are pseudo-coordinates of the edge
     (``geodl.nn.pseudo_coords``) and :math:`\square` is mean (default) or sum.
     The kernels are learned patch operators: each Gaussian picks out the
     neighbours at one place of the local chart, and :math:`\Theta_k` weights
-    them, a convolution whose "pixels" are soft.
+    them, a convolution whose "pixels" are soft. With
+    ``separate_gaussians`` every (input, output) channel pair has its own K
+    Gaussians (PyG's option; per-edge work).
 
     **The grid case.** On a pixel grid with Cartesian offsets
-    :math:`\mathbf{u}_{ij} = \mathbf{p}_j - \mathbf{p}_i` (row, column), nine
+    :math:`\mathbf{u}_{ji} = \mathbf{p}_j - \mathbf{p}_i` (row, column), nine
     kernels with :math:`\mu_k` at the offsets :math:`(dr, dc) \in \{-1,0,1\}^2`
     and :math:`\sigma \to 0`, sum aggregation over the 8-neighbourhood plus
     self-loops and no root weight, this layer is ``torch.nn.Conv2d`` with a
@@ -39,77 +47,120 @@ class GMMConv(torch.nn.Module):
 
     Same parameters (``g`` = :math:`[\Theta_1 \dots \Theta_K]` as (F_in, K F_out),
     ``mu``, ``sigma``, ``root.weight``, ``bias``) and outputs as PyG's
-    ``GMMConv`` (``separate_gaussians=False``); the K weighted sums run as
+    ``GMMConv``; without ``separate_gaussians`` the K weighted sums run as
     K CSR products.
 
     Args:
-        in_channels, out_channels: feature sizes.
+        in_channels: input features, or (source, target); -1 lazy.
+        out_channels: output features.
         dim: pseudo-coordinate dimension D.
         kernel_size: number of Gaussians K.
-        aggr: ``"mean"`` or ``"sum"``.
+        separate_gaussians: one set of Gaussians per channel pair.
+        aggr: ``"mean"`` or ``"sum"`` (``"add"``).
         root_weight: add :math:`\Theta_{\text{root}}\mathbf{x}_i`.
         bias: learn an additive bias.
 
     Shapes:
-        - **input:** ``x`` :math:`(N, F_{in})`, ``edge_index`` :math:`(2, E)`,
-          ``pseudo`` :math:`(E, D)`
-        - **output:** :math:`(N, F_{out})`
+        - **input:** ``x`` :math:`(N, F_{in})` or a pair, ``edge_index``
+          :math:`(2, E)` or a sparse ``adj_t`` whose values are the
+          pseudo-coordinates, ``edge_attr`` (``pseudo``) :math:`(E, D)`,
+          ``size`` *(optional)*
+        - **output:** :math:`(N_t, F_{out})`
     """
 
-    def __init__(self, in_channels: int, out_channels: int, dim: int, kernel_size: int,
-                 aggr: str = "mean", root_weight: bool = True, bias: bool = True) -> None:
+    def __init__(self, in_channels: Union[int, Tuple[int, int]], out_channels: int, dim: int,
+                 kernel_size: int, separate_gaussians: bool = False, aggr: str = "mean",
+                 root_weight: bool = True, bias: bool = True) -> None:
         super().__init__()
-        if aggr not in ("mean", "sum"):
-            raise ValueError(f"aggr: expected 'mean' or 'sum', got {aggr!r}")
+        self._aggr = check_aggr(aggr, ("mean", "sum"))
         if dim < 1 or kernel_size < 1:
             raise ValueError(f"dim, kernel_size: expected >= 1, got {dim}, {kernel_size}")
         self.in_channels, self.out_channels = in_channels, out_channels
         self.dim, self.kernel_size, self.aggr = dim, kernel_size, aggr
-        self.g = torch.nn.Parameter(torch.empty(in_channels, out_channels * kernel_size))
-        self.mu = torch.nn.Parameter(torch.empty(kernel_size, dim))
-        self.sigma = torch.nn.Parameter(torch.empty(kernel_size, dim))
-        self.root = torch.nn.Linear(in_channels, out_channels, bias=False) if root_weight else None
+        self.separate_gaussians, self.root_weight = separate_gaussians, root_weight
+        cin = channels_pair(in_channels)
+        self.rel_in_channels = cin[0]
+        if cin[0] > 0:
+            self.g = torch.nn.Parameter(torch.empty(cin[0], out_channels * kernel_size))
+            shape = (cin[0], out_channels, kernel_size, dim) if separate_gaussians \
+                else (kernel_size, dim)
+            self.mu = torch.nn.Parameter(torch.empty(shape))
+            self.sigma = torch.nn.Parameter(torch.empty(shape))
+        else:  # lazy: sizes known on the first call
+            self.g, self.mu, self.sigma = (UninitializedParameter(), UninitializedParameter(),
+                                           UninitializedParameter())
+        self.root = Linear(cin[1], out_channels, bias=False, weight_initializer="glorot") \
+            if root_weight else None
         self.bias = torch.nn.Parameter(torch.empty(out_channels)) if bias else None
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
-        a = math.sqrt(6.0 / (self.g.shape[0] + self.g.shape[1]))
-        torch.nn.init.uniform_(self.g, -a, a)
-        for p in (self.mu, self.sigma):
-            b = math.sqrt(6.0 / (p.shape[0] + p.shape[1]))
-            torch.nn.init.uniform_(p, -b, b)
+        if not isinstance(self.g, UninitializedParameter):
+            for p in (self.g, self.mu, self.sigma):
+                _glorot(p)
         if self.root is not None:
-            glorot_linear(self.root)
+            self.root.reset_parameters()
         if self.bias is not None:
             torch.nn.init.zeros_(self.bias)
 
+    @torch.no_grad()
+    def _materialize(self, in_channels: int, x: Tensor) -> None:
+        self.rel_in_channels = in_channels
+        k, m = self.kernel_size, self.out_channels
+        self.g.materialize((in_channels, m * k), device=x.device, dtype=x.dtype)
+        shape = (in_channels, m, k, self.dim) if self.separate_gaussians else (k, self.dim)
+        self.mu.materialize(shape, device=x.device, dtype=x.dtype)
+        self.sigma.materialize(shape, device=x.device, dtype=x.dtype)
+        for p in (self.g, self.mu, self.sigma):
+            _glorot(p)
+
     def weights(self, pseudo: Tensor) -> Tensor:
-        """(E, K) Gaussian weights :math:`w_k(\\mathbf{u}_{ij})`."""
+        """(E, K) Gaussian weights :math:`w_k(\\mathbf{u}_{ji})` (shared Gaussians)."""
         diff = pseudo[:, None, :] - self.mu[None]
         return torch.exp((-0.5 * diff.pow(2) / (1e-15 + self.sigma.pow(2))[None]).sum(-1))
 
-    def forward(self, x: Tensor, edge_index: Tensor, pseudo: Tensor) -> Tensor:
-        check_features(x, self.in_channels)
-        n = x.shape[0]
-        ei = check_edge_index(edge_index, n)
+    def forward(self, x: XInput, edge_index: Tensor, edge_attr: Optional[Tensor] = None,
+                size: Size = None) -> Tensor:
+        x_src, x_dst = split_x(x)
+        if isinstance(self.g, UninitializedParameter):
+            self._materialize(x_src.shape[-1], x_src)
+        check_x(x_src, self.rel_in_channels)
+        if x_src.dim() != 2:
+            raise ValueError(f"x: GMMConv takes (N, F) features, got {tuple(x_src.shape)}")
+        g = parse_graph(edge_index, size, x_src, x_dst)
+        pseudo = edge_attr if edge_attr is not None else g.values
+        if pseudo is None:
+            raise ValueError("edge_attr: GMMConv needs pseudo-coordinates (E, dim)")
+        check_edge_attr(pseudo, g.num_edges, name="edge_attr (pseudo)")
         if pseudo.dim() == 1:
             pseudo = pseudo[:, None]
-        if pseudo.shape != (ei.shape[1], self.dim):
-            raise ValueError(f"pseudo: expected shape ({ei.shape[1]}, {self.dim}), "
+        if pseudo.shape[1] != self.dim:
+            raise ValueError(f"edge_attr: expected shape ({g.num_edges}, {self.dim}), "
                              f"got {tuple(pseudo.shape)}")
-        op = SparseOperator.from_edge_index(ei, n)
-        w = op.sort_values(self.weights(pseudo.to(x.dtype)))
-        xg = (x @ self.g).view(n, self.kernel_size, self.out_channels)
-        out = op.matmul_heads(w, xg).sum(1)
-        if self.aggr == "mean":
-            deg = torch.bincount(ei[1], minlength=n).clamp_min(1).to(x.dtype)
-            out = out / deg[:, None]
-        if self.root is not None:
-            out = out + self.root(x)
+        pseudo = pseudo.to(x_src.dtype)
+        n_dst = g.size[1]
+        k, m = self.kernel_size, self.out_channels
+        if not self.separate_gaussians:
+            s = g.structure()
+            w = s.sort(self.weights(pseudo))
+            if self._aggr == "mean":
+                w = w * s.mean_weights(w.dtype)[:, None]
+            xg = (x_src @ self.g).view(-1, k, m)
+            out = s.op.matmul_heads(w, xg).sum(1)
+        else:
+            f = self.rel_in_channels
+            e = pseudo.shape[0]
+            gauss = -0.5 * (pseudo.view(e, 1, 1, 1, self.dim) - self.mu[None]).pow(2)
+            gauss = torch.exp((gauss / (1e-15 + self.sigma[None].pow(2))).sum(-1))  # (E,F,M,K)
+            wk = (gauss * self.g.view(1, f, m, k)).sum(-1)  # (E, F, M)
+            ei = g.edge_index
+            msg = (x_src[ei[0]].view(e, f, 1) * wk).sum(1)
+            out = scatter_nodes(msg, ei[1], n_dst, self._aggr)
+        if self.root is not None and x_dst is not None:
+            out = out + self.root(x_dst)
         if self.bias is not None:
             out = out + self.bias
         return out
 
     def __repr__(self) -> str:
-        return (f"{self.__class__.__name__}({self.in_channels}, {self.out_channels}, "
-                f"dim={self.dim}, kernel_size={self.kernel_size})")
+        return f"{self.__class__.__name__}({self.in_channels}, {self.out_channels}, dim={self.dim})"

@@ -103,7 +103,7 @@ def _cg(op: SparseOperator, lap: Tensor, diag_l: Tensor, mass: Tensor, t: Tensor
 class _ImplicitDiffusion(torch.autograd.Function):
     @staticmethod
     def forward(ctx, x, t, mass, op, lap, tol, max_iter):
-        diag_l = torch.zeros(op.shape[0], dtype=x.dtype).index_add_(
+        diag_l = torch.zeros(op.shape[0], dtype=x.dtype, device=x.device).index_add_(
             0, op.row[op.row == op.col], lap[op.row == op.col])
         with torch.no_grad():
             u = _cg(op, lap, diag_l, mass, t.detach(), mass[:, None] * x.detach(), tol, max_iter)

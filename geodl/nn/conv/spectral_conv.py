@@ -73,7 +73,7 @@ class SpectralConv(torch.nn.Module):
             torch.full_like(evals[:, :1], self.freq_max)
         t = (evals / ref.clamp_min(torch.finfo(evals.dtype).tiny)).clamp(0, 1)
         pos = t * (self.num_coeffs - 1)
-        knots = torch.arange(self.num_coeffs, dtype=evals.dtype)
+        knots = torch.arange(self.num_coeffs, dtype=evals.dtype, device=evals.device)
         return (1 - (pos[..., None] - knots).abs()).clamp_min(0)
 
     def multipliers(self, evals: Tensor) -> Tensor:

@@ -40,19 +40,20 @@ class GraclusPyramid:
     def build(cls, edge_index: Tensor, edge_weight: Tensor | None, num_nodes: int,
               levels: int, seed: int = 0) -> "GraclusPyramid":
         coarse = graclus_coarsening(edge_index, edge_weight, num_nodes, levels, seed)
-        graphs = [(edge_index, torch.ones(edge_index.shape[1], dtype=torch.float64)
+        dev = edge_index.device
+        graphs = [(edge_index, torch.ones(edge_index.shape[1], dtype=torch.float64, device=dev)
                    if edge_weight is None else edge_weight.double())]
         graphs += [(lvl.edge_index, lvl.edge_weight) for lvl in coarse]
         sizes = [num_nodes] + [lvl.num_nodes for lvl in coarse]
-        order = torch.arange(sizes[-1])
+        order = torch.arange(sizes[-1], device=dev)
         orders = [order]
         for lvl in range(levels, 0, -1):
             cluster = coarse[lvl - 1].cluster  # level lvl-1 node -> level lvl node
             n_fine = sizes[lvl - 1]
-            nodes = torch.arange(n_fine)
-            first = torch.full((sizes[lvl],), n_fine, dtype=torch.long).scatter_reduce(
+            nodes = torch.arange(n_fine, device=dev)
+            first = torch.full((sizes[lvl],), n_fine, dtype=torch.long, device=dev).scatter_reduce(
                 0, cluster, nodes, reduce="amin")
-            second = torch.full((sizes[lvl],), -1, dtype=torch.long).scatter_reduce(
+            second = torch.full((sizes[lvl],), -1, dtype=torch.long, device=dev).scatter_reduce(
                 0, cluster, nodes, reduce="amax")
             second = torch.where(second == first, -1, second)  # singleton: fake sibling
             real = order >= 0
@@ -63,7 +64,7 @@ class GraclusPyramid:
         orders.reverse()
         edge_indices, edge_weights = [], []
         for order, (ei, w), n in zip(orders, graphs, sizes):
-            pos = torch.full((n,), -1, dtype=torch.long)
+            pos = torch.full((n,), -1, dtype=torch.long, device=dev)
             real = order >= 0
             pos[order[real]] = torch.nonzero(real).flatten()
             edge_indices.append(pos[ei])
@@ -86,7 +87,7 @@ class GraclusPyramid:
         consecutively (PyG block-diagonal layout)."""
         n = self.num_nodes[level]
         ei, w = self.edge_indices[level], self.edge_weights[level]
-        offs = torch.arange(batch_size).repeat_interleave(ei.shape[1]) * n
+        offs = torch.arange(batch_size, device=ei.device).repeat_interleave(ei.shape[1]) * n
         return ei.repeat(1, batch_size) + offs, w.repeat(batch_size)
 
 
