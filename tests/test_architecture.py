@@ -1,0 +1,48 @@
+"""The import rules of docs/architecture.md: lower layers never import higher ones."""
+import ast
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1] / "geodl"
+ALLOWED = {  # package -> the geodl packages its modules may import (besides itself)
+    "_optional": set(),
+    "ops": {"_optional"},
+    "structures": {"ops", "_optional"},
+    "nn": {"ops", "structures", "_optional"},
+    "render": {"structures", "_optional"},
+    "lightfield": {"nn", "ops", "structures", "_optional"},
+    "datasets": {"lightfield", "render", "nn", "ops", "structures", "_optional"},
+    "viz": {"structures", "render", "lightfield", "ops", "_optional"},
+    "testing": {"nn", "structures", "ops"},
+}
+
+
+def _package(path: Path) -> str:
+    rel = path.relative_to(ROOT)
+    return rel.parts[0].removesuffix(".py")
+
+
+def _imports(path: Path) -> set[str]:
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        names = []
+        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names = [node.module]
+            if node.module == "geodl":
+                names = [f"geodl.{a.name}" for a in node.names]
+        elif isinstance(node, ast.Import):
+            names = [a.name for a in node.names]
+        for name in names:
+            parts = name.split(".")
+            if parts[0] == "geodl" and len(parts) > 1:
+                found.add(parts[1])
+    return found
+
+
+@pytest.mark.parametrize("path", sorted(p for p in ROOT.rglob("*.py")
+                                        if _package(p) in ALLOWED), ids=str)
+def test_layers_import_only_what_they_may(path):
+    own = _package(path)
+    wrong = _imports(path) - ALLOWED[own] - {own}
+    assert not wrong, f"{path.relative_to(ROOT)} ({own}) imports {sorted(wrong)}"
