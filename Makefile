@@ -23,6 +23,7 @@ demo: $(STAMP)
 	$(VENV)/bin/geodl demo --out $(OUT)
 
 test: $(STAMP)
+	$(PY) -m ruff check .
 	$(PY) -m pytest -q
 
 test-slow: $(STAMP)

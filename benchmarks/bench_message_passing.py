@@ -80,8 +80,8 @@ def main() -> None:
     if "small" in rows:
         ei_s = torch.randint(0, 2000, (2, 20_000), generator=g)
         x_s = torch.randn(2000, c, generator=g, requires_grad=True)
-        print(f"\n== small: 2000 nodes, 20000 edges, same edge_index every call; "
-              f"20 passes per timing, 10 timings")
+        print("\n== small: 2000 nodes, 20000 edges, same edge_index every call; "
+              "20 passes per timing, 10 timings")
         for name, ours, theirs in _layers(c):
             compare_calls(name, lambda: ours(x_s, ei_s), lambda: theirs(x_s, ei_s), 10, 20)
     if "minibatch" in rows:

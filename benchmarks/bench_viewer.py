@@ -105,7 +105,8 @@ def plotly_case(browser, name: str, obj, out: Path) -> dict:
         const n = 10, t0 = performance.now();
         for (let k = 0; k < n; k++) {
             const a = 2 * Math.PI * (k + 1) / n;
-            await Plotly.relayout(gd, {'scene.camera.eye': {x: 1.8 * Math.cos(a), y: 1.8 * Math.sin(a), z: 0.8}});
+            const eye = {x: 1.8 * Math.cos(a), y: 1.8 * Math.sin(a), z: 0.8};
+            await Plotly.relayout(gd, {'scene.camera.eye': eye});
             await new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)));
         }
         return (performance.now() - t0) / n;

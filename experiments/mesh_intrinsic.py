@@ -32,7 +32,6 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import Tensor
-from tqdm import tqdm
 
 from geodl import ops
 from geodl.datasets.deformed_shapes import BLOB, CLASSES, correspondence, make_shape, template

@@ -64,7 +64,10 @@ def run_demo(out: Path) -> None:
     print(f"   heat method: mean relative error {100 * float(rel.mean()):.2f} %, "
           f"99th percentile {100 * float(torch.quantile(rel, 0.99)):.2f} %")
     print(f"   Dijkstra on edges: mean relative error {100 * float(rel_dj.mean()):.2f} %")
-    print(f"   wrote {snapshot(Layer(fine, scalars=d, cmap='magma', scalar_name='distance'), out / 'sphere_geodesic.png', title='heat-method distance from a vertex', width=500, height=500)}")
+    png = snapshot(Layer(fine, scalars=d, cmap="magma", scalar_name="distance"),
+                   out / "sphere_geodesic.png", title="heat-method distance from a vertex",
+                   width=500, height=500)
+    print(f"   wrote {png}")
     _done(t0)
 
     t0 = _step("3. Heat kernel signature on a bumpy torus: intrinsic, so rigid-invariant")
@@ -98,7 +101,10 @@ def run_demo(out: Path) -> None:
     print("   point-cloud Laplacian of 3000 random sphere samples: "
           + ", ".join(f"{x:.3f}" for x in w.tolist()) + "   (exact: 0, 2 x3, 6 x5)")
     knn = cloud.knn_graph(6)
-    print(f"   wrote {snapshot(Layer(cloud, scalars=p[:, 2], scalar_name='z', edges=knn, name='points'), out / 'sphere_knn.png', title='kNN graph (k=6)', width=500, height=500, legend=False)}")
+    png = snapshot(Layer(cloud, scalars=p[:, 2], scalar_name="z", edges=knn, name="points"),
+                   out / "sphere_knn.png", title="kNN graph (k=6)", width=500, height=500,
+                   legend=False)
+    print(f"   wrote {png}")
     _done(t0)
 
     t0 = _step("5. Pooling: Graclus on a grid graph, QEM simplification of a mesh")
@@ -117,11 +123,13 @@ def run_demo(out: Path) -> None:
 
     colours = (torch.randperm(coarse.num_verts, generator=g)[cluster] % 20)[sphere.faces[:, 0]]
     rgb = matplotlib.colormaps["tab20"](colours.numpy())[:, :3]
-    print(f"   wrote {snapshot(Layer(sphere, colors=rgb), out / 'sphere_pooling_clusters.png', title='fine vertices coloured by coarse vertex', width=500, height=500)}")
+    png = snapshot(Layer(sphere, colors=rgb), out / "sphere_pooling_clusters.png",
+                   title="fine vertices coloured by coarse vertex", width=500, height=500)
+    print(f"   wrote {png}")
     _done(t0)
     t0 = _step("6. Light fields: a procedural room through a 5x5 camera array (HCI model)")
-    from geodl.lightfield import epi, refocus, warp_to_center, write_hci_scene
     from geodl.datasets import render_hci_scene
+    from geodl.lightfield import epi, refocus, warp_to_center, write_hci_scene
     from geodl.viz import pyplot, save_figure
 
     lf = render_hci_scene(0, size=160, grid=5, progress=False)

@@ -2,7 +2,6 @@ import os
 
 import pytest
 import torch
-
 from hypothesis import settings
 
 settings.register_profile("ci", max_examples=60, deadline=None)

@@ -1,9 +1,9 @@
 import math
 
+import networkx as nx
 import numpy as np
 import pytest
 import scipy.linalg
-import networkx as nx
 import torch
 
 from geodl import ops

@@ -8,8 +8,7 @@ from torch_geometric.utils import add_self_loops
 from geodl.nn import pseudo_coords
 from geodl.nn.conv import GMMConv
 from geodl.ops import grid_graph
-from geodl.testing import (assert_batch_consistent, assert_gradcheck,
-                           assert_permutation_equivariant)
+from geodl.testing import assert_batch_consistent, assert_gradcheck, assert_permutation_equivariant
 
 
 @pytest.mark.parametrize("aggr,pyg_aggr", [("mean", "mean"), ("sum", "add")])

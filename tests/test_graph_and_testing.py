@@ -3,9 +3,14 @@ import pytest
 import torch
 
 from geodl.structures import from_networkx, to_networkx
-from geodl.testing import (assert_batch_consistent, assert_gradcheck,
-                           assert_permutation_equivariant, assert_permutation_invariant,
-                           assert_rigid_invariant, random_rotation)
+from geodl.testing import (
+    assert_batch_consistent,
+    assert_gradcheck,
+    assert_permutation_equivariant,
+    assert_permutation_invariant,
+    assert_rigid_invariant,
+    random_rotation,
+)
 
 
 def test_networkx_round_trip_with_attributes_and_names():

@@ -2,8 +2,13 @@ import numpy as np
 import pytest
 import torch
 
-from geodl.lightfield import (HCIParameters, camera_from_parameters, load_hci,
-                              parameters_from_light_field, write_hci_scene)
+from geodl.lightfield import (
+    HCIParameters,
+    camera_from_parameters,
+    load_hci,
+    parameters_from_light_field,
+    write_hci_scene,
+)
 from geodl.structures import GroundTruth, LightField, LightFieldRig, PinholeCamera
 
 
@@ -144,9 +149,8 @@ def test_benchmark_seeds_are_fixed_and_never_training_seeds():
 
 def test_evaluate_a_submission_folder(tmp_path, capsys):
     from geodl.cli import main
-    from geodl.lightfield import write_submission
     from geodl.datasets import render_hci_scene
-    from geodl.lightfield import evaluate_submission
+    from geodl.lightfield import evaluate_submission, write_submission
     lf = render_hci_scene(3, size=40, grid=3, gt_factor=4, highres=True, progress=False)
     write_hci_scene(tmp_path / "scenes" / "room", lf, scene="room")
     gt = torch.nan_to_num(lf.disparity).float()

@@ -88,7 +88,8 @@ def test_bumpiness_of_a_quadratic_is_its_hessian_norm():
     # a plane (zero Hessian) is perfectly smooth; a strong bump is clipped at 0.05
     assert metrics.bumpiness(0.3 * x + 0.1 * y, np.zeros_like(x)) == pytest.approx(0.0, abs=1e-12)
     assert metrics.bumpiness(10 * algo, np.zeros_like(x)) == pytest.approx(5.0)
-    gt = GroundTruth(torch.zeros(40, 40, dtype=torch.float64), masks={"planes": torch.ones(40, 40, dtype=torch.bool)})
+    gt = GroundTruth(torch.zeros(40, 40, dtype=torch.float64),
+                     masks={"planes": torch.ones(40, 40, dtype=torch.bool)})
     scores = metrics.evaluate(algo, gt)
     assert set(scores) == {"mse100", "badpix0.07", "badpix0.03", "badpix0.01", "q25",
                            "bumpiness_planes"}
@@ -96,6 +97,7 @@ def test_bumpiness_of_a_quadratic_is_its_hessian_norm():
 
 def test_nearest_upsampling_is_the_toolkits_order_zero_resize():
     from skimage.transform import resize
+
     from geodl.lightfield.benchmark.metrics import upsample_nearest
     x = np.random.default_rng(0).normal(size=(7, 5))
     ref = resize(x, (70, 50), order=0, preserve_range=True, anti_aliasing=False)

@@ -1,5 +1,4 @@
 """Laplacians against PyG, hand stencils and analytic spectra."""
-import numpy as np
 import pytest
 import torch
 from torch_geometric.utils import get_laplacian, get_mesh_laplacian, to_dense_adj

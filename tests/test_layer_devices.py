@@ -6,7 +6,6 @@ import copy
 
 import pytest
 import torch
-
 from layer_cases import graph, layer_cases
 
 DEVICE = torch.device("cuda" if torch.cuda.is_available() else "cpu")

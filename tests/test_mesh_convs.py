@@ -7,8 +7,7 @@ from torch_geometric.data import Data
 from geodl import ops
 from geodl.nn.conv import EdgeConditionedConv, FeaStConv, GeodesicConv, SpiralConv
 from geodl.structures import Mesh
-from geodl.testing import (assert_batch_consistent, assert_gradcheck,
-                           assert_permutation_equivariant)
+from geodl.testing import assert_batch_consistent, assert_gradcheck, assert_permutation_equivariant
 
 
 def _graph(n=30, e=120, seed=0):

@@ -6,9 +6,7 @@ from torch_geometric.data import Data
 from torch_geometric.utils import scatter
 
 from geodl.nn.conv import DynamicEdgeConv, EdgeConv, GATConv, GINConv
-from geodl.ops import knn_graph
-from geodl.testing import (assert_batch_consistent, assert_gradcheck,
-                           assert_permutation_equivariant)
+from geodl.testing import assert_batch_consistent, assert_gradcheck, assert_permutation_equivariant
 
 
 def _graph(n=30, e=150, c=6, seed=0):
@@ -18,7 +16,8 @@ def _graph(n=30, e=150, c=6, seed=0):
 
 def _two_graphs(c=6):
     g = torch.Generator().manual_seed(7)
-    return [Data(x=torch.randn(7, c, generator=g), edge_index=torch.tensor([[0, 1, 2, 3, 6], [1, 2, 3, 6, 0]])),
+    return [Data(x=torch.randn(7, c, generator=g),
+                 edge_index=torch.tensor([[0, 1, 2, 3, 6], [1, 2, 3, 6, 0]])),
             Data(x=torch.randn(5, c, generator=g), edge_index=torch.tensor([[0, 4, 2, 1], [1, 1, 3, 0]]))]
 
 

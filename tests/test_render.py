@@ -1,14 +1,11 @@
 """Ray-casting renderer, procedural rooms and the light-field rig."""
-import numpy as np
 import pytest
 import torch
 
 from geodl._optional import trimesh
 from geodl.lightfield import warp_to_center
-from geodl.structures import LightFieldRig
-from geodl.render import (Renderer, Scene, checker, make_room, render_lightfield,
-                          rig_for_depth_range)
-from geodl.structures import Mesh, PinholeCamera
+from geodl.render import Renderer, Scene, checker, make_room, render_lightfield, rig_for_depth_range
+from geodl.structures import LightFieldRig, Mesh, PinholeCamera
 
 
 def _wall_scene(z0: float) -> Scene:

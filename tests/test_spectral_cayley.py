@@ -2,14 +2,12 @@
 import numpy as np
 import pytest
 import torch
-from torch_geometric.data import Batch, Data
+from torch_geometric.data import Data
 from torch_geometric.utils import get_laplacian
 
-from geodl import ops
 from geodl.nn.conv import CayleyConv, SpectralConv
 from geodl.structures import Mesh
-from geodl.testing import (assert_batch_consistent, assert_gradcheck,
-                           assert_permutation_equivariant)
+from geodl.testing import assert_batch_consistent, assert_gradcheck, assert_permutation_equivariant
 
 
 def _graph(n=15, e=40, seed=0):

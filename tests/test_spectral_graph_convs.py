@@ -1,17 +1,15 @@
 """ChebConv and GCNConv: PyG equality, hand values, layer properties, grid maths."""
 import math
 
-import numpy as np
 import pytest
 import torch
 import torch_geometric.nn as pyg_nn
 from torch_geometric.data import Data
 
 from geodl import ops
-from geodl.ops import grid_graph
 from geodl.nn.conv import ChebConv, GCNConv
-from geodl.testing import (assert_batch_consistent, assert_gradcheck,
-                           assert_permutation_equivariant)
+from geodl.ops import grid_graph
+from geodl.testing import assert_batch_consistent, assert_gradcheck, assert_permutation_equivariant
 
 
 def _random_graph(n=30, e=120, seed=0):

@@ -2,11 +2,9 @@
 photographs that appear upright and unmirrored in rendered rooms."""
 import numpy as np
 import pytest
-import torch
 
 from geodl.render import Renderer, make_room
-from geodl.render.textures import (COLOR_PHOTOS, box_projection, load_photo, photo,
-                                   sample_bilinear)
+from geodl.render.textures import COLOR_PHOTOS, box_projection, load_photo, photo, sample_bilinear
 from geodl.structures import PinholeCamera
 
 

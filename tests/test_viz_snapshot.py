@@ -6,8 +6,15 @@ import torch
 from PIL import Image
 
 from geodl.structures import GroundTruth, LightField, Mesh, PinholeCamera, PointCloud
-from geodl.viz import (Layer, load_file, render_mesh_grid, save_mesh_png, save_point_cloud_png,
-                       show, snapshot)
+from geodl.viz import (
+    Layer,
+    load_file,
+    render_mesh_grid,
+    save_mesh_png,
+    save_point_cloud_png,
+    show,
+    snapshot,
+)
 from geodl.viz.convert import to_primitives
 from geodl.viz.raster import AMBIENT, DIFFUSE, render_image
 from geodl.viz.view import View

@@ -102,8 +102,9 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="pythia8mc-"))
     src = extract(verified_sdist(work), work)
     os.chdir(src)
-    import setuptools  # noqa: F401  (makes `distutils` setuptools' copy)
     import distutils.ccompiler as ccompiler
+
+    import setuptools  # noqa: F401  (makes `distutils` setuptools' copy)
 
     ccompiler.CCompiler.compile = parallel_compile(args.jobs)
     sys.argv = ["setup.py", "bdist_wheel", "--dist-dir", str(out)]

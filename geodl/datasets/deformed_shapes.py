@@ -26,8 +26,8 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
-from geodl.structures import Mesh
 from geodl.ops.rotations import random_rotation
+from geodl.structures import Mesh
 
 CLASSES = ("sphere", "ellipsoid", "peanut", "four_bumps", "star")
 # An asymmetric profile (no mirror or rotation symmetry) for correspondence:

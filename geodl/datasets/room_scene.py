@@ -8,8 +8,7 @@ import torch
 from torch import Tensor
 
 from geodl.lightfield.benchmark.masks import block_median, evaluation_masks
-from geodl.render import Renderer, high_res_depth, make_room, render_lightfield
-from geodl.render import rig_for_depth_range
+from geodl.render import Renderer, high_res_depth, make_room, render_lightfield, rig_for_depth_range
 from geodl.structures import GroundTruth, LightField, LightFieldRig, PinholeCamera
 
 #: the room objects that are thin (the benchmark's "fine structures")

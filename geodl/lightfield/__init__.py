@@ -2,11 +2,20 @@
 (``geodl.lightfield.benchmark``) and disparity estimation
 (``geodl.lightfield.depth``)."""
 from geodl.lightfield import benchmark
-from geodl.lightfield.benchmark import (evaluate_submission, metrics, read_submission,
-                                        write_submission)
+from geodl.lightfield.benchmark import (
+                                        evaluate_submission,
+                                        metrics,
+                                        read_submission,
+                                        write_submission,
+)
 from geodl.lightfield.epi import epi
-from geodl.lightfield.hci_io import (camera_from_parameters, load_ground_truth, load_hci,
-                                     parameters_from_light_field, write_hci_scene)
+from geodl.lightfield.hci_io import (
+                                        camera_from_parameters,
+                                        load_ground_truth,
+                                        load_hci,
+                                        parameters_from_light_field,
+                                        write_hci_scene,
+)
 from geodl.lightfield.hci_parameters import HCIParameters
 from geodl.lightfield.pfm import read_pfm, write_pfm
 from geodl.lightfield.refocus import refocus, warp_to_center

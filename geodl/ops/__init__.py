@@ -5,9 +5,15 @@ Everything here takes and returns tensors; geometry operators work in float64.
 from geodl.ops.cotan import cotan_laplacian, laplacian_from_cotangents, mass_matrix
 from geodl.ops.eigen import EigenSolveError, generalized_eigh
 from geodl.ops.graph_laplacian import graph_laplacian, lambda_max
-from geodl.ops.mesh_geometry import (corner_cotangents, edge_lengths, face_areas,
-                                     face_normals, mesh_edge_index, mesh_edges,
-                                     vertex_normals)
+from geodl.ops.mesh_geometry import (
+                                     corner_cotangents,
+                                     edge_lengths,
+                                     face_areas,
+                                     face_normals,
+                                     mesh_edge_index,
+                                     mesh_edges,
+                                     vertex_normals,
+)
 from geodl.ops.sparse import diag_csr, from_scipy, sparse_csr, to_scipy
 
 __all__ = [

@@ -22,9 +22,9 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from geodl.ops.validation import check_faces, check_points
 from geodl.ops.mesh_geometry import corner_cotangents, face_areas
 from geodl.ops.sparse import sparse_csr
+from geodl.ops.validation import check_faces, check_points
 
 
 def laplacian_from_cotangents(cot: Tensor, faces: Tensor, num_verts: int) -> Tensor:

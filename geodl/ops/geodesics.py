@@ -30,14 +30,14 @@ from typing import Sequence
 import numpy as np
 import scipy.sparse as sp
 import scipy.sparse.linalg as sla
-from scipy.sparse.csgraph import connected_components, dijkstra
 import torch
+from scipy.sparse.csgraph import connected_components, dijkstra
 from torch import Tensor
 
-from geodl.ops.validation import check_faces, check_points, check_positive
 from geodl.ops.cotan import cotan_laplacian, mass_matrix
 from geodl.ops.mesh_geometry import corner_cotangents, face_cross, mesh_edges
 from geodl.ops.sparse import to_scipy
+from geodl.ops.validation import check_faces, check_points, check_positive
 
 
 def _sources(sources: int | Sequence[int] | Tensor, n: int) -> np.ndarray:

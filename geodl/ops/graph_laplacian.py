@@ -20,8 +20,8 @@ import scipy.sparse.linalg as sla
 import torch
 from torch import Tensor
 
-from geodl.ops.validation import check_edge_index
 from geodl.ops.sparse import sparse_csr, to_scipy
+from geodl.ops.validation import check_edge_index
 
 Normalization = Literal[None, "sym", "rw"]
 

@@ -24,8 +24,8 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from geodl.ops.validation import check_faces, check_points
 from geodl.ops.cotan import laplacian_from_cotangents
+from geodl.ops.validation import check_faces, check_points
 
 
 def _face_adjacency(faces: np.ndarray) -> np.ndarray:

@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import scipy.sparse as sp
-from scipy.sparse.csgraph import connected_components
 import torch
+from scipy.sparse.csgraph import connected_components
 from torch import Tensor
 
 from geodl.ops.mesh_geometry import face_areas
@@ -67,11 +67,13 @@ class MeshReport:
         return not self.problems
 
     def __str__(self) -> str:
+        n_iso = len(self.isolated_verts)
+        isolated = f", {n_iso} isolated vertices" if n_iso else ""
         head = (f"Mesh: {self.num_verts} vertices, {self.num_faces} faces, "
                 f"{self.num_edges} edges, {self.num_components} component(s), "
                 f"Euler characteristic {self.euler_characteristic}, "
                 f"{'closed' if self.is_closed else f'{len(self.boundary_edges)} boundary edges'}"
-                f"{', ' + str(len(self.isolated_verts)) + ' isolated vertices' if len(self.isolated_verts) else ''}")
+                f"{isolated}")
         return head + "".join(f"\n  problem: {p}" for p in self.problems)
 
 

@@ -31,8 +31,8 @@ import math
 import torch
 from torch import Tensor
 
-from geodl.ops.validation import check_batch, check_points, check_positive
 from geodl.ops.kdtree_neighbors import as_float64_numpy, tree_knn, tree_radius
+from geodl.ops.validation import check_batch, check_points, check_positive
 
 _BUDGET = 1 << 22  # candidate distances per chunk (~32 MB in float64)
 

@@ -14,14 +14,14 @@ This is our own because open3d and trimesh have no point-cloud Laplacian.
 from __future__ import annotations
 
 import numpy as np
-from scipy.spatial import Delaunay, QhullError
 import torch
+from scipy.spatial import Delaunay, QhullError
 from torch import Tensor
 
-from geodl.ops.validation import check_points
 from geodl.ops.cotan import laplacian_from_cotangents
 from geodl.ops.mesh_geometry import corner_cotangents, face_areas
 from geodl.ops.neighbors import _knn_table
+from geodl.ops.validation import check_points
 
 
 def local_triangles(points: Tensor, k: int = 30) -> Tensor:

@@ -11,8 +11,6 @@ padded with -1.
 """
 from __future__ import annotations
 
-from collections import defaultdict
-
 import numpy as np
 import torch
 from torch import Tensor

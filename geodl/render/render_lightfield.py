@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import os
 from collections import deque
-from contextlib import nullcontext
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import nullcontext
 from typing import Callable, Iterator
 
 import torch

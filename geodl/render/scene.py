@@ -18,6 +18,7 @@ from geodl._optional import trimesh
 from geodl.render.textures import COLOR_PHOTOS, Texture, checker, load_photo, noise, photo, stripes
 from geodl.structures import Mesh
 
+
 @dataclass
 class SceneObject:
     mesh: Mesh

@@ -11,10 +11,15 @@ from torch import Tensor
 
 from geodl import ops
 from geodl._optional import open3d, trimesh
-from geodl.ops.validation import check_faces, check_points
 from geodl.ops.mesh_topology import MeshReport, check_mesh
-from geodl.structures.cache import (VersionedCache, content_hash, default_cache_dir,
-                                   load_cached, save_cached)
+from geodl.ops.validation import check_faces, check_points
+from geodl.structures.cache import (
+    VersionedCache,
+    content_hash,
+    default_cache_dir,
+    load_cached,
+    save_cached,
+)
 
 LaplacianKind = Literal["cotan", "intrinsic_delaunay"]
 

@@ -3,10 +3,15 @@ and available to users testing their extensions.
 
 Each ``assert_*`` raises ``AssertionError`` with the largest deviation found.
 """
-from geodl.testing.properties import (assert_batch_consistent, assert_gradcheck,
-                                      assert_isometry_invariant, assert_permutation_equivariant,
-                                      assert_permutation_invariant, assert_rigid_invariant,
-                                      random_rotation)
+from geodl.testing.properties import (
+                                      assert_batch_consistent,
+                                      assert_gradcheck,
+                                      assert_isometry_invariant,
+                                      assert_permutation_equivariant,
+                                      assert_permutation_invariant,
+                                      assert_rigid_invariant,
+                                      random_rotation,
+)
 
 __all__ = ["assert_batch_consistent", "assert_gradcheck", "assert_isometry_invariant",
            "assert_permutation_equivariant", "assert_permutation_invariant",

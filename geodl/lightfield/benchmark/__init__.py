@@ -4,9 +4,13 @@ score)."""
 from geodl.lightfield.benchmark import metrics
 from geodl.lightfield.benchmark.masks import block_median, evaluation_masks
 from geodl.lightfield.benchmark.metrics import evaluate
-from geodl.lightfield.benchmark.submission import (check_scene_name, evaluate_submission,
-                                                   format_table, read_submission,
-                                                   write_submission)
+from geodl.lightfield.benchmark.submission import (
+                                                   check_scene_name,
+                                                   evaluate_submission,
+                                                   format_table,
+                                                   read_submission,
+                                                   write_submission,
+)
 
 __all__ = ["block_median", "check_scene_name", "evaluate", "evaluate_submission",
            "evaluation_masks", "format_table", "metrics", "read_submission",

@@ -6,8 +6,7 @@ import torch
 from torch import Tensor
 
 from geodl.nn.conv.laplacian import laplacian_entries
-from geodl.nn.conv.propagation import (GraphStructure, check_edge_weight, check_x,
-                                       parse_graph)
+from geodl.nn.conv.propagation import GraphStructure, check_edge_weight, check_x, parse_graph
 from geodl.nn.inits import glorot_linear
 
 

@@ -7,8 +7,13 @@ from torch import Tensor
 from torch_geometric.nn.dense.linear import Linear
 
 from geodl.nn.conv.laplacian import laplacian_entries
-from geodl.nn.conv.propagation import (GraphStructure, check_edge_weight, check_x,
-                                       node_matmul, parse_graph)
+from geodl.nn.conv.propagation import (
+    GraphStructure,
+    check_edge_weight,
+    check_x,
+    node_matmul,
+    parse_graph,
+)
 
 
 class ChebConv(torch.nn.Module):

@@ -6,8 +6,14 @@ import torch
 from torch import Tensor
 
 from geodl.nn.conv.gin_conv import reset_module
-from geodl.nn.conv.propagation import (XInput, check_aggr, check_x, parse_graph, scatter_nodes,
-                                       split_x)
+from geodl.nn.conv.propagation import (
+    XInput,
+    check_aggr,
+    check_x,
+    parse_graph,
+    scatter_nodes,
+    split_x,
+)
 from geodl.ops.neighbors import knn
 
 

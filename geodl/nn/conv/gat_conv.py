@@ -9,8 +9,7 @@ from torch import Tensor
 from torch_geometric.nn.dense.linear import Linear
 from torch_geometric.utils import softmax
 
-from geodl.nn.conv.propagation import (Size, XInput, check_edge_attr, check_x, parse_graph,
-                                       split_x)
+from geodl.nn.conv.propagation import Size, XInput, check_edge_attr, check_x, parse_graph, split_x
 
 
 def _glorot(p: Tensor) -> None:

@@ -6,8 +6,13 @@ import torch
 from torch import Tensor
 from torch_geometric.nn.dense.linear import Linear
 
-from geodl.nn.conv.propagation import (GraphStructure, check_edge_weight, check_x,
-                                       node_matmul, parse_graph)
+from geodl.nn.conv.propagation import (
+    GraphStructure,
+    check_edge_weight,
+    check_x,
+    node_matmul,
+    parse_graph,
+)
 
 
 class GCNConv(torch.nn.Module):
@@ -27,7 +32,8 @@ class GCNConv(torch.nn.Module):
     renormalisation trick. Self-loops follow PyG's ``add_remaining_self_loops``:
     a node that already has a self-loop keeps its weight, the others get 1
     (2 with ``improved=True``, also without ``edge_weight``, where PyG 2.8
-    silently uses 1: geodl's output then equals PyG's given unit weights). Degrees of 0 give 0, not inf. Checked against
+    silently uses 1: geodl's output then equals PyG's given unit weights).
+    Degrees of 0 give 0, not inf. Checked against
     a dense :math:`\hat D^{-1/2}\hat A\hat D^{-1/2}` built by hand; state-dict
     keys (``lin.weight``, ``bias``) and outputs match PyG's ``GCNConv``.
 

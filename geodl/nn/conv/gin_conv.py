@@ -6,8 +6,17 @@ import torch
 from torch import Tensor
 from torch_geometric.nn.dense.linear import Linear
 
-from geodl.nn.conv.propagation import (Size, XInput, check_edge_attr, check_x, gather,
-                                       node_matmul, parse_graph, scatter_nodes, split_x)
+from geodl.nn.conv.propagation import (
+    Size,
+    XInput,
+    check_edge_attr,
+    check_x,
+    gather,
+    node_matmul,
+    parse_graph,
+    scatter_nodes,
+    split_x,
+)
 
 
 def reset_module(nn: torch.nn.Module) -> None:

@@ -8,8 +8,17 @@ from torch import Tensor
 from torch.nn.parameter import UninitializedParameter
 from torch_geometric.nn.dense.linear import Linear
 
-from geodl.nn.conv.propagation import (Size, XInput, channels_pair, check_aggr, check_edge_attr,
-                                       check_x, parse_graph, scatter_nodes, split_x)
+from geodl.nn.conv.propagation import (
+    Size,
+    XInput,
+    channels_pair,
+    check_aggr,
+    check_edge_attr,
+    check_x,
+    parse_graph,
+    scatter_nodes,
+    split_x,
+)
 
 
 def _glorot(p: Tensor) -> None:

@@ -7,8 +7,18 @@ import torch.nn.functional as F
 from torch import Tensor
 from torch_geometric.nn.dense.linear import Linear
 
-from geodl.nn.conv.propagation import (Size, XInput, channels_pair, check_aggr, check_x, gather,
-                                       node_matmul, parse_graph, scatter_nodes, split_x)
+from geodl.nn.conv.propagation import (
+    Size,
+    XInput,
+    channels_pair,
+    check_aggr,
+    check_x,
+    gather,
+    node_matmul,
+    parse_graph,
+    scatter_nodes,
+    split_x,
+)
 
 
 class SAGEConv(torch.nn.Module):

@@ -2,10 +2,9 @@ from __future__ import annotations
 
 import torch
 from torch import Tensor
-
-from geodl.nn._checks import check_features
 from torch_geometric.utils import scatter
 
+from geodl.nn._checks import check_features
 from geodl.nn.conv.diffusion_block import DiffusionBlock
 
 
