@@ -218,7 +218,10 @@ def test_cli_view(tmp_path, capsys):
     assert '"label":"quality"' in (tmp_path / "q.html").read_text()
     assert main(["view", str(folder), "--scalar", "disparity", "--html",
                  str(tmp_path / "d.html")]) == 0
-    with pytest.raises(SystemExit, match="geodl view: .*no such file"):
+    capsys.readouterr()
+    with pytest.raises(SystemExit):
         main(["view", str(tmp_path / "missing.ply"), "--html", str(tmp_path / "m.html")])
-    with pytest.raises(SystemExit, match="scalar"):
+    assert "geodl: error: view: " in capsys.readouterr().err
+    with pytest.raises(SystemExit):
         main(["view", str(folder), "--scalar", "speed", "--html", str(tmp_path / "m.html")])
+    assert "scalar" in capsys.readouterr().err
