@@ -17,9 +17,8 @@ from pathlib import Path
 
 import h5py
 import numpy as np
-from PIL import Image
-
 from DisneyDisp import Disney
+from PIL import Image
 
 
 def main() -> None:
