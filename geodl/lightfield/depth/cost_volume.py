@@ -135,7 +135,7 @@ def _subpixel(cost: Tensor, labels: Tensor) -> tuple[Tensor, Tensor]:
 def cost_volume_disparity(lf: LightField, disp_range: tuple[float, float], step: float = 0.2,
                           views: str = "star", tau: float = 0.05, tau_grad: float = 0.05,
                           alpha: float = 1.0, radius: int = 5, eps: float = 1e-4,
-                          iterations: int = 3, lk_radius: int = 2, median: bool = True,
+                          iterations: int = 3, lk_radius: int = 3, median: int = 4,
                           blur: float = 0.5) -> tuple[Tensor, Tensor]:
     """Disparity and confidence (H, W) of the centre view.
 
@@ -148,7 +148,8 @@ def cost_volume_disparity(lf: LightField, disp_range: tuple[float, float], step:
         radius, eps: guided-filter window radius and regulariser.
         iterations, lk_radius: Gauss-Newton refinement steps over all views
             and their window radius (0 iterations: the sweep's answer).
-        median: a confidence-weighted joint median (5 x 5) of the sweep's answer.
+        median: radius of the confidence-weighted joint median of the sweep's
+            answer (0: none).
         blur: Gaussian sigma (px) applied to the views first: against the
             aliasing of sharp textures, which breaks the shift model.
     """
@@ -180,7 +181,7 @@ def cost_volume_disparity(lf: LightField, disp_range: tuple[float, float], step:
     mean = cost.mean(0)
     confidence = ((mean - best) / mean.clamp_min(1e-6)).clamp(0, 1)
     if median:
-        disp = weighted_median(disp, confidence + 1e-3, lf.center_view.float(), radius=2)
+        disp = weighted_median(disp, confidence + 1e-3, lf.center_view.float(), radius=median)
     if iterations:
         offsets_all = [(r - r0, c - c0) for r, c in everything]
         disp = refine_disparity(feats_all, offsets_all, r0 * V + c0, disp, iterations,
