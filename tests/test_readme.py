@@ -10,3 +10,23 @@ def test_readme_python_snippet_runs(capsys):
     scope: dict = {}
     exec(compile(blocks[0], "README.md", "exec"), scope)
     assert scope["out"].shape == (2562, 4) and scope["edge_index"].shape == (2, 5000 * 16)
+
+
+def test_readme_depth_quick_start_runs(tmp_path, monkeypatch, capsys):
+    """The depth section's shell lines (through geodl's main) and its Python
+    block, in a fresh folder, as pasted."""
+    import shlex
+
+    from geodl.cli import main
+    text = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    section = text.split("## Depth from a light field", 1)[1].split("\n## ", 1)[0]
+    shell = re.findall(r"```bash\n(.*?)```", section, re.S)[0]
+    monkeypatch.chdir(tmp_path)
+    for line in shell.splitlines():
+        argv = shlex.split(line.split("#", 1)[0])
+        assert argv[0].endswith("geodl")
+        assert main(argv[1:]) == 0, line
+    assert (tmp_path / "disp.pfm").exists() and (tmp_path / "sub" / "disp_maps").is_dir()
+    scope: dict = {}
+    exec(compile(re.findall(r"```python\n(.*?)```", section, re.S)[0], "README.md", "exec"), scope)
+    assert scope["disparity"].shape == (256, 256) and scope["depth"].shape == (256, 256)
