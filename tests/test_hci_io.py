@@ -160,7 +160,9 @@ def test_evaluate_a_submission_folder(tmp_path, capsys):
     assert perfect["mse100"] < 1e-6 and perfect["badpix0.07"] == 0.0
     # even the exact low-resolution answer misses the 10x truth on the far side
     # of each edge inside its boundary pixels: about half a pixel of a band 4 wide
-    assert 0 < perfect["badpix0.07_discontinuities"] < 20
+    # (measured 10.97 % for this room at 40 px and factor 4; a sub-pixel
+    # change of the renderer may move it slightly, not halve or double it)
+    assert perfect["badpix0.07_discontinuities"] == pytest.approx(10.97, abs=1.0)
     assert perfect["runtime_s"] == 1.5
     shifted = evaluate_submission(tmp_path / "shifted", tmp_path / "scenes")["room"]
     assert shifted["badpix0.07"] == 100.0 and shifted["badpix0.03"] == 100.0
