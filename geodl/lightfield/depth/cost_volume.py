@@ -32,6 +32,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from geodl.lightfield.depth.estimate import check_disp_range
 from geodl.lightfield.depth.filters import box_mean, guided_filter, weighted_median
 from geodl.lightfield.depth.shifts import ShiftedViews
 from geodl.structures import LightField
@@ -153,9 +154,7 @@ def cost_volume_disparity(lf: LightField, disp_range: tuple[float, float], step:
         blur: Gaussian sigma (px) applied to the views first: against the
             aliasing of sharp textures, which breaks the shift model.
     """
-    lo, hi = float(disp_range[0]), float(disp_range[1])
-    if not (math.isfinite(lo) and math.isfinite(hi) and lo < hi):
-        raise ValueError(f"disp_range: expected finite (min, max) with min < max, got {disp_range}")
+    lo, hi = check_disp_range(disp_range)
     if not step > 0:
         raise ValueError(f"step: expected > 0, got {step}")
     U, V, C, H, W = lf.views.shape

@@ -25,23 +25,30 @@ def register_method(name: str, fn: Callable[..., tuple[Tensor, Tensor]]) -> None
     METHODS[name] = fn
 
 
+def check_disp_range(disp_range) -> tuple[float, float]:
+    """``(min, max)`` as floats, finite with min < max, or ``ValueError``."""
+    try:
+        lo, hi = (float(v) for v in disp_range)
+    except (TypeError, ValueError):
+        raise ValueError(f"disp_range: expected (min, max) numbers, got {disp_range!r}") from None
+    if not (math.isfinite(lo) and math.isfinite(hi) and lo < hi):
+        raise ValueError(f"disp_range: expected finite (min, max) with min < max, got ({lo}, {hi})")
+    return lo, hi
+
+
 def scene_disparity_range(lf: LightField, disp_range: tuple[float, float] | None = None,
                           margin: float = 0.25) -> tuple[float, float]:
     """The range to search: ``disp_range`` when given, else the scene's
     ``disp_min``/``disp_max`` (from ``parameters.cfg``) widened by ``margin``
     px on each side. Raises ``ValueError`` when neither exists."""
     if disp_range is not None:
-        lo, hi = (float(v) for v in disp_range)
-    else:
-        p = lf.meta.get("parameters")
-        lo, hi = (getattr(p, "disp_min", None), getattr(p, "disp_max", None)) if p else (None,) * 2
-        if lo is None or hi is None:
-            raise ValueError("disp_range: the scene gives no disparity range (parameters.cfg "
-                             "has no disp_min/disp_max); pass disp_range=(min, max) in px")
-        lo, hi = float(lo) - margin, float(hi) + margin
-    if not (math.isfinite(lo) and math.isfinite(hi) and lo < hi):
-        raise ValueError(f"disp_range: expected finite (min, max) with min < max, got ({lo}, {hi})")
-    return lo, hi
+        return check_disp_range(disp_range)
+    p = lf.meta.get("parameters")
+    lo, hi = (getattr(p, "disp_min", None), getattr(p, "disp_max", None)) if p else (None,) * 2
+    if lo is None or hi is None:
+        raise ValueError("disp_range: the scene gives no disparity range (parameters.cfg "
+                         "has no disp_min/disp_max); pass disp_range=(min, max) in px")
+    return check_disp_range((float(lo) - margin, float(hi) + margin))
 
 
 def estimate_disparity(lf: LightField, method: str = "cost_volume",

@@ -26,6 +26,7 @@ import torch
 from torch import Tensor
 
 from geodl.lightfield.depth.cost_volume import gaussian_blur
+from geodl.lightfield.depth.estimate import check_disp_range
 from geodl.lightfield.depth.shifts import ShiftedViews
 from geodl.structures import LightField
 
@@ -82,9 +83,7 @@ def structure_tensor_disparity(lf: LightField, disp_range: tuple[float, float],
         inner: Gaussian sigma (px) on the images before differentiation.
         outer: Gaussian sigma (px) of the structure-tensor window.
     """
-    lo, hi = float(disp_range[0]), float(disp_range[1])
-    if not (math.isfinite(lo) and math.isfinite(hi) and lo < hi):
-        raise ValueError(f"disp_range: expected finite (min, max) with min < max, got {disp_range}")
+    lo, hi = check_disp_range(disp_range)
     if not shear_step > 0:
         raise ValueError(f"shear_step: expected > 0, got {shear_step}")
     U, V, C, H, W = lf.views.shape
