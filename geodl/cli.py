@@ -5,6 +5,7 @@
     geodl check MESH                mesh defects report
     geodl render-lightfield OUT     HCI-format light-field scenes of procedural rooms
     geodl evaluate-lightfield SUB SCENES   benchmark metrics of a submission folder
+    geodl train-depth --model M --out DIR   train a learned disparity network
     geodl info                      versions of geodl and its back-ends
 
 MESH is a file (PLY, OBJ, OFF, STL) or a recipe: ``icosphere:LEVEL``,
@@ -118,6 +119,27 @@ def cmd_evaluate_lightfield(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_train_depth(args: argparse.Namespace) -> int:
+    from geodl.lightfield.depth.training import LARGE_CONFIGS, TrainConfig, train
+
+    arch = dict(LARGE_CONFIGS[args.model]) if args.large else {}
+    cfg = TrainConfig(model=args.model, rooms=args.rooms, val_rooms=args.val_rooms,
+                      size=args.size, steps=args.steps, batch=args.batch, patch=args.patch,
+                      lr=args.lr, seed=args.seed, val_every=args.val_every,
+                      ckpt_every=args.val_every, arch=arch)
+    if args.threads:
+        import torch
+
+        torch.set_num_threads(args.threads)
+    try:
+        train(cfg, args.out, args.cache, resume=args.resume)
+    except FileExistsError as exc:
+        raise SystemExit(f"geodl: {exc}") from None
+    print(f"weights: {Path(args.out) / 'model.pt'} (+ model.json); use them with "
+          f"estimate_disparity(lf, method={args.model!r}, checkpoint=...)")
+    return 0
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from geodl.demo import run_demo
 
@@ -177,6 +199,27 @@ def build_parser() -> argparse.ArgumentParser:
                    help="also BadPix on discontinuities from the 10x ground truth")
     e.add_argument("--json", metavar="FILE", help="also write the scores as JSON")
     e.set_defaults(func=cmd_evaluate_lightfield)
+
+    t = sub.add_parser("train-depth", help="train the epinet or cost_net disparity network on "
+                       "rendered training rooms (runs under torchrun for data parallelism)")
+    t.add_argument("--model", choices=["epinet", "cost_net"], required=True)
+    t.add_argument("--out", required=True, help="run folder: checkpoints, log.jsonl, model.pt")
+    t.add_argument("--rooms", type=int, default=8, help="training rooms (training_seeds)")
+    t.add_argument("--val-rooms", type=int, default=1, help="held-out training rooms")
+    t.add_argument("--size", type=int, default=512, help="rendered room size in px")
+    t.add_argument("--steps", type=int, default=3000)
+    t.add_argument("--batch", type=int, default=0, help="patches per step (0: the model's "
+                   "default, 16 for epinet, 8 for cost_net)")
+    t.add_argument("--patch", type=int, default=32)
+    t.add_argument("--lr", type=float, default=1e-3)
+    t.add_argument("--seed", type=int, default=0)
+    t.add_argument("--val-every", type=int, default=250, help="validate + checkpoint period")
+    t.add_argument("--cache", default="datasets/cache/depth_rooms",
+                   help="folder of rendered rooms (reused)")
+    t.add_argument("--large", action="store_true", help="the larger GPU configuration")
+    t.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: default)")
+    t.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.pt")
+    t.set_defaults(func=cmd_train_depth)
 
     i = sub.add_parser("info", help="versions of geodl and its back-ends")
     i.set_defaults(func=cmd_info)
