@@ -122,7 +122,16 @@ def cmd_evaluate_lightfield(args: argparse.Namespace) -> int:
 def cmd_train_depth(args: argparse.Namespace) -> int:
     from geodl.lightfield.depth.training import LARGE_CONFIGS, TrainConfig, train
 
-    arch = dict(LARGE_CONFIGS[args.model]) if args.large else {}
+    import json
+
+    from geodl.lightfield.depth.training import DEFAULT_CONFIGS
+
+    arch = dict((LARGE_CONFIGS if args.large else DEFAULT_CONFIGS)[args.model])
+    if args.arch:
+        try:
+            arch.update(json.loads(args.arch))
+        except json.JSONDecodeError as exc:
+            raise SystemExit(f"geodl: --arch: not JSON ({exc})") from None
     cfg = TrainConfig(model=args.model, rooms=args.rooms, val_rooms=args.val_rooms,
                       size=args.size, steps=args.steps, batch=args.batch, patch=args.patch,
                       lr=args.lr, seed=args.seed, val_every=args.val_every,
@@ -207,16 +216,20 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--rooms", type=int, default=8, help="training rooms (training_seeds)")
     t.add_argument("--val-rooms", type=int, default=1, help="held-out training rooms")
     t.add_argument("--size", type=int, default=512, help="rendered room size in px")
-    t.add_argument("--steps", type=int, default=3000)
+    t.add_argument("--steps", type=int, default=0, help="optimiser steps (0: the model's "
+                   "default, 11000 for epinet, 5000 for cost_net)")
     t.add_argument("--batch", type=int, default=0, help="patches per step (0: the model's "
                    "default, 16 for epinet, 8 for cost_net)")
-    t.add_argument("--patch", type=int, default=32)
+    t.add_argument("--patch", type=int, default=0, help="patch size in px (0: the model's "
+                   "default, 32 for epinet, 24 for cost_net)")
     t.add_argument("--lr", type=float, default=1e-3)
     t.add_argument("--seed", type=int, default=0)
     t.add_argument("--val-every", type=int, default=250, help="validate + checkpoint period")
     t.add_argument("--cache", default="datasets/cache/depth_rooms",
                    help="folder of rendered rooms (reused)")
     t.add_argument("--large", action="store_true", help="the larger GPU configuration")
+    t.add_argument("--arch", default="", help='JSON overrides of the architecture, e.g. '
+                   '\'{"width": 24}\'')
     t.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: default)")
     t.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.pt")
     t.set_defaults(func=cmd_train_depth)
