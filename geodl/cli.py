@@ -144,8 +144,14 @@ def cmd_train_depth(args: argparse.Namespace) -> int:
         train(cfg, args.out, args.cache, resume=args.resume)
     except FileExistsError as exc:
         raise SystemExit(f"geodl: {exc}") from None
-    print(f"weights: {Path(args.out) / 'model.pt'} (+ model.json); use them with "
-          f"estimate_disparity(lf, method={args.model!r}, checkpoint=...)")
+    import torch.distributed as dist
+
+    rank = dist.get_rank() if dist.is_initialized() else 0
+    if dist.is_initialized():
+        dist.destroy_process_group()
+    if rank == 0:
+        print(f"weights: {Path(args.out) / 'model.pt'} (+ model.json); use them with "
+              f"estimate_disparity(lf, method={args.model!r}, checkpoint=...)")
     return 0
 
 

@@ -117,9 +117,11 @@ _CACHE: dict[tuple, nn.Module] = {}
 
 
 def cached_model(name: str, checkpoint: str | Path | None, device: torch.device) -> nn.Module:
-    """:func:`load_model`, memoised per (name, checkpoint, device) so repeated
-    estimates do not reread the files."""
-    key = (name, None if checkpoint is None else str(Path(checkpoint).resolve()), str(device))
+    """:func:`load_model`, memoised per (name, checkpoint and its modification
+    time, device) so repeated estimates do not reread the files."""
+    path = None if checkpoint is None else Path(checkpoint).resolve()
+    stamp = path.stat().st_mtime_ns if path is not None and path.exists() else None
+    key = (name, str(path), stamp, str(device))  # a rewritten file is reread
     if key not in _CACHE:
         _CACHE[key] = load_model(name, checkpoint, device)
     return _CACHE[key]
