@@ -120,11 +120,9 @@ def cmd_evaluate_lightfield(args: argparse.Namespace) -> int:
 
 
 def cmd_train_depth(args: argparse.Namespace) -> int:
-    from geodl.lightfield.depth.training import LARGE_CONFIGS, TrainConfig, train
-
     import json
 
-    from geodl.lightfield.depth.training import DEFAULT_CONFIGS
+    from geodl.lightfield.depth.training import DEFAULT_CONFIGS, LARGE_CONFIGS, TrainConfig, train
 
     arch = dict((LARGE_CONFIGS if args.large else DEFAULT_CONFIGS)[args.model])
     if args.arch:

@@ -17,11 +17,17 @@ sys.path.insert(0, str(Path(__file__).parent))
 from lf_planes import plane_lightfield, plane_views  # noqa: E402
 
 from geodl.lightfield.depth import METHODS, estimate_disparity  # noqa: E402
-from geodl.lightfield.depth.learned import (WEIGHTS_DIR, load_model, save_model,  # noqa: E402
-                                            star_stacks, star_views)
-from geodl.lightfield.depth.training import (DEFAULT_CONFIGS, Room, TrainConfig,  # noqa: E402
-                                             augment_grid, build_model, predict, sample_patch,
-                                             train)
+from geodl.lightfield.depth.learned import WEIGHTS_DIR, load_model, save_model, star_stacks, star_views  # noqa: E402
+from geodl.lightfield.depth.training import (  # noqa: E402
+    DEFAULT_CONFIGS,
+    Room,
+    TrainConfig,
+    augment_grid,
+    build_model,
+    predict,
+    sample_patch,
+    train,
+)
 
 MODELS = ["epinet", "cost_net"]
 

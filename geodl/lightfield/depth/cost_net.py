@@ -30,8 +30,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from geodl.lightfield.depth.learned import (cached_model, grey, register_model, square_grid,
-                                            star_views)
+from geodl.lightfield.depth.learned import cached_model, grey, register_model, square_grid, star_views
 from geodl.structures import LightField
 
 
