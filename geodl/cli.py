@@ -6,6 +6,7 @@
     geodl render-lightfield OUT     HCI-format light-field scenes of procedural rooms
     geodl evaluate-lightfield SUB SCENES   benchmark metrics of a submission folder
     geodl depth SCENE_DIR --out D.pfm  disparity of a scene (or a submission of many)
+    geodl train-depth --model M --out DIR   train a learned disparity network
     geodl view FILE...              an interactive 3D viewer (window, or HTML offline)
     geodl info                      versions of geodl and its back-ends
 
@@ -161,6 +162,37 @@ def cmd_evaluate_lightfield(args: argparse.Namespace) -> int:
             raise FileExistsError(f"{args.json}: exists (--force replaces it)")
         Path(args.json).write_text(json.dumps(results, indent=2))
         print(f"wrote {args.json}")
+    return 0
+
+
+def cmd_train_depth(args: argparse.Namespace) -> int:
+    import json
+
+    from geodl.lightfield.depth.training import DEFAULT_CONFIGS, LARGE_CONFIGS, TrainConfig, train
+
+    arch = dict((LARGE_CONFIGS if args.large else DEFAULT_CONFIGS)[args.model])
+    if args.arch:
+        try:
+            arch.update(json.loads(args.arch))
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"--arch: not JSON ({exc})") from None
+    cfg = TrainConfig(model=args.model, rooms=args.rooms, val_rooms=args.val_rooms,
+                      size=args.size, steps=args.steps, batch=args.batch, patch=args.patch,
+                      lr=args.lr, seed=args.seed, val_every=args.val_every,
+                      ckpt_every=args.val_every, arch=arch)
+    if args.threads:
+        import torch
+
+        torch.set_num_threads(args.threads)
+    train(cfg, args.out, args.cache, resume=args.resume)
+    import torch.distributed as dist
+
+    rank = dist.get_rank() if dist.is_initialized() else 0
+    if dist.is_initialized():
+        dist.destroy_process_group()
+    if rank == 0:
+        print(f"weights: {Path(args.out) / 'model.pt'} (+ model.json); use them with "
+              f"estimate_disparity(lf, method={args.model!r}, checkpoint=...)")
     return 0
 
 
@@ -372,6 +404,31 @@ def build_parser() -> argparse.ArgumentParser:
                     help="score against the 10x ground truth too, where present")
     dp.add_argument("--force", action="store_true", help="replace existing outputs")
     dp.set_defaults(func=cmd_depth)
+
+    t = sub.add_parser("train-depth", help="train the epinet or cost_net disparity network on "
+                       "rendered training rooms (runs under torchrun for data parallelism)")
+    t.add_argument("--model", choices=["epinet", "cost_net"], required=True)
+    t.add_argument("--out", required=True, help="run folder: checkpoints, log.jsonl, model.pt")
+    t.add_argument("--rooms", type=int, default=8, help="training rooms (training_seeds)")
+    t.add_argument("--val-rooms", type=int, default=1, help="held-out training rooms")
+    t.add_argument("--size", type=int, default=512, help="rendered room size in px")
+    t.add_argument("--steps", type=int, default=0, help="optimiser steps (0: the model's "
+                   "default, 11000 for epinet, 5000 for cost_net)")
+    t.add_argument("--batch", type=int, default=0, help="patches per step (0: the model's "
+                   "default, 16 for epinet, 8 for cost_net)")
+    t.add_argument("--patch", type=int, default=0, help="patch size in px (0: the model's "
+                   "default, 32 for epinet, 24 for cost_net)")
+    t.add_argument("--lr", type=float, default=1e-3)
+    t.add_argument("--seed", type=int, default=0)
+    t.add_argument("--val-every", type=int, default=250, help="validate + checkpoint period")
+    t.add_argument("--cache", default="datasets/cache/depth_rooms",
+                   help="folder of rendered rooms (reused)")
+    t.add_argument("--large", action="store_true", help="the larger GPU configuration")
+    t.add_argument("--arch", default="", help='JSON overrides of the architecture, e.g. '
+                   '\'{"width": 24}\'')
+    t.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: default)")
+    t.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.pt")
+    t.set_defaults(func=cmd_train_depth)
 
     i = sub.add_parser("info", help="versions of geodl and its back-ends")
     i.set_defaults(func=cmd_info)

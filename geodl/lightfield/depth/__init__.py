@@ -1,8 +1,11 @@
 """Disparity estimation from light fields, classical and learned, behind one
 interface: :func:`estimate_disparity`."""
+from geodl.lightfield.depth.cost_net import cost_net_disparity
 from geodl.lightfield.depth.cost_volume import cost_volume_disparity
+from geodl.lightfield.depth.epinet import epinet_disparity
 from geodl.lightfield.depth.estimate import (
                                              METHODS,
+                                             check_disp_range,
                                              estimate_disparity,
                                              register_method,
                                              scene_disparity_range,
@@ -11,6 +14,10 @@ from geodl.lightfield.depth.structure_tensor import structure_tensor_disparity
 
 register_method("cost_volume", cost_volume_disparity)
 register_method("structure_tensor", structure_tensor_disparity)
+# learned (weights shipped in geodl/lightfield/depth/weights/)
+register_method("epinet", epinet_disparity)
+register_method("cost_net", cost_net_disparity)
 
-__all__ = ["METHODS", "cost_volume_disparity", "estimate_disparity", "register_method",
-           "scene_disparity_range", "structure_tensor_disparity"]
+__all__ = ["METHODS", "check_disp_range", "cost_net_disparity", "cost_volume_disparity",
+           "epinet_disparity", "estimate_disparity", "register_method", "scene_disparity_range",
+           "structure_tensor_disparity"]

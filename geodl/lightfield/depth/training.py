@@ -1,0 +1,391 @@
+r"""One training loop for the learned disparity methods (``epinet``, ``cost_net``).
+
+Data: rooms rendered from :func:`geodl.datasets.training_seeds` (never the
+benchmark seeds), cached on disk as grey uint8 star views plus the centre
+view's disparity (``<cache>/room_<seed>_<size>.npz``). The last
+``val_rooms`` seeds after the training ones are held out for validation.
+
+Patches follow the EPINet / LFattNet recipes:
+
+* scale: a patch of ``s * P`` px is averaged down by ``s`` in {1, 2} and its
+  disparity divided by ``s`` (a point moving ``d`` px per view moves ``d / s``
+  after the reduction);
+* the 8 rotations and transposes, applied to the image axes and the view-grid
+  axes together, which keeps the HCI disparity's sign: a view at offset
+  :math:`\delta` shows the centre shifted by :math:`d\,\delta`, and one linear map
+  acting on both pixel and view offsets preserves that relation;
+* photometric: random gamma, contrast and brightness;
+* rejection of textureless patches (centre view standard deviation below
+  ``min_texture``) and of patches with undefined disparity.
+
+Training runs in one process or, launched by ``torchrun --nproc_per_node=N``,
+as DistributedDataParallel (gloo on CPU, nccl on CUDA), each rank drawing
+patches from its own shard of the rooms with its own generator. Rank 0 shows
+the progress bar, logs validation BadPix 0.07 to ``log.jsonl`` and writes
+``checkpoint.pt`` (model, weight average, optimiser, step) and ``model.pt`` + ``model.json``
+(the loadable weights: the exponential moving average of the weights, see
+:func:`~geodl.lightfield.depth.learned.load_model`).
+A resumed run continues from ``checkpoint.pt``; its patch generators are
+re-seeded from (seed, rank, step), so a resumed run is deterministic but not
+bit-identical to an uninterrupted one.
+"""
+from __future__ import annotations
+
+import copy
+import json
+import math
+import os
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+import torch
+import torch.distributed as dist
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from geodl.lightfield.depth.cost_net import CostNet, cost_net_input
+from geodl.lightfield.depth.epinet import EPINet, epinet_input
+from geodl.lightfield.depth.learned import MODELS, save_model, star_views
+
+#: default architecture per model (the shipped CPU-sized configurations)
+DEFAULT_CONFIGS: dict[str, dict[str, Any]] = {
+    "epinet": {"n_views": 9, "width": 12, "stream_blocks": 3, "merge_blocks": 4,
+               "normalize": True},
+    "cost_net": {"n_views": 9, "features": 8, "width": 8, "depth3d": 3, "label_step": 0.5},
+}
+#: default patches per step, patch size and steps: about an hour on a 2-core CPU
+DEFAULT_BATCH = {"epinet": 16, "cost_net": 8}
+DEFAULT_PATCH = {"epinet": 32, "cost_net": 24}
+DEFAULT_STEPS = {"epinet": 11000, "cost_net": 5000}
+#: larger configurations for a GPU (``--large``)
+LARGE_CONFIGS: dict[str, dict[str, Any]] = {
+    "epinet": {"n_views": 9, "width": 48, "stream_blocks": 3, "merge_blocks": 7,
+               "normalize": True},
+    "cost_net": {"n_views": 9, "features": 16, "width": 32, "depth3d": 5, "label_step": 0.25},
+}
+#: disparity labels searched by cost_net during training (px)
+TRAIN_RANGE = (-4.0, 4.0)
+
+
+@dataclass
+class TrainConfig:
+    """Everything that defines a training run (written to ``config.json``)."""
+
+    model: str = "epinet"
+    rooms: int = 8
+    val_rooms: int = 1
+    size: int = 512
+    steps: int = 0  # 0: DEFAULT_STEPS of the model
+    batch: int = 0  # 0: DEFAULT_BATCH of the model
+    patch: int = 0  # 0: DEFAULT_PATCH of the model
+    lr: float = 1e-3
+    seed: int = 0
+    min_texture: float = 0.03
+    val_every: int = 250
+    ckpt_every: int = 250
+    val_crop: int = 160
+    ema: float = 0.999
+    arch: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.model not in MODELS:
+            raise ValueError(f"model: expected one of {sorted(MODELS)}, got {self.model!r}")
+        for name in ("rooms", "val_rooms", "size", "val_every",
+                     "ckpt_every", "val_crop"):
+            if getattr(self, name) < (0 if name in ("val_rooms", "steps") else 1):
+                raise ValueError(f"{name}: expected a positive integer, got {getattr(self, name)}")
+        if not self.arch:
+            self.arch = dict(DEFAULT_CONFIGS[self.model])
+        for name, table in (("batch", DEFAULT_BATCH), ("patch", DEFAULT_PATCH),
+                            ("steps", DEFAULT_STEPS)):
+            if getattr(self, name) == 0:
+                setattr(self, name, table[self.model])
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name}: expected a positive integer, got {getattr(self, name)}")
+
+
+# ----------------------------------------------------------------- rooms
+def room_path(cache: Path, seed: int, size: int) -> Path:
+    return Path(cache) / f"room_{seed:04d}_{size}.npz"
+
+
+def cache_room(seed: int, size: int, cache: str | Path) -> Path:
+    """Render training room ``seed`` (9 x 9 views, ``size`` px, plain rendered
+    depth as ground truth) and store its grey uint8 star views and disparity;
+    returns the file (reused when it exists)."""
+    from geodl.datasets import BENCHMARK_SEEDS, render_hci_scene
+
+    if seed in BENCHMARK_SEEDS:
+        raise ValueError(f"seed: {seed} is a benchmark seed; train on training_seeds only")
+    path = room_path(Path(cache), seed, size)
+    if path.exists():
+        return path
+    lf = render_hci_scene(seed, size=size, grid=9, gt_factor=1, progress=False)
+    g = (0.299 * lf.views[:, :, 0] + 0.587 * lf.views[:, :, 1] + 0.114 * lf.views[:, :, 2])
+    views = torch.stack([g[r, c] for r, c in star_views(9)])
+    u8 = (views.clamp(0, 1) * 255).round().to(torch.uint8).numpy()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.stem + f".tmp{os.getpid()}.npz")
+    np.savez_compressed(tmp, views=u8, disparity=lf.disparity.float().numpy())
+    tmp.replace(path)  # atomic: ranks sharing a cache never read half a file
+    return path
+
+
+@dataclass
+class Room:
+    """Grey star views (S, H, W) float in [0, 1] and disparity (H, W), NaN where undefined."""
+
+    views: Tensor
+    disparity: Tensor
+
+    @classmethod
+    def load(cls, path: str | Path) -> "Room":
+        z = np.load(path)
+        return cls(torch.from_numpy(z["views"]).float() / 255,
+                   torch.from_numpy(z["disparity"]).float())
+
+
+# ------------------------------------------------------------- patches
+def dihedral(x: Tensor, k: int, transpose: bool, dims: tuple[int, int]) -> Tensor:
+    """Rotate by ``k`` quarter turns then optionally transpose, on ``dims``."""
+    x = torch.rot90(x, k, dims)
+    return x.transpose(*dims) if transpose else x
+
+
+def augment_grid(grid: Tensor, disp: Tensor, k: int, transpose: bool) -> tuple[Tensor, Tensor]:
+    """Apply one dihedral map to the view grid (dims 0, 1) and the image axes
+    (dims 2, 3) of ``grid`` (n, n, h, w), and to ``disp`` (h, w). Disparity
+    values are unchanged (see the module docstring)."""
+    return dihedral(dihedral(grid, k, transpose, (0, 1)), k, transpose, (2, 3)), \
+        dihedral(disp, k, transpose, (0, 1))
+
+
+def photometric(x: Tensor, g: torch.Generator) -> Tensor:
+    """Random gamma in [0.6, 1.6] (log-uniform), contrast in [0.6, 1.4],
+    brightness in [-0.1, 0.1], one draw per patch, clipped to [0, 1]."""
+    u = torch.rand(3, generator=g).tolist()
+    gamma = math.exp(math.log(0.6) + u[0] * (math.log(1.6) - math.log(0.6)))
+    contrast, bright = 0.6 + 0.8 * u[1], -0.1 + 0.2 * u[2]
+    y = x.clamp_min(0).pow(gamma)
+    m = y.mean()
+    return ((y - m) * contrast + m + bright).clamp(0, 1)
+
+
+def sample_patch(room: Room, patch: int, g: torch.Generator, min_texture: float,
+                 n: int = 9, tries: int = 50) -> tuple[Tensor, Tensor] | None:
+    """One augmented patch: (n, n, P, P) grey grid (star views filled, the rest
+    zero) and (P, P) disparity; None if ``tries`` draws were all rejected."""
+    star = star_views(n)
+    m = n // 2
+    centre = star.index((m, m))
+    S, H, W = room.views.shape
+    for _ in range(tries):
+        s = 2 if float(torch.rand(1, generator=g)) < 0.3 else 1
+        size = patch * s
+        if size > min(H, W):
+            s, size = 1, patch
+        y = int(torch.randint(0, H - size + 1, (1,), generator=g))
+        x = int(torch.randint(0, W - size + 1, (1,), generator=g))
+        d = room.disparity[y:y + size, x:x + size]
+        if not torch.isfinite(d).all():
+            continue
+        v = room.views[:, y:y + size, x:x + size]
+        if s > 1:
+            v = F.avg_pool2d(v[None], s)[0]
+            d = F.avg_pool2d(d[None, None], s)[0, 0] / s
+        if float(v[centre].std()) < min_texture:
+            continue
+        v = photometric(v, g)
+        grid = torch.zeros(n, n, patch, patch)
+        for i, (r, c) in enumerate(star):
+            grid[r, c] = v[i]
+        k = int(torch.randint(0, 4, (1,), generator=g))
+        t = bool(torch.randint(0, 2, (1,), generator=g))
+        return augment_grid(grid, d, k, t)
+    return None
+
+
+def sample_batch(rooms: Sequence[Room], batch: int, patch: int, g: torch.Generator,
+                 min_texture: float) -> tuple[Tensor, Tensor]:
+    """(B, n, n, P, P) grids and (B, P, P) disparities from random rooms."""
+    grids, disps = [], []
+    while len(grids) < batch:
+        room = rooms[int(torch.randint(0, len(rooms), (1,), generator=g))]
+        out = sample_patch(room, patch, g, min_texture)
+        if out is not None:
+            grids.append(out[0])
+            disps.append(out[1])
+    return torch.stack(grids), torch.stack(disps)
+
+
+# --------------------------------------------------------------- models
+def build_model(name: str, arch: dict[str, Any]) -> nn.Module:
+    return MODELS[name](**arch)
+
+
+def predict(model: nn.Module, grids: Tensor) -> Tensor:
+    """Disparity (B, H, W) of either model from (B, n, n, H, W) grey grids."""
+    core = model.module if isinstance(model, nn.parallel.DistributedDataParallel) else model
+    if isinstance(core, EPINet):
+        return model(epinet_input(grids))
+    if isinstance(core, CostNet):
+        labels = core.labels(TRAIN_RANGE, grids.device)
+        return model(cost_net_input(grids), labels)[0]
+    raise TypeError(f"model: unknown type {type(core).__name__}")
+
+
+def masked_l1(pred: Tensor, target: Tensor, margin: int) -> Tensor:
+    """Mean |pred - target| over finite targets, ``margin`` px from the border."""
+    if margin:
+        pred = pred[..., margin:-margin, margin:-margin]
+        target = target[..., margin:-margin, margin:-margin]
+    ok = torch.isfinite(target)
+    return (pred - torch.nan_to_num(target)).abs()[ok].mean()
+
+
+@torch.no_grad()
+def validate(model: nn.Module, rooms: Sequence[Room], crop: int, device: torch.device
+             ) -> dict[str, float]:
+    """BadPix 0.07 (%) and MAE over the central ``crop`` x ``crop`` of each
+    held-out room (finite ground truth, 8 px from the crop's border)."""
+    was_training = model.training
+    model.eval()
+    bad, err, count = 0.0, 0.0, 0
+    n = 9
+    for room in rooms:
+        S, H, W = room.views.shape
+        c = min(crop, H, W)
+        y, x = (H - c) // 2, (W - c) // 2
+        grid = torch.zeros(1, n, n, c, c)
+        for i, (r, cc) in enumerate(star_views(n)):
+            grid[0, r, cc] = room.views[i, y:y + c, x:x + c]
+        pred = predict(model, grid.to(device))[0].cpu()[8:-8, 8:-8]
+        gt = room.disparity[y:y + c, x:x + c][8:-8, 8:-8]
+        ok = torch.isfinite(gt)
+        e = (pred - gt)[ok].abs()
+        bad += float((e > 0.07).sum())
+        err += float(e.sum())
+        count += int(ok.sum())
+    model.train(was_training)
+    return {"badpix_0.07": 100 * bad / max(count, 1), "mae": err / max(count, 1)}
+
+
+# ---------------------------------------------------------------- loop
+def _dist_setup() -> tuple[int, int, torch.device]:
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    if world > 1 and not dist.is_initialized():
+        backend = "nccl" if torch.cuda.is_available() else "gloo"
+        dist.init_process_group(backend)
+    rank = dist.get_rank() if dist.is_initialized() else 0
+    world = dist.get_world_size() if dist.is_initialized() else 1
+    if torch.cuda.is_available():
+        local = int(os.environ.get("LOCAL_RANK", "0"))
+        torch.cuda.set_device(local)
+        device = torch.device("cuda", local)
+    else:
+        device = torch.device("cpu")
+    return rank, world, device
+
+
+def train(config: TrainConfig, out: str | Path, cache: str | Path, resume: bool = False,
+          progress: bool | None = None, rooms: tuple[list[Room], list[Room]] | None = None,
+          device: torch.device | None = None) -> nn.Module:
+    """Train ``config.model``; returns the trained model's weight average
+    (exponential, ``config.ema``), which is also what is validated and saved.
+
+    Args:
+        out: run folder (``config.json``, ``log.jsonl``, ``checkpoint.pt``,
+            ``model.pt``, ``model.json``); must be empty or absent unless ``resume``.
+        cache: folder of the rendered rooms.
+        resume: continue from ``out/checkpoint.pt``.
+        rooms: (train, validation) rooms to use instead of rendered ones (tests).
+    """
+    from tqdm.auto import tqdm
+
+    out = Path(out)
+    rank, world, dev = _dist_setup()
+    device = device or dev
+    if rank == 0:
+        if out.exists() and any(out.iterdir()) and not resume:
+            raise FileExistsError(f"out: {out} is not empty; pass resume=True (--resume) "
+                                  "to continue a run, or choose another folder")
+        out.mkdir(parents=True, exist_ok=True)
+    if rooms is None:
+        from geodl.datasets import training_seeds
+
+        seeds = training_seeds(config.rooms + config.val_rooms)
+        train_seeds, val_seeds = seeds[:config.rooms], seeds[config.rooms:]
+        mine = train_seeds[rank::world] if len(train_seeds) >= world else train_seeds
+        for s in mine + (val_seeds if rank == 0 else []):
+            cache_room(s, config.size, cache)
+        if world > 1:
+            dist.barrier()
+        train_rooms = [Room.load(room_path(Path(cache), s, config.size)) for s in mine]
+        val_rooms = [Room.load(room_path(Path(cache), s, config.size)) for s in val_seeds]
+    else:
+        train_rooms = rooms[0][rank::world] if len(rooms[0]) >= world else rooms[0]
+        val_rooms = rooms[1]
+
+    torch.manual_seed(config.seed)  # identical initial weights on every rank
+    model = build_model(config.model, config.arch).to(device)
+    opt = torch.optim.Adam(model.parameters(), lr=config.lr)
+    sched = torch.optim.lr_scheduler.LambdaLR(
+        opt, lambda s: 0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * min(s, config.steps)
+                                                        / max(config.steps, 1))))
+    # exponential moving average of the weights: what is validated and saved
+    # (single-step weights of a net without normalisation jitter, e.g. the
+    # output's offset, which BadPix 0.07 punishes)
+    ema = copy.deepcopy(model).eval()
+    for p in ema.parameters():
+        p.requires_grad_(False)
+    step = 0
+    if resume and (out / "checkpoint.pt").exists():
+        ck = torch.load(out / "checkpoint.pt", map_location="cpu", weights_only=True)
+        model.load_state_dict(ck["model"])
+        ema.load_state_dict(ck["ema"])
+        opt.load_state_dict(ck["optimizer"])
+        sched.load_state_dict(ck["scheduler"])
+        step = int(ck["step"])
+    if rank == 0:
+        (out / "config.json").write_text(json.dumps(asdict(config), indent=2))
+    net = nn.parallel.DistributedDataParallel(model) if world > 1 else model
+    g = torch.Generator().manual_seed(config.seed * 100003 + rank * 7919 + step)
+    margin = 4
+    bar = tqdm(total=config.steps, initial=step, disable=(rank != 0) or
+               (None if progress is None else not progress), desc=f"train {config.model}")
+    t0, last = time.perf_counter(), {}
+    model.train()
+    while step < config.steps:
+        grids, disps = sample_batch(train_rooms, config.batch, config.patch, g,
+                                    config.min_texture)
+        loss = masked_l1(predict(net, grids.to(device)), disps.to(device), margin)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        sched.step()
+        step += 1
+        decay = min(config.ema, (1 + step) / (10 + step))
+        with torch.no_grad():
+            for e, p in zip(ema.parameters(), model.parameters()):
+                e.lerp_(p, 1 - decay)
+        bar.update(1)
+        bar.set_postfix(loss=f"{loss.item():.3f}", **{k: f"{v:.2f}" for k, v in last.items()})
+        if rank == 0 and (step % config.val_every == 0 or step == config.steps):
+            last = validate(ema, val_rooms, config.val_crop, device) if val_rooms else {}
+            with open(out / "log.jsonl", "a") as fh:
+                fh.write(json.dumps({"step": step, "loss": loss.item(), **last,
+                                     "seconds": time.perf_counter() - t0}) + "\n")
+        if rank == 0 and (step % config.ckpt_every == 0 or step == config.steps):
+            torch.save({"model": model.state_dict(), "ema": ema.state_dict(),
+                        "optimizer": opt.state_dict(),
+                        "scheduler": sched.state_dict(), "step": step}, out / "checkpoint.pt")
+            info = {"steps": step, "train_seeds": f"training_seeds({config.rooms})",
+                    "size": config.size, **{f"val_{k}": v for k, v in last.items()}}
+            save_model(ema, "model", config.arch, out, info)
+    bar.close()
+    if world > 1:
+        dist.barrier()
+    return ema
