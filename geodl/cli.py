@@ -168,7 +168,7 @@ def cmd_evaluate_lightfield(args: argparse.Namespace) -> int:
 def cmd_train_depth(args: argparse.Namespace) -> int:
     import json
 
-    from geodl.lightfield.depth.training import DEFAULT_CONFIGS, LARGE_CONFIGS, TrainConfig, train
+    from geodl.training.depth import DEFAULT_CONFIGS, LARGE_CONFIGS, TrainConfig, train
 
     arch = dict((LARGE_CONFIGS if args.large else DEFAULT_CONFIGS)[args.model])
     if args.arch:

@@ -15,6 +15,7 @@ ALLOWED = {  # package -> the geodl packages its modules may import (besides its
     "datasets": {"lightfield", "render", "nn", "ops", "structures", "_optional"},
     "viz": {"structures", "render", "lightfield", "ops", "_optional"},
     "testing": {"nn", "structures", "ops"},
+    "training": {"datasets", "lightfield", "render", "nn", "ops", "structures", "_optional"},
 }
 
 

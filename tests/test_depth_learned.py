@@ -18,7 +18,7 @@ from lf_planes import plane_lightfield, plane_views  # noqa: E402
 
 from geodl.lightfield.depth import METHODS, estimate_disparity  # noqa: E402
 from geodl.lightfield.depth.learned import WEIGHTS_DIR, load_model, save_model, star_stacks, star_views  # noqa: E402
-from geodl.lightfield.depth.training import (  # noqa: E402
+from geodl.training.depth import (  # noqa: E402
     DEFAULT_CONFIGS,
     Room,
     TrainConfig,
