@@ -92,7 +92,7 @@ class SparseOperator:
             if x.dtype != v.dtype:
                 raise TypeError(f"x ({x.dtype}) and operator values ({v.dtype}) must share a dtype")
             return x.new_zeros(self.shape[0], *x.shape[1:]).index_add_(
-                0, self.row, x[self.col] * v.view(-1, *([1] * (x.dim() - 1))))
+                0, self.row, x.index_select(0, self.col) * v.view(-1, *([1] * (x.dim() - 1))))
         return _SpMM.apply(v, x, self)
 
     def matmul_heads(self, values: Tensor, x: Tensor) -> Tensor:
@@ -102,10 +102,12 @@ class SparseOperator:
 
         Small products (nnz * H * C below ``GATHER_BELOW``, e.g. a sampled
         mini-batch) gather and ``index_add_`` instead: H separate CSR products
-        then cost more in per-call overhead than the (nnz, H, C) temporary."""
+        then cost more in per-call overhead than the (nnz, H, C) temporary.
+        (``index_select``, not ``x[col]``: its backward is an ``index_add``,
+        advanced indexing's an ``index_put`` with accumulation, 4x slower.)"""
         if torch.compiler.is_compiling() or self.nnz * math.prod(x.shape[1:]) < GATHER_BELOW:
             return x.new_zeros(self.shape[0], *x.shape[1:]).index_add_(
-                0, self.row, x[self.col] * values[..., None])
+                0, self.row, x.index_select(0, self.col) * values[..., None])
         return _MultiHeadSpMM.apply(values, x, self)
 
     def __repr__(self) -> str:
