@@ -148,8 +148,12 @@ def main(argv: list[str] | None = None) -> dict:
             print(f"{folder.name} {method:18s} " + " ".join(
                 f"{k}={scores[k]:.3f}" for k in SHOWN if k in scores), flush=True)
         del lf
-    summary = {m: {k: float(np.nanmean([r.get(k, np.nan) for r in per.values()]))
-                   for k in SHOWN} for m, per in results.items()}
+    def mean(values: list[float]) -> float:  # a metric a scene lacks (no such mask) is skipped
+        finite = [v for v in values if not np.isnan(v)]
+        return float(np.mean(finite)) if finite else float("nan")
+
+    summary = {m: {k: mean([r.get(k, np.nan) for r in per.values()]) for k in SHOWN}
+               for m, per in results.items()}
     table = format_tables(results, summary)
     print(table)
     args.out.mkdir(parents=True, exist_ok=True)
