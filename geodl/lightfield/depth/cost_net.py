@@ -30,7 +30,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from geodl.lightfield.depth.learned import cached_model, grey, register_model, square_grid, star_views
+from geodl.lightfield.depth.filters import to_grey
+from geodl.lightfield.depth.learned import model_for, register_model, star_views
 from geodl.structures import LightField
 
 
@@ -150,11 +151,7 @@ def cost_net_disparity(lf: LightField, disp_range: tuple[float, float],
         checkpoint: weights to use (see :func:`~geodl.lightfield.depth.learned.load_model`);
             default the shipped ones.
     """
-    n = square_grid(lf)
-    model = cached_model("cost_net", checkpoint, lf.views.device)
-    if model.n_views != n:
-        raise ValueError(f"lf: the cost_net weights expect a {model.n_views}x{model.n_views} "
-                         f"grid, got {n}x{n}")
+    model = model_for(lf, "cost_net", checkpoint)
     labels = model.labels(disp_range, lf.views.device)
-    disp, prob = model(cost_net_input(grey(lf.views.float())), labels)
+    disp, prob = model(cost_net_input(to_grey(lf.views.float())), labels)
     return disp[0], model.confidence(disp, prob, labels)[0]

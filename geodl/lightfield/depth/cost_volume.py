@@ -33,7 +33,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from geodl.lightfield.depth.estimate import check_disp_range
-from geodl.lightfield.depth.filters import box_mean, guided_filter, weighted_median
+from geodl.lightfield.depth.filters import box_mean, gaussian_blur, guided_filter, to_grey, weighted_median
 from geodl.lightfield.depth.shifts import ShiftedViews
 from geodl.structures import LightField
 
@@ -41,8 +41,7 @@ from geodl.structures import LightField
 def _features(views: Tensor, blur: float = 0.0) -> Tensor:
     """(N, 3, H, W) RGB -> (N, 3, H, W) grey intensity and its x, y gradients;
     ``blur`` > 0: a Gaussian of that sigma (px) first, against aliasing."""
-    grey = (views * torch.tensor([0.299, 0.587, 0.114], dtype=views.dtype,
-                                 device=views.device)[:, None, None]).sum(1, keepdim=True)
+    grey = to_grey(views)[:, None]
     if blur > 0:
         grey = gaussian_blur(grey, blur)
     gx = torch.zeros_like(grey)
@@ -50,16 +49,6 @@ def _features(views: Tensor, blur: float = 0.0) -> Tensor:
     gx[..., 1:-1] = 0.5 * (grey[..., 2:] - grey[..., :-2])
     gy[..., 1:-1, :] = 0.5 * (grey[..., 2:, :] - grey[..., :-2, :])
     return torch.cat([grey, gx, gy], 1)
-
-
-def gaussian_blur(x: Tensor, sigma: float) -> Tensor:
-    """Separable Gaussian blur of (N, 1, H, W), edges replicated."""
-    r = max(1, int(math.ceil(3 * sigma)))
-    t = torch.arange(-r, r + 1, dtype=x.dtype, device=x.device)
-    k = torch.exp(-t * t / (2 * sigma * sigma))
-    k = k / k.sum()
-    x = F.conv2d(F.pad(x, (r, r, 0, 0), mode="replicate"), k.view(1, 1, 1, -1))
-    return F.conv2d(F.pad(x, (0, 0, r, r), mode="replicate"), k.view(1, 1, -1, 1))
 
 
 def _view_subset(U: int, V: int, views: str) -> list[tuple[int, int]]:

@@ -26,7 +26,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from geodl.lightfield.depth.learned import cached_model, grey, register_model, square_grid, star_stacks
+from geodl.lightfield.depth.filters import to_grey
+from geodl.lightfield.depth.learned import model_for, register_model, star_stacks
 from geodl.structures import LightField
 
 
@@ -145,12 +146,8 @@ def epinet_disparity(lf: LightField, disp_range: tuple[float, float],
         checkpoint: weights to use (see :func:`~geodl.lightfield.depth.learned.load_model`);
             default the shipped ones.
     """
-    n = square_grid(lf)
-    model = cached_model("epinet", checkpoint, lf.views.device)
-    if model.n_views != n:
-        raise ValueError(f"lf: the epinet weights expect a {model.n_views}x{model.n_views} "
-                         f"grid, got {n}x{n}")
-    disp = model(epinet_input(grey(lf.views.float())))[0]
+    model = model_for(lf, "epinet", checkpoint)
+    disp = model(epinet_input(to_grey(lf.views.float())))[0]
     disp = disp.clamp(float(disp_range[0]), float(disp_range[1]))
     H, W = disp.shape
     pad = torch.nn.functional.pad(disp[None, None], (1, 1, 1, 1), mode="replicate")[0, 0]

@@ -1,11 +1,13 @@
-r"""Edge-aware filters for disparity estimation: box mean by cumulative sums,
-the guided filter (He, Sun and Tang, ECCV 2010; cost-volume filtering as in
+r"""Image filters for disparity estimation: grey conversion, Gaussian blur,
+box mean, the guided filter (He, Sun and Tang, ECCV 2010; cost-volume filtering as in
 Hosni et al., TPAMI 2013) and a guided, confidence-weighted median.
 
 The box mean is separable (two 1-D average pools), so a whole cost volume
 (D, H, W) is filtered in a few passes.
 """
 from __future__ import annotations
+
+import math
 
 import torch
 import torch.nn.functional as F
@@ -66,3 +68,23 @@ def weighted_median(values: Tensor, weights: Tensor, guide: Tensor, radius: int 
     half = cum[-1:] * 0.5
     pick = (cum < half).sum(0, keepdim=True).clamp(max=k * k - 1)
     return v_sorted.gather(0, pick)[0]
+
+
+def to_grey(views: Tensor) -> Tensor:
+    """(..., 3, H, W) RGB (or (..., 1, H, W)) -> (..., H, W) luma in the input's range."""
+    if views.shape[-3] == 1:
+        return views[..., 0, :, :]
+    if views.shape[-3] != 3:
+        raise ValueError(f"views: expected 1 or 3 channels, got {views.shape[-3]}")
+    w = torch.tensor([0.299, 0.587, 0.114], dtype=views.dtype, device=views.device)
+    return (views * w[:, None, None]).sum(-3)
+
+
+def gaussian_blur(x: Tensor, sigma: float) -> Tensor:
+    """Separable Gaussian blur of (N, 1, H, W), edges replicated."""
+    r = max(1, int(math.ceil(3 * sigma)))
+    t = torch.arange(-r, r + 1, dtype=x.dtype, device=x.device)
+    k = torch.exp(-t * t / (2 * sigma * sigma))
+    k = k / k.sum()
+    x = F.conv2d(F.pad(x, (r, r, 0, 0), mode="replicate"), k.view(1, 1, 1, -1))
+    return F.conv2d(F.pad(x, (0, 0, r, r), mode="replicate"), k.view(1, 1, -1, 1))

@@ -1,5 +1,5 @@
-r"""What the learned disparity methods share: the grey input they read, the
-'star' views (centre row, column and both diagonals) they use, and their
+r"""What the learned disparity methods share: the model lookup with its grid
+check, the 'star' views (centre row, column and both diagonals) they use, and their
 weight files.
 
 A learned model ships as two files in ``geodl/lightfield/depth/weights/``:
@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 import torch
-from torch import Tensor, nn
+from torch import nn
 
 from geodl.structures import LightField
 
@@ -28,16 +28,6 @@ MODELS: dict[str, Callable[..., nn.Module]] = {}
 
 def register_model(name: str, cls: Callable[..., nn.Module]) -> None:
     MODELS[name] = cls
-
-
-def grey(views: Tensor) -> Tensor:
-    """(..., 3, H, W) RGB (or (..., 1, H, W)) -> (..., H, W) luma in the input's range."""
-    if views.shape[-3] == 1:
-        return views[..., 0, :, :]
-    if views.shape[-3] != 3:
-        raise ValueError(f"views: expected 1 or 3 channels, got {views.shape[-3]}")
-    w = torch.tensor([0.299, 0.587, 0.114], dtype=views.dtype, device=views.device)
-    return (views * w[:, None, None]).sum(-3)
 
 
 def star_stacks(n: int) -> list[list[tuple[int, int]]]:
@@ -58,11 +48,17 @@ def star_views(n: int) -> list[tuple[int, int]]:
     return sorted({rc for stack in star_stacks(n) for rc in stack})
 
 
-def square_grid(lf: LightField) -> int:
+def model_for(lf: LightField, name: str, checkpoint: str | Path | None) -> nn.Module:
+    """The (cached) model ``name`` on the light field's device, after checking
+    that ``lf`` has the square odd view grid its weights were trained on."""
     U, V = lf.grid_shape
     if U != V or U % 2 == 0 or U < 3:
         raise ValueError(f"lf: learned methods need a square odd grid (e.g. 9x9), got {U}x{V}")
-    return U
+    model = cached_model(name, checkpoint, lf.views.device)
+    if model.n_views != U:
+        raise ValueError(f"lf: the {name} weights expect a {model.n_views}x{model.n_views} "
+                         f"grid, got {U}x{V}")
+    return model
 
 
 def save_model(model: nn.Module, name: str, config: dict[str, Any], directory: str | Path,

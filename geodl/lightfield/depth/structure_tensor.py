@@ -25,15 +25,10 @@ import math
 import torch
 from torch import Tensor
 
-from geodl.lightfield.depth.cost_volume import gaussian_blur
 from geodl.lightfield.depth.estimate import check_disp_range
+from geodl.lightfield.depth.filters import gaussian_blur, to_grey
 from geodl.lightfield.depth.shifts import ShiftedViews
 from geodl.structures import LightField
-
-
-def _grey(views: Tensor) -> Tensor:
-    w = torch.tensor([0.299, 0.587, 0.114], dtype=views.dtype, device=views.device)
-    return (views * w[:, None, None]).sum(-3)
 
 
 def _smooth(x: Tensor, sigma: float) -> Tensor:
@@ -91,7 +86,7 @@ def structure_tensor_disparity(lf: LightField, disp_range: tuple[float, float],
         raise ValueError(f"views: the structure tensor needs 3 or more views in a row or "
                          f"column, got a {U} x {V} grid")
     r0, c0 = lf.center_index
-    grey = _grey(lf.views.float())
+    grey = to_grey(lf.views.float())
     lines = []
     if V >= 3:
         lines.append((grey[r0], False))  # (V, H, W), disparity along x
