@@ -247,8 +247,8 @@ def load_ground_truth(folder: str | Path, highres: bool = False) -> GroundTruth 
     view_files = [folder / f"gt_depth_lowres_Cam{k:03d}.pfm" for k in range(U * V)]
     view_depth = None
     if all(f.exists() for f in view_files):
-        view_depth = torch.stack([torch.from_numpy(read_pfm(f)) for f in view_files]
-                                 ).reshape(U, V, *read_pfm(view_files[0]).shape)
+        maps = torch.stack([torch.from_numpy(read_pfm(f)) for f in view_files])
+        view_depth = maps.reshape(U, V, *maps.shape[1:])
     hr = None
     disp_hr = pfm("gt_disp_highres.pfm") if highres else None
     if disp_hr is not None:
