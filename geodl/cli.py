@@ -20,6 +20,10 @@ import sys
 import time
 from pathlib import Path
 
+#: ``geodl.lightfield.depth.METHODS`` by name: listed here so that ``--help`` and
+#: argument checks do not import torch and the models (a test keeps them equal)
+DEPTH_METHODS = ("cost_volume", "structure_tensor", "epinet", "cost_net")
+
 
 def load_mesh(spec: str):
     """A mesh from a path or a recipe name (see module docstring)."""
@@ -386,13 +390,11 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument("--up", choices=["x", "y", "z"], default="z", help="the up axis (default z)")
     v.set_defaults(func=cmd_view)
 
-    from geodl.lightfield.depth import METHODS
-
     dp = sub.add_parser("depth", help="disparity of the centre view of an HCI-format scene "
                         "(or of every scene in a folder: a benchmark submission)")
     dp.add_argument("scene_dir", metavar="SCENE_DIR",
                     help="a scene folder (parameters.cfg, input_Cam*.png) or a folder of them")
-    dp.add_argument("--method", choices=sorted(METHODS), default="cost_volume",
+    dp.add_argument("--method", choices=DEPTH_METHODS, default="cost_volume",
                     help="estimator (default cost_volume)")
     dp.add_argument("--out", required=True, metavar="PATH",
                     help="disp.pfm for one scene (a colour-mapped .png is written beside "

@@ -20,3 +20,13 @@ def test_cli_help():
     out = subprocess.run([sys.executable, "-m", "geodl.cli", "--help"], capture_output=True,
                          text=True, check=True)
     assert "spectrum" in out.stdout and "demo" in out.stdout
+
+
+def test_cli_lists_every_depth_method_without_importing_them():
+    from geodl.cli import DEPTH_METHODS
+    from geodl.lightfield.depth import METHODS
+    assert sorted(DEPTH_METHODS) == sorted(METHODS)
+    out = subprocess.run([sys.executable, "-c", "import sys; from geodl.cli import build_parser; "
+                          "build_parser(); print('torch' in sys.modules)"],
+                         capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
