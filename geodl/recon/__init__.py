@@ -1,0 +1,13 @@
+"""3D reconstruction from light-field captures: fusion, evaluation, the pipeline."""
+from geodl.recon.evaluate import ReconstructionMetrics, evaluate_reconstruction, sample_surface
+from geodl.recon.fusion import DepthFrame, TSDFVolume, fuse_tsdf, save_mesh
+from geodl.recon.reconstruct import (
+    ReconstructionResult,
+    capture_frame,
+    capture_points,
+    reconstruct_room,
+)
+
+__all__ = ["DepthFrame", "ReconstructionMetrics", "ReconstructionResult", "TSDFVolume",
+           "capture_frame", "capture_points", "evaluate_reconstruction", "fuse_tsdf",
+           "reconstruct_room", "sample_surface", "save_mesh"]
