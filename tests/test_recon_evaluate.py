@@ -3,6 +3,8 @@ visibility, sampling, errors."""
 import numpy as np
 import pytest
 import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from geodl.recon import evaluate_reconstruction, sample_surface
 from geodl.recon.evaluate import surface_distance, visible_mask
@@ -148,3 +150,28 @@ def test_bad_input():
     flat = Mesh(torch.tensor([[0, 0, 0], [1, 0, 0], [2, 0, 0.0]]), torch.tensor([[0, 1, 2]]))
     with pytest.raises(ValueError, match="area"):
         evaluate_reconstruction(flat, gt, [cam])
+
+
+@settings(max_examples=8, deadline=None)
+@given(st.floats(0.0, 0.1), st.floats(-3, 3), st.floats(-3, 3), st.floats(-3, 3),
+       st.floats(-np.pi, np.pi))
+def test_metrics_follow_a_rigid_motion_and_the_shift(shift, tx, ty, tz, angle):
+    # a plane shifted by `shift`: precision = recall = [shift < t], accuracy =
+    # shift, whatever rigid motion moves both meshes and the camera together
+    c, s = np.cos(angle), np.sin(angle)
+    R = torch.tensor([[c, -s, 0], [s, c, 0], [0, 0, 1]], dtype=torch.float64)
+    t = torch.tensor([tx, ty, tz], dtype=torch.float64)
+
+    def move(m: Mesh) -> Mesh:
+        return Mesh(m.verts64 @ R.T + t, m.faces)
+
+    cam = _camera_above()
+    E = torch.eye(4, dtype=torch.float64)
+    E[:3, :3], E[:3, 3] = R, t  # world -> moved world
+    moved_cam = PinholeCamera(cam.K, cam.extrinsic @ torch.linalg.inv(E), 64, 64)
+    m = evaluate_reconstruction(move(_plane(z=shift)), move(_plane()), [moved_cam],
+                                samples=2000)
+    assert m.accuracy == pytest.approx(shift, abs=2e-4)
+    expected = 1.0 if shift < 0.05 - 1e-4 else 0.0 if shift > 0.05 + 1e-4 else m.precision
+    assert m.precision == expected and m.recall == expected
+    assert m.visible_fraction == 1.0

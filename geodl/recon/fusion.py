@@ -195,7 +195,9 @@ class TSDFVolume:
                 f"device={self.device}, frames={self.num_frames})")
 
     def integrate(self, frame: DepthFrame) -> bool:
-        """Fuse one frame (a frame without colour leaves the colours as they are).
+        """Fuse one frame. A frame without colour leaves the voxels' colours
+        as they are but still counts in their weight, which Open3D's colour
+        average also uses: mix coloured and colourless frames knowingly.
 
         Returns False, fusing nothing, for a frame without one valid pixel
         (Open3D aborts on those)."""
