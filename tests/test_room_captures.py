@@ -313,3 +313,13 @@ def test_same_seed_same_bytes_other_seed_other_room(tmp_path):
 def test_bad_arguments_name_themselves(kwargs, match):
     with pytest.raises(ValueError, match=match):
         render_room_captures(1, **kwargs)
+
+
+def test_block_median_ground_truth_agrees_with_the_plain_render_on_planes():
+    plain = render_room_captures(2, captures=1, size=32, grid=1).captures[0]
+    median = render_room_captures(2, captures=1, size=32, grid=1, gt_factor=4).captures[0]
+    torch.testing.assert_close(median.camera.extrinsic, plain.camera.extrinsic)
+    planes = plain.ground_truth.masks["planes"] & torch.isfinite(median.depth)
+    assert planes.sum() > 100
+    err = (median.depth - plain.depth)[planes].abs()
+    assert float(err.median()) < 0.01 and float(err.max()) < 0.1
