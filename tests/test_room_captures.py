@@ -323,3 +323,17 @@ def test_block_median_ground_truth_agrees_with_the_plain_render_on_planes():
     assert planes.sum() > 100
     err = (median.depth - plain.depth)[planes].abs()
     assert float(err.median()) < 0.01 and float(err.max()) < 0.1
+
+
+def test_force_never_follows_an_index_out_of_the_folder(tmp_path):
+    out = tmp_path / "caps"
+    write_room_captures(out, 3, captures=1, size=16, grid=1)
+    shutil.copytree(out / "capture_00", tmp_path / "precious")
+    shutil.copy(out / "capture_00" / "parameters.cfg", tmp_path / "parameters.cfg")
+    index = json.loads((out / "captures.json").read_text())
+    index["captures"] += [{"folder": ".."}, {"folder": "../precious"}, {"folder": 3}, "x"]
+    (out / "captures.json").write_text(json.dumps(index))
+    write_room_captures(out, 3, captures=1, size=16, grid=1, overwrite=True)
+    assert (tmp_path / "precious" / "parameters.cfg").is_file()
+    assert (tmp_path / "parameters.cfg").is_file()
+    assert len(load_captures(out)) == 1
