@@ -1,10 +1,11 @@
 """The ``geodl`` command.
 
-    geodl demo [--out DIR]          a tour of the library, with pictures
+    geodl demo [--out DIR]          captures -> depth -> room mesh, then a tour, with pictures
     geodl spectrum MESH [-k K]      Laplace-Beltrami eigenvalues (+ PNG)
     geodl check MESH                mesh defects report
     geodl render-lightfield OUT     HCI-format light-field scenes of procedural rooms
     geodl render-captures OUT --seed N --captures K   K light-field captures of one room
+    geodl reconstruct CAPTURES --out room.ply   one room mesh from light-field captures
     geodl evaluate-lightfield SUB SCENES   benchmark metrics of a submission folder
     geodl depth SCENE_DIR --out D.pfm  disparity of a scene (or a submission of many)
     geodl train-depth --model M --out DIR   train a learned disparity network
@@ -180,6 +181,45 @@ def cmd_render_captures(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_reconstruct(args: argparse.Namespace) -> int:
+    out = Path(args.out)
+    points = Path(args.points) if args.points else None
+    if out.suffix.lower() not in (".ply", ".obj", ".glb"):
+        raise ValueError(f"--out: expected a .ply, .obj or .glb file, got {out}")
+    if points is not None and points.suffix.lower() not in (".ply", ".pcd", ".xyz"):
+        raise ValueError(f"--points: expected a .ply, .pcd or .xyz file, got {points}")
+    for path in (out, points):
+        if path is not None and path.exists() and not args.force:
+            raise FileExistsError(f"{path}: exists (--force replaces it)")
+    if not (args.voxel > 0):
+        raise ValueError(f"--voxel: expected a positive size in metres, got {args.voxel}")
+    if not 0 <= args.min_confidence <= 1:
+        raise ValueError(f"--min-confidence: expected in [0, 1], got {args.min_confidence}")
+    from geodl.recon import load_captures, reconstruct_room, save_mesh
+
+    captures = load_captures(args.captures_dir)
+    result = reconstruct_room(captures, method=args.method, voxel_size=args.voxel,
+                              min_confidence=args.min_confidence)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    save_mesh(result.mesh, out, overwrite=args.force)
+    stages = ", ".join(f"{k} {v:.1f} s" for k, v in result.seconds.items())
+    print(f"{len(captures)} captures -> {out}: {result.mesh.num_verts:,} vertices, "
+          f"{result.mesh.num_faces:,} faces ({args.method}; {stages})")
+    if points is not None:
+        points.parent.mkdir(parents=True, exist_ok=True)
+        result.points.save(points)
+        print(f"points: {points} ({len(result.points):,})")
+    if (Path(args.captures_dir) / "room_gt.ply").exists():
+        from geodl.recon import evaluate_reconstruction, load_room_ground_truth
+
+        gt_mesh, _, _ = load_room_ground_truth(args.captures_dir)
+        m = evaluate_reconstruction(result.mesh, gt_mesh, [lf.camera for lf in captures])
+        print(f"against room_gt.ply (F-score at {100 * m.threshold:.0f} cm): "
+              f"F {m.fscore:.3f}, precision {m.precision:.3f}, recall {m.recall:.3f}, "
+              f"accuracy {100 * m.accuracy:.1f} cm, completeness {100 * m.completeness:.1f} cm")
+    return 0
+
+
 def cmd_evaluate_lightfield(args: argparse.Namespace) -> int:
     import json
     import warnings
@@ -260,7 +300,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     if out.is_dir() and any(out.iterdir()) and not (out / MARKER).exists() and not args.force:
         raise FileExistsError(f"{out}: not empty and not an earlier demo's output (--force "
                               "writes the demo's files into it anyway)")
-    run_demo(out)
+    run_demo(out, quick=args.quick)
     return 0
 
 
@@ -355,11 +395,14 @@ def build_parser() -> argparse.ArgumentParser:
                    help="show the Python traceback of an error")
     sub = p.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
-    d = sub.add_parser("demo", help="a tour of the library: spectra, descriptors, geodesics, "
-                       "kNN graphs, pooling, light fields, jets; prints figures and writes PNGs")
+    d = sub.add_parser("demo", help="a room from light-field captures to an evaluated mesh "
+                       "(report.html), then a tour of the library: spectra, descriptors, "
+                       "geodesics, kNN graphs, pooling, light fields, jets")
     d.add_argument("--out", default="demo_out", help="output folder (default: demo_out; an "
                    "existing folder is refused unless it holds an earlier demo or --force)")
     d.add_argument("--force", action="store_true", help="write into a non-empty folder")
+    d.add_argument("--quick", action="store_true", help="tiny captures and no tour (seconds; "
+                   "for tests)")
     d.set_defaults(func=cmd_demo)
 
     s = sub.add_parser("spectrum", help="Laplace-Beltrami eigenvalues of a mesh")
@@ -412,6 +455,23 @@ def build_parser() -> argparse.ArgumentParser:
     rc.add_argument("--force", action="store_true",
                     help="replace the captures of an existing folder (other files stay)")
     rc.set_defaults(func=cmd_render_captures)
+
+    rr = sub.add_parser("reconstruct", help="fuse light-field captures (one HCI scene folder "
+                        "per capture, poses in parameters.cfg) into one room mesh")
+    rr.add_argument("captures_dir", metavar="CAPTURES_DIR", help="a folder with one HCI scene "
+                    "folder per capture (any names; other files ignored); a room_gt.ply "
+                    "beside them is used to score the result")
+    rr.add_argument("--out", required=True, help="the mesh to write (.ply, .obj or .glb)")
+    rr.add_argument("--method", choices=[*DEPTH_METHODS, "ground_truth"],
+                    default="cost_volume", help="disparity method (default cost_volume; "
+                    "ground_truth reads each capture's ground-truth depth: the ceiling)")
+    rr.add_argument("--voxel", type=float, default=0.02, help="TSDF voxel size in metres "
+                    "(default 0.02)")
+    rr.add_argument("--min-confidence", type=float, default=0.0, help="pixels of lower "
+                    "disparity confidence are not fused (default 0)")
+    rr.add_argument("--points", help="also write the captures' coloured points (.ply)")
+    rr.add_argument("--force", action="store_true", help="replace existing output files")
+    rr.set_defaults(func=cmd_reconstruct)
 
     e = sub.add_parser("evaluate-lightfield", help="score a benchmark submission (disp_maps/, "
                        "runtimes/) against scene folders with ground truth")
