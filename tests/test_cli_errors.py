@@ -36,6 +36,13 @@ BAD = {
     "depth: unknown method": ["depth", "{tmp}", "--method", "magic", "--out", "x.pfm"],
     "view: missing file": ["view", "{tmp}/none.ply", "--html", "{tmp}/v.html"],
     "demo: someone's folder": ["demo", "--out", "{tmp}/mine"],
+    "reconstruct: no folder": ["reconstruct", "{tmp}/nothing", "--out", "{tmp}/room.ply"],
+    "reconstruct: no captures": ["reconstruct", "{tmp}", "--out", "{tmp}/room.ply"],
+    "reconstruct: mesh format": ["reconstruct", "{tmp}", "--out", "{tmp}/room.txt"],
+    "reconstruct: points format": ["reconstruct", "{tmp}", "--out", "{tmp}/room.ply",
+                                   "--points", "{tmp}/p.obj"],
+    "reconstruct: voxel": ["reconstruct", "{tmp}", "--out", "{tmp}/room.ply", "--voxel", "0"],
+    "reconstruct: method": ["reconstruct", "{tmp}", "--out", "{tmp}/room.ply", "--method", "x"],
 }
 
 

@@ -37,7 +37,7 @@ import torch
 from tqdm import tqdm
 
 from geodl.datasets.room_scene import FINE_PARTS, clear_viewpoint, median_depth
-from geodl.lightfield import write_hci_scene
+from geodl.lightfield import parameters_from_light_field, write_hci_scene
 from geodl.lightfield.benchmark.masks import evaluation_masks
 from geodl.lightfield.hci_io import scene_files
 from geodl.recon.captures import GROUND_TRUTH_FILE, INDEX_FILE, write_room_ground_truth
@@ -153,6 +153,9 @@ def render_room_captures(seed: int, captures: int = 4, size: int = 512, grid: in
         lf.ground_truth = GroundTruth(rig.depth_to_disparity(depth), depth, masks,
                                       view_depth=lf.ground_truth.view_depth)
         lf.meta.update(scene=capture_name(k), room=room)
+        # what write_hci_scene writes and load_hci reads (pose, lens, rig,
+        # disparity range), so a capture in memory estimates like one on disk
+        lf.meta["parameters"] = parameters_from_light_field(lf, scene=capture_name(k))
         out.captures.append(lf)
         out.names.append(capture_name(k))
     return out

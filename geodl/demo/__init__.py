@@ -33,8 +33,9 @@ def run_demo(out: Path, quick: bool = False) -> None:
         print()
         run_tour(out / "tour")
     print("\n== Summary: the room")
+    width = max(len(r["result"]) for r in rows)
     for r in rows:
-        print("   " + "  ".join(f"{k} {v}" for k, v in r.items()))
+        print(f"   {r['result']:{width}s}  {r['value']}")
     print(f"\nDone in {time.perf_counter() - t0:.0f} s (part 1: {part1:.0f} s). "
           f"Open {out / 'report.html'} in a browser; pictures: {out}/*.png"
           + ("" if quick else f", {out / 'tour'}/"))
