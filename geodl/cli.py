@@ -1,12 +1,15 @@
 """The ``geodl`` command.
 
-    geodl demo [--out DIR]          a tour of the library, with pictures
+    geodl demo [--out DIR]          captures -> depth -> room mesh, then a tour, with pictures
     geodl spectrum MESH [-k K]      Laplace-Beltrami eigenvalues (+ PNG)
     geodl check MESH                mesh defects report
     geodl render-lightfield OUT     HCI-format light-field scenes of procedural rooms
+    geodl render-captures OUT --seed N --captures K   K light-field captures of one room
+    geodl reconstruct CAPTURES --out room.ply   one room mesh from light-field captures
     geodl evaluate-lightfield SUB SCENES   benchmark metrics of a submission folder
     geodl depth SCENE_DIR --out D.pfm  disparity of a scene (or a submission of many)
     geodl train-depth --model M --out DIR   train a learned disparity network
+    geodl synthesize SCENE_DIR --from corners --out DIR   novel views from a few views
     geodl view FILE...              an interactive 3D viewer (window, or HTML offline)
     geodl info                      versions of geodl and its back-ends
 
@@ -23,6 +26,9 @@ from pathlib import Path
 #: ``geodl.lightfield.depth.METHODS`` by name: listed here so that ``--help`` and
 #: argument checks do not import torch and the models (a test keeps them equal)
 DEPTH_METHODS = ("cost_volume", "structure_tensor", "epinet", "cost_net")
+#: ``geodl.lightfield.synthesis.METHODS`` by name, for the same reason ("learned" is
+#: registered by the learned view-synthesis model)
+SYNTHESIS_METHODS = ("warp", "mpi", "nearest", "learned")
 
 
 def load_mesh(spec: str):
@@ -151,6 +157,73 @@ def cmd_render_lightfield(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_render_captures(args: argparse.Namespace) -> int:
+    for option in ("captures", "size", "grid", "supersample"):
+        _positive(getattr(args, option), f"--{option}")
+    if args.size < 8:
+        raise ValueError(f"--size: expected at least 8 px, got {args.size}")
+    if args.grid % 2 == 0:
+        raise ValueError(f"--grid: expected an odd number of views (a centre view), got "
+                         f"{args.grid}")
+    if args.seed < 0:
+        raise ValueError(f"--seed: expected >= 0, got {args.seed}")
+    if not 0 < args.fov < 150:
+        raise ValueError(f"--fov: expected a horizontal field of view in (0, 150) degrees, "
+                         f"got {args.fov}")
+    from geodl.datasets import write_room_captures
+
+    t0 = time.perf_counter()
+    out, rc = write_room_captures(args.out_dir, args.seed, args.captures, args.size, args.grid,
+                                  args.fov, args.supersample, overwrite=args.force)
+    for name, lf in zip(rc.names, rc.captures):
+        d = lf.disparity[lf.disparity.isfinite()]
+        eye = ", ".join(f"{v:.2f}" for v in lf.camera.center.tolist())
+        print(f"{out / name}: {args.grid}x{args.grid} views of {args.size}x{args.size}, eye "
+              f"({eye}) m, disparity [{float(d.min()):.2f}, {float(d.max()):.2f}] px")
+    print(f"{out}: room {args.seed}, {len(rc.captures)} captures, room_gt.ply, captures.json "
+          f"({time.perf_counter() - t0:.1f} s)")
+    return 0
+
+
+def cmd_reconstruct(args: argparse.Namespace) -> int:
+    out = Path(args.out)
+    points = Path(args.points) if args.points else None
+    if out.suffix.lower() not in (".ply", ".obj", ".glb"):
+        raise ValueError(f"--out: expected a .ply, .obj or .glb file, got {out}")
+    if points is not None and points.suffix.lower() not in (".ply", ".pcd", ".xyz"):
+        raise ValueError(f"--points: expected a .ply, .pcd or .xyz file, got {points}")
+    for path in (out, points):
+        if path is not None and path.exists() and not args.force:
+            raise FileExistsError(f"{path}: exists (--force replaces it)")
+    if not (args.voxel > 0):
+        raise ValueError(f"--voxel: expected a positive size in metres, got {args.voxel}")
+    if not 0 <= args.min_confidence <= 1:
+        raise ValueError(f"--min-confidence: expected in [0, 1], got {args.min_confidence}")
+    from geodl.recon import load_captures, reconstruct_room, save_mesh
+
+    captures = load_captures(args.captures_dir)
+    result = reconstruct_room(captures, method=args.method, voxel_size=args.voxel,
+                              min_confidence=args.min_confidence)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    save_mesh(result.mesh, out, overwrite=args.force)
+    stages = ", ".join(f"{k} {v:.1f} s" for k, v in result.seconds.items())
+    print(f"{len(captures)} captures -> {out}: {result.mesh.num_verts:,} vertices, "
+          f"{result.mesh.num_faces:,} faces ({args.method}; {stages})")
+    if points is not None:
+        points.parent.mkdir(parents=True, exist_ok=True)
+        result.points.save(points)
+        print(f"points: {points} ({len(result.points):,})")
+    if (Path(args.captures_dir) / "room_gt.ply").exists():
+        from geodl.recon import evaluate_reconstruction, load_room_ground_truth
+
+        gt_mesh, _, _ = load_room_ground_truth(args.captures_dir)
+        m = evaluate_reconstruction(result.mesh, gt_mesh, [lf.camera for lf in captures])
+        print(f"against room_gt.ply (F-score at {100 * m.threshold:.0f} cm): "
+              f"F {m.fscore:.3f}, precision {m.precision:.3f}, recall {m.recall:.3f}, "
+              f"accuracy {100 * m.accuracy:.1f} cm, completeness {100 * m.completeness:.1f} cm")
+    return 0
+
+
 def cmd_evaluate_lightfield(args: argparse.Namespace) -> int:
     import json
     import warnings
@@ -231,7 +304,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     if out.is_dir() and any(out.iterdir()) and not (out / MARKER).exists() and not args.force:
         raise FileExistsError(f"{out}: not empty and not an earlier demo's output (--force "
                               "writes the demo's files into it anyway)")
-    run_demo(out)
+    run_demo(out, quick=args.quick)
     return 0
 
 
@@ -308,6 +381,88 @@ def cmd_depth(args: argparse.Namespace) -> int:
     return 0
 
 
+def _image_png(image, path: Path) -> None:
+    """A (C, H, W) image in [0, 1] as an 8-bit PNG."""
+    import numpy as np
+    from PIL import Image
+
+    arr = (image.clamp(0, 1).permute(1, 2, 0).numpy() * 255).round().astype(np.uint8)
+    Image.fromarray(arr[..., 0] if arr.shape[-1] == 1 else arr).save(path)
+
+
+def cmd_synthesize(args: argparse.Namespace) -> int:
+    import shutil
+    import tempfile
+
+    import torch
+
+    from geodl.lightfield import load_hci, write_hci_scene
+    from geodl.lightfield.synthesis import parse_positions, psnr, ssim, synthesize_views
+    from geodl.structures import LightField
+
+    scene = Path(args.scene_dir)
+    if not (scene / "parameters.cfg").exists():
+        raise FileNotFoundError(f"{scene}: not a scene folder (no parameters.cfg)")
+    out = Path(args.out)
+    if args.target is not None:
+        if out.suffix.lower() != ".png":
+            raise ValueError(f"--out: with --target, expected a .png file, got {out}")
+        if out.exists() and not args.force:
+            raise FileExistsError(f"{out}: exists (--force replaces it)")
+    elif out.exists() and (not out.is_dir() or any(out.iterdir())) and not args.force:
+        raise FileExistsError(f"{out}: exists and is not empty (--force replaces its scene files)")
+    if out.resolve() == scene.resolve():
+        raise ValueError("--out: must differ from SCENE_DIR (the real views are the reference)")
+    lf = load_hci(scene)
+    U, V = lf.grid_shape
+    sources = parse_positions(args.sources, (U, V), integer=True, name="--from")
+    targets = None
+    if args.target is not None:
+        targets = parse_positions(args.target, (U, V), integer=False, name="--target")
+        if len(targets) != 1:
+            raise ValueError(f"--target: expected one position U,V, got {args.target!r}")
+    t0 = time.perf_counter()
+    images, _, where = synthesize_views(lf, sources, targets, method=args.method,
+                                        disp_range=args.disp_range)
+    seconds = time.perf_counter() - t0
+    print(f"{scene.name}: {args.method} from {len(sources)} views, {len(where)} synthesised in "
+          f"{seconds:.2f} s ({seconds / len(where):.2f} s per view)")
+    scores = []
+    for img, (u, v) in zip(images, where.tolist()):
+        if u.is_integer() and v.is_integer():  # a real view to compare with
+            real = lf.view(int(u), int(v))
+            scores.append((int(u), int(v), psnr(img, real), ssim(img, real)))
+    for u, v, p, s in scores:
+        print(f"  view ({u}, {v}): PSNR {p:.2f} dB, SSIM {s:.4f}")
+    if len(scores) > 1:
+        print(f"  mean over {len(scores)} views: PSNR {sum(x[2] for x in scores) / len(scores):.2f}"
+              f" dB, SSIM {sum(x[3] for x in scores) / len(scores):.4f}")
+    if args.target is not None:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        _image_png(images[0], out)
+        print(f"wrote {out}")
+        return 0
+    views = torch.empty_like(lf.views)
+    for r, c in sources:
+        views[r, c] = lf.views[r, c]
+    for img, (u, v) in zip(images, where.tolist()):
+        views[int(u), int(v)] = img.clamp(0, 1)
+    result = LightField(views, lf.camera, lf.baseline, lf.focus_distance,
+                        meta={"scene": lf.meta.get("scene", scene.name)})
+    # the writer replaces atomically; then the original parameters.cfg, byte for byte
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.cfg.", dir=out.parent if out.parent.exists()
+                                else None))
+    try:
+        shutil.copyfile(scene / "parameters.cfg", tmp / "parameters.cfg")
+        write_hci_scene(out, result, scene=scene.name, overwrite=args.force)
+        shutil.move(tmp / "parameters.cfg", out / "parameters.cfg")
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    print(f"wrote {out}/ ({len(sources)} views copied, {len(where)} synthesised, "
+          f"parameters.cfg from {scene.name})")
+    return 0
+
+
 class _Parser(argparse.ArgumentParser):
     """Usage errors as one line, like every other error of the command."""
 
@@ -326,11 +481,14 @@ def build_parser() -> argparse.ArgumentParser:
                    help="show the Python traceback of an error")
     sub = p.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
-    d = sub.add_parser("demo", help="a tour of the library: spectra, descriptors, geodesics, "
-                       "kNN graphs, pooling, light fields, jets; prints figures and writes PNGs")
+    d = sub.add_parser("demo", help="a room from light-field captures to an evaluated mesh "
+                       "(report.html), then a tour of the library: spectra, descriptors, "
+                       "geodesics, kNN graphs, pooling, light fields, jets")
     d.add_argument("--out", default="demo_out", help="output folder (default: demo_out; an "
                    "existing folder is refused unless it holds an earlier demo or --force)")
     d.add_argument("--force", action="store_true", help="write into a non-empty folder")
+    d.add_argument("--quick", action="store_true", help="tiny captures and no tour (seconds; "
+                   "for tests)")
     d.set_defaults(func=cmd_demo)
 
     s = sub.add_parser("spectrum", help="Laplace-Beltrami eigenvalues of a mesh")
@@ -367,6 +525,39 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--contact-sheet", metavar="PNG",
                    help="also save a PNG of the centre views and disparities")
     r.set_defaults(func=cmd_render_lightfield)
+
+    rc = sub.add_parser("render-captures", help="render K light-field captures of one seeded "
+                        "room (HCI scene folders with poses) plus room_gt.ply and captures.json")
+    rc.add_argument("out_dir", metavar="OUT", help="output folder (refused when not empty "
+                    "unless --force)")
+    rc.add_argument("--seed", type=int, default=0, help="room seed (default 0; evaluation "
+                    "rooms are the benchmark seeds 9000-9007)")
+    rc.add_argument("--captures", type=int, default=4, help="number of captures (default 4)")
+    rc.add_argument("--size", type=int, default=512, help="image side in pixels (default 512)")
+    rc.add_argument("--grid", type=int, default=9, help="views per side (default 9)")
+    rc.add_argument("--fov", type=float, default=75.0,
+                    help="horizontal field of view in degrees (default 75)")
+    rc.add_argument("--supersample", type=int, default=1, help="samples per pixel side")
+    rc.add_argument("--force", action="store_true",
+                    help="replace the captures of an existing folder (other files stay)")
+    rc.set_defaults(func=cmd_render_captures)
+
+    rr = sub.add_parser("reconstruct", help="fuse light-field captures (one HCI scene folder "
+                        "per capture, poses in parameters.cfg) into one room mesh")
+    rr.add_argument("captures_dir", metavar="CAPTURES_DIR", help="a folder with one HCI scene "
+                    "folder per capture (any names; other files ignored); a room_gt.ply "
+                    "beside them is used to score the result")
+    rr.add_argument("--out", required=True, help="the mesh to write (.ply, .obj or .glb)")
+    rr.add_argument("--method", choices=[*DEPTH_METHODS, "ground_truth"],
+                    default="cost_volume", help="disparity method (default cost_volume; "
+                    "ground_truth reads each capture's ground-truth depth: the ceiling)")
+    rr.add_argument("--voxel", type=float, default=0.02, help="TSDF voxel size in metres "
+                    "(default 0.02)")
+    rr.add_argument("--min-confidence", type=float, default=0.0, help="pixels of lower "
+                    "disparity confidence are not fused (default 0)")
+    rr.add_argument("--points", help="also write the captures' coloured points (.ply)")
+    rr.add_argument("--force", action="store_true", help="replace existing output files")
+    rr.set_defaults(func=cmd_reconstruct)
 
     e = sub.add_parser("evaluate-lightfield", help="score a benchmark submission (disp_maps/, "
                        "runtimes/) against scene folders with ground truth")
@@ -431,6 +622,25 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: default)")
     t.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.pt")
     t.set_defaults(func=cmd_train_depth)
+
+    sy = sub.add_parser("synthesize", help="novel views of an HCI-format scene from a few of "
+                        "its views: a complete scene folder, or one position as a PNG")
+    sy.add_argument("scene_dir", metavar="SCENE_DIR", help="a scene folder (parameters.cfg, "
+                    "input_Cam*.png)")
+    sy.add_argument("--from", dest="sources", default="corners", metavar="SPEC",
+                    help="the views to use: corners, inner-corners, cross, all-but-centre, or "
+                         "'U,V;U,V;...' (row, column; default corners)")
+    sy.add_argument("--method", choices=SYNTHESIS_METHODS, default="warp",
+                    help="warp (estimated disparity, warping and blending), mpi (multiplane "
+                         "image), nearest (copy the nearest view), learned (default warp)")
+    sy.add_argument("--out", required=True, metavar="PATH",
+                    help="output scene folder; with --target, a .png file")
+    sy.add_argument("--target", metavar="U,V", help="render only this grid position (real "
+                    "numbers allowed, e.g. 4,4.5) to the PNG --out")
+    sy.add_argument("--disp-range", nargs=2, type=float, metavar=("MIN", "MAX"),
+                    help="disparity range in px (default: the scene's, from parameters.cfg)")
+    sy.add_argument("--force", action="store_true", help="replace existing outputs")
+    sy.set_defaults(func=cmd_synthesize)
 
     i = sub.add_parser("info", help="versions of geodl and its back-ends")
     i.set_defaults(func=cmd_info)

@@ -23,6 +23,12 @@ BAD = {
     "render: contact sheet name": ["render-lightfield", "{tmp}/r", "--contact-sheet", "x.txt"],
     "render: contact sheet folder": ["render-lightfield", "{tmp}/r", "--contact-sheet",
                                      "{tmp}/none/x.png"],
+    "captures: none": ["render-captures", "{tmp}/r", "--captures", "0"],
+    "captures: even grid": ["render-captures", "{tmp}/r", "--grid", "2"],
+    "captures: fov": ["render-captures", "{tmp}/r", "--fov", "180"],
+    "captures: negative seed": ["render-captures", "{tmp}/r", "--seed", "-1"],
+    "captures: someone's folder": ["render-captures", "{tmp}/mine", "--size", "16",
+                                   "--grid", "3"],
     "evaluate: no submission": ["evaluate-lightfield", "{tmp}/sub", "{tmp}"],
     "depth: no folder": ["depth", "{tmp}/nothing", "--out", "{tmp}/d.pfm"],
     "depth: not a scene": ["depth", "{tmp}", "--out", "{tmp}/d.pfm"],
@@ -30,6 +36,13 @@ BAD = {
     "depth: unknown method": ["depth", "{tmp}", "--method", "magic", "--out", "x.pfm"],
     "view: missing file": ["view", "{tmp}/none.ply", "--html", "{tmp}/v.html"],
     "demo: someone's folder": ["demo", "--out", "{tmp}/mine"],
+    "reconstruct: no folder": ["reconstruct", "{tmp}/nothing", "--out", "{tmp}/room.ply"],
+    "reconstruct: no captures": ["reconstruct", "{tmp}", "--out", "{tmp}/room.ply"],
+    "reconstruct: mesh format": ["reconstruct", "{tmp}", "--out", "{tmp}/room.txt"],
+    "reconstruct: points format": ["reconstruct", "{tmp}", "--out", "{tmp}/room.ply",
+                                   "--points", "{tmp}/p.obj"],
+    "reconstruct: voxel": ["reconstruct", "{tmp}", "--out", "{tmp}/room.ply", "--voxel", "0"],
+    "reconstruct: method": ["reconstruct", "{tmp}", "--out", "{tmp}/room.ply", "--method", "x"],
 }
 
 

@@ -152,3 +152,17 @@ def test_lightfield_depth_quick_run(tmp_path):
     assert summary["cost_volume"]["badpix0.07"] < 5 and summary["structure_tensor"]["mse100"] < 1
     assert (tmp_path / "out" / "results" / "lightfield_depth.json").exists()
     assert (tmp_path / "out" / "figures" / "lightfield_depth.png").exists()
+
+
+def test_room_reconstruction_quick_run(tmp_path):
+    """The reconstruction experiment on one tiny room: every method and the
+    ground-truth ceiling scored, the ceiling close to perfect, files written."""
+    mod = _load("room_reconstruction")
+    summary = mod.main(["--rooms", "1", "--captures", "2", "--size", "64", "--grid", "3",
+                        "--voxel", "0.05", "--methods", "structure_tensor",
+                        "--cache", str(tmp_path / "cache"), "--out", str(tmp_path / "out")])
+    assert set(summary) == {"structure_tensor", "ground_truth"}
+    assert summary["ground_truth"]["fscore"] > 0.85
+    assert 0 <= summary["structure_tensor"]["fscore"] <= 1
+    assert (tmp_path / "out" / "results" / "room_reconstruction.json").exists()
+    assert (tmp_path / "out" / "figures" / "room_reconstruction.png").exists()

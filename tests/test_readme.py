@@ -30,3 +30,24 @@ def test_readme_depth_quick_start_runs(tmp_path, monkeypatch, capsys):
     scope: dict = {}
     exec(compile(re.findall(r"```python\n(.*?)```", section, re.S)[0], "README.md", "exec"), scope)
     assert scope["disparity"].shape == (256, 256) and scope["depth"].shape == (256, 256)
+
+
+def test_readme_reconstruction_quick_start_runs(tmp_path, monkeypatch, capsys):
+    """The room-reconstruction section's shell lines and Python block, as pasted."""
+    import shlex
+
+    from geodl.cli import main
+    text = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    section = text.split("## From light-field captures to a room mesh", 1)[1].split("\n## ", 1)[0]
+    shell = re.findall(r"```bash\n(.*?)```", section, re.S)[0]
+    monkeypatch.chdir(tmp_path)
+    for line in shell.splitlines():
+        argv = shlex.split(line.split("#", 1)[0])
+        assert argv[0].endswith("geodl")
+        assert main(argv[1:]) == 0, line
+    assert "F " in capsys.readouterr().out  # scored against caps/room_gt.ply
+    assert (tmp_path / "room.html").stat().st_size > 10_000
+    scope: dict = {}
+    exec(compile(re.findall(r"```python\n(.*?)```", section, re.S)[0], "README.md", "exec"), scope)
+    assert 0 <= scope["evaluate_reconstruction"](scope["result"].mesh, scope["gt"], [
+        lf.camera for lf in scope["captures"]]).fscore <= 1

@@ -177,7 +177,7 @@ def test_a_page_that_fails_says_so(browser, tmp_path):
 def test_demo_viewers(browser, tmp_path):
     """The three pages `make demo` writes load, draw, and (with
     GEODL_SCREENSHOTS) leave their screenshots for the README."""
-    from geodl.demo import write_viewers
+    from geodl.demo.tour import write_viewers
 
     keep = os.environ.get("GEODL_SCREENSHOTS")
     pages = write_viewers(tmp_path)

@@ -1,13 +1,17 @@
-"""3D reconstruction from light-field captures: fusion, evaluation, the pipeline."""
+"""3D reconstruction from light-field captures: loading captures folders,
+fusion, evaluation, the pipeline."""
+from geodl.recon.captures import load_captures, load_room_ground_truth
 from geodl.recon.evaluate import ReconstructionMetrics, evaluate_reconstruction, sample_surface
 from geodl.recon.fusion import DepthFrame, TSDFVolume, fuse_tsdf, save_mesh
 from geodl.recon.reconstruct import (
     ReconstructionResult,
     capture_frame,
     capture_points,
+    fuse_captures,
     reconstruct_room,
 )
 
 __all__ = ["DepthFrame", "ReconstructionMetrics", "ReconstructionResult", "TSDFVolume",
-           "capture_frame", "capture_points", "evaluate_reconstruction", "fuse_tsdf",
-           "reconstruct_room", "sample_surface", "save_mesh"]
+           "capture_frame", "capture_points", "evaluate_reconstruction", "fuse_captures", "fuse_tsdf",
+           "load_captures", "load_room_ground_truth", "reconstruct_room", "sample_surface",
+           "save_mesh"]

@@ -109,6 +109,11 @@ def _ground_truth_disparity(lf: LightField, index: int) -> Tensor:
                      "ground-truth depth or disparity, and it has none")
 
 
+def _check_voxel_size(voxel_size: float) -> None:
+    if not (isinstance(voxel_size, (int, float)) and math.isfinite(voxel_size) and voxel_size > 0):
+        raise ValueError(f"voxel_size: expected a positive number of metres, got {voxel_size!r}")
+
+
 def reconstruct_room(captures: Sequence[LightField], method: str = "cost_volume",
                      voxel_size: float = 0.02, min_confidence: float = 0.0,
                      sdf_trunc: float | None = None, depth_max: float | None = None,
@@ -149,8 +154,7 @@ def reconstruct_room(captures: Sequence[LightField], method: str = "cost_volume"
         if method not in METHODS:
             raise ValueError(f"method: expected one of {sorted(METHODS) + [GROUND_TRUTH]}, "
                              f"got {method!r}")
-    if not (isinstance(voxel_size, (int, float)) and math.isfinite(voxel_size) and voxel_size > 0):
-        raise ValueError(f"voxel_size: expected a positive number of metres, got {voxel_size!r}")
+    _check_voxel_size(voxel_size)
     start = time.perf_counter()
     disparities, confidences = [], []
     for i, lf in enumerate(_progress(captures, progress, f"disparity ({method})")):
@@ -161,7 +165,30 @@ def reconstruct_room(captures: Sequence[LightField], method: str = "cost_volume"
             d, c = estimate_disparity(lf, method, **method_options)
         disparities.append(d)
         confidences.append(c)
-    t_disp = time.perf_counter()
+    seconds = time.perf_counter() - start
+    result = fuse_captures(captures, disparities, confidences, voxel_size, min_confidence,
+                           sdf_trunc, depth_max, device, progress)
+    result.seconds = {"disparity": seconds, **result.seconds}
+    result.seconds["total"] += seconds
+    return result
+
+
+def fuse_captures(captures: Sequence[LightField], disparities: Sequence[Tensor],
+                  confidences: Sequence[Tensor | None] | None = None, voxel_size: float = 0.02,
+                  min_confidence: float = 0.0, sdf_trunc: float | None = None,
+                  depth_max: float | None = None, device: str | None = None,
+                  progress: bool | None = None) -> ReconstructionResult:
+    """The second half of :func:`reconstruct_room`, for disparities already
+    at hand: each capture's (H, W) centre-view ``disparities[i]`` (and
+    optional ``confidences[i]``) -> depth frame and points -> TSDF mesh.
+    ``seconds`` holds ``points``, ``fusion`` and ``total``."""
+    captures, disparities = list(captures), list(disparities)
+    confidences = [None] * len(captures) if confidences is None else list(confidences)
+    if not captures or not (len(captures) == len(disparities) == len(confidences)):
+        raise ValueError(f"captures, disparities, confidences: expected equally many (>= 1), "
+                         f"got {len(captures)}, {len(disparities)}, {len(confidences)}")
+    _check_voxel_size(voxel_size)
+    start = time.perf_counter()
     frames = [capture_frame(lf, d, c, min_confidence)
               for lf, d, c in zip(captures, disparities, confidences)]
     points = [capture_points(lf, d, c, min_confidence)
@@ -172,6 +199,7 @@ def reconstruct_room(captures: Sequence[LightField], method: str = "cost_volume"
     mesh = fuse_tsdf(frames, voxel_size, sdf_trunc, depth_max, device, progress,
                      min_component_area=min_component_area)
     end = time.perf_counter()
-    seconds = {"disparity": t_disp - start, "points": t_points - t_disp,
-               "fusion": end - t_points, "total": end - start}
+    seconds = {"points": t_points - start, "fusion": end - t_points, "total": end - start}
+    confidences = [torch.isfinite(torch.as_tensor(d)).double() if c is None else c
+                   for d, c in zip(disparities, confidences)]
     return ReconstructionResult(mesh, cloud, seconds, disparities, confidences)

@@ -274,7 +274,8 @@ def _add(b: _Builder, lay: Layer, index: int) -> None:
     name = lay.name if lay.name is not None else f"{type(obj).__name__} {index}"
     mod = _module(obj)
     if isinstance(obj, Mesh):
-        b.mesh(lay, name, obj.verts64.numpy(), obj.faces.numpy())
+        own = None if obj.colors is None else obj.colors.detach().double().numpy()
+        b.mesh(lay, name, obj.verts64.numpy(), obj.faces.numpy(), own)
     elif isinstance(obj, PointCloud):
         own = None if obj.colors is None else obj.colors.detach().double().numpy()
         b.points(lay, name, obj.points.detach().double().numpy(), own)

@@ -1,4 +1,4 @@
-"""``geodl demo``: a short, real tour of what the library computes.
+"""The second part of ``geodl demo``: a short, real tour of what the library computes.
 
 Every number printed is computed on the spot and compared with an exact
 answer where one exists; every picture is written under the output folder.
@@ -21,18 +21,13 @@ def _done(t0: float) -> None:
     print(f"   ({time.perf_counter() - t0:.1f} s)")
 
 
-#: a file every demo output folder holds, so a re-run may write into it
-MARKER = ".geodl-demo"
-
-
-def run_demo(out: Path) -> None:
+def run_tour(out: Path) -> None:
     from geodl import ops
     from geodl.structures import Mesh, PointCloud
     from geodl.viz import Layer, render_mesh_grid, snapshot
 
     out.mkdir(parents=True, exist_ok=True)
-    (out / MARKER).write_text("written by geodl demo\n")
-    print(f"geodl demo: writing pictures to {out}/")
+    print(f"geodl demo, part 2: a tour of the library; writing pictures to {out}/")
 
     t0 = _step("1. Laplace-Beltrami spectrum of the unit sphere (icosphere, 2562 vertices)")
     sphere = Mesh.icosphere(4)

@@ -1,0 +1,162 @@
+"""3D room reconstruction from light-field captures on the benchmark rooms.
+
+For each room of ``geodl.datasets.BENCHMARK_SEEDS`` (never used for tuning
+or training): ``--captures`` light-field rigs placed in the room
+(``geodl.datasets.write_room_captures``, rendered once into
+``datasets/cache/room_captures/``), read back from disk as any user's
+captures are (``geodl.recon.load_captures``: pose, lens, rig and disparity
+range from each ``parameters.cfg``). Then, per depth method, every capture's
+disparity (``geodl.lightfield.depth.estimate_disparity``; ``ground_truth``:
+the rendered depth, the ceiling), TSDF fusion on Open3D's ``VoxelBlockGrid``
+(``geodl.recon.fuse_captures``) and the evaluation against ``room_gt.ply``
+restricted to the surfaces some capture sees
+(``geodl.recon.evaluate_reconstruction``: accuracy, completeness, precision,
+recall, F-score at 5 cm). Runtimes per stage; snapshots of the first room's
+reconstructions next to its ground truth.
+
+    .venv/bin/python experiments/room_reconstruction.py \
+        [--methods cost_volume structure_tensor epinet cost_net] [--rooms 8]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from geodl.datasets import BENCHMARK_SEEDS, write_room_captures
+from geodl.recon import (
+    evaluate_reconstruction,
+    fuse_captures,
+    load_captures,
+    load_room_ground_truth,
+    reconstruct_room,
+)
+from geodl.structures import Mesh
+
+HERE = Path(__file__).resolve().parent
+CACHE = HERE.parent / "datasets" / "cache" / "room_captures"
+GROUND_TRUTH = "ground_truth"
+SHOWN = ("fscore", "precision", "recall", "accuracy_cm", "completeness_cm", "disparity_s",
+         "fusion_s", "evaluation_s")
+
+
+def captures_folder(cache: Path, seed: int, captures: int, size: int, grid: int) -> Path:
+    """Room ``seed``'s captures folder, rendered on first use."""
+    folder = cache / f"room_{seed}_{captures}x{grid}x{grid}_{size}px"
+    if not (folder / "captures.json").exists():
+        t0 = time.perf_counter()
+        write_room_captures(folder, seed, captures, size, grid, overwrite=True)
+        print(f"rendered {folder} in {time.perf_counter() - t0:.1f} s", flush=True)
+    return folder
+
+
+def without(mesh: Mesh, ids: torch.Tensor, names: dict[int, str], drop: str) -> Mesh:
+    """``mesh`` without the faces of the objects called ``drop`` (the ceiling,
+    so a view from above sees into the room)."""
+    gone = torch.tensor([k for k, v in names.items() if v == drop], dtype=torch.long)
+    keep = ~torch.isin(ids[mesh.faces[:, 0]], gone)
+    return Mesh(mesh.verts64, mesh.faces[keep])
+
+
+def main(argv: list[str] | None = None) -> dict:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--methods", nargs="+", default=["cost_volume", "structure_tensor"],
+                    help="depth methods (ground_truth, the ceiling, is always added)")
+    ap.add_argument("--rooms", type=int, default=len(BENCHMARK_SEEDS),
+                    help="the first N benchmark rooms")
+    ap.add_argument("--captures", type=int, default=4)
+    ap.add_argument("--size", type=int, default=512)
+    ap.add_argument("--grid", type=int, default=9)
+    ap.add_argument("--voxel", type=float, default=0.02, help="TSDF voxel (m)")
+    ap.add_argument("--min-confidence", type=float, default=0.0)
+    ap.add_argument("--cache", type=Path, default=CACHE)
+    ap.add_argument("--out", type=Path, default=HERE)
+    args = ap.parse_args(argv)
+    methods = [m for m in args.methods if m != GROUND_TRUTH] + [GROUND_TRUTH]
+    results: dict[str, dict[str, dict]] = {m: {} for m in methods}
+    shown: dict[str, Mesh] = {}
+    first_gt = None
+    for seed in BENCHMARK_SEEDS[:args.rooms]:
+        folder = captures_folder(args.cache, seed, args.captures, args.size, args.grid)
+        captures = load_captures(folder)
+        gt_mesh, ids, names = load_room_ground_truth(folder)
+        cameras = [lf.camera for lf in captures]
+        if first_gt is None:
+            first_gt = without(gt_mesh, ids, names, "ceiling")
+        for method in methods:
+            t0 = time.perf_counter()
+            if method == GROUND_TRUTH:
+                rec = reconstruct_room(captures, GROUND_TRUTH, args.voxel, progress=False)
+                seconds_disp = rec.seconds["disparity"]
+            else:
+                from geodl.lightfield.depth import estimate_disparity
+                maps = [estimate_disparity(lf, method) for lf in captures]
+                seconds_disp = time.perf_counter() - t0
+                rec = fuse_captures(captures, [d for d, _ in maps], [c for _, c in maps],
+                                    args.voxel, args.min_confidence, progress=False)
+            t1 = time.perf_counter()
+            m = evaluate_reconstruction(rec.mesh, gt_mesh, cameras)
+            row = {"fscore": m.fscore, "precision": m.precision, "recall": m.recall,
+                   "accuracy_cm": 100 * m.accuracy, "completeness_cm": 100 * m.completeness,
+                   "disparity_s": seconds_disp / len(captures), "fusion_s": rec.seconds["fusion"],
+                   "evaluation_s": time.perf_counter() - t1}
+            results[method][str(seed)] = row
+            print(f"room {seed} {method:16s} F {m.fscore:.3f}  P {m.precision:.3f}  "
+                  f"R {m.recall:.3f}  acc {row['accuracy_cm']:.1f} cm  comp "
+                  f"{row['completeness_cm']:.1f} cm  ({seconds_disp / len(captures):.1f} s "
+                  f"disparity per capture, {rec.seconds['fusion']:.1f} s fusion)", flush=True)
+            if seed == BENCHMARK_SEEDS[0]:
+                shown[method] = rec.mesh
+    summary = {m: {k: float(np.mean([r[k] for r in rows.values()])) for k in SHOWN}
+               for m, rows in results.items()}
+    print(format_table(summary, len(results[GROUND_TRUTH])))
+    (args.out / "results").mkdir(parents=True, exist_ok=True)
+    (args.out / "figures").mkdir(parents=True, exist_ok=True)
+    config = {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()}
+    (args.out / "results" / "room_reconstruction.json").write_text(
+        json.dumps({"config": config, "per_room": results, "mean": summary}, indent=1))
+    figure(shown, first_gt, BENCHMARK_SEEDS[0], args.out / "figures" / "room_reconstruction.png")
+    return summary
+
+
+def format_table(summary: dict, rooms: int) -> str:
+    head = (f"| depth (mean over {rooms} rooms) | F-score @ 5 cm | precision | recall | "
+            "accuracy (cm) | completeness (cm) | disparity s / capture | fusion s | eval s |")
+    lines = [head, "|" + "---|" * 9]
+    for m, s in summary.items():
+        lines.append(f"| {m} | {s['fscore']:.3f} | {s['precision']:.3f} | {s['recall']:.3f} | "
+                     f"{s['accuracy_cm']:.2f} | {s['completeness_cm']:.2f} | "
+                     f"{s['disparity_s']:.1f} | {s['fusion_s']:.1f} | {s['evaluation_s']:.1f} |")
+    return "\n".join(lines)
+
+
+def figure(meshes: dict[str, Mesh], gt: Mesh, seed: int, path: Path) -> None:
+    """The first room's reconstructions and its ground truth, seen from above
+    the same corner (ceilings left out)."""
+    import tempfile
+
+    import matplotlib.image as mpimg
+
+    from geodl.viz import Layer, pyplot, save_figure, snapshot
+
+    panels = [("ground truth", Layer(gt, color="0.75"))] + \
+             [(f"from {m}", Layer(mesh)) for m, mesh in meshes.items()]
+    plt = pyplot()
+    fig, axes = plt.subplots(1, len(panels), figsize=(4.2 * len(panels), 4.2))
+    with tempfile.TemporaryDirectory() as tmp:
+        for ax, (title, layer) in zip(np.atleast_1d(axes), panels):
+            png = snapshot([layer], Path(tmp) / "p.png", width=600, height=520, elev=60,
+                           azim=-55, legend=False)
+            ax.imshow(mpimg.imread(png))
+            ax.set_title(title)
+            ax.axis("off")
+    fig.suptitle(f"room {seed}: fused meshes vs ground truth")
+    save_figure(fig, path)
+
+
+if __name__ == "__main__":
+    main()
