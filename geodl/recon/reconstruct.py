@@ -117,8 +117,8 @@ def _check_voxel_size(voxel_size: float) -> None:
 def reconstruct_room(captures: Sequence[LightField], method: str = "cost_volume",
                      voxel_size: float = 0.02, min_confidence: float = 0.0,
                      sdf_trunc: float | None = None, depth_max: float | None = None,
-                     min_component_area: float = 0.0, device: str | None = None,
-                     progress: bool | None = None, **method_options) -> ReconstructionResult:
+                     device: str | None = None, progress: bool | None = None,
+                     min_component_area: float = 0.0, **method_options) -> ReconstructionResult:
     """One room mesh from light-field captures.
 
     Args:
@@ -135,8 +135,9 @@ def reconstruct_room(captures: Sequence[LightField], method: str = "cost_volume"
             / 0.602 against 0.826 without: the
             confidence drops more good pixels than bad ones there.
         sdf_trunc, depth_max, device: see :class:`~geodl.recon.fusion.TSDFVolume`.
-        min_component_area: see :meth:`~geodl.recon.fusion.TSDFVolume.extract_mesh`.
         progress: tqdm bars per stage (None: only on a terminal).
+        min_component_area: see :meth:`~geodl.recon.fusion.TSDFVolume.extract_mesh`
+            (default 0: keep every piece).
         method_options: passed to ``estimate_disparity``.
 
     Returns:
@@ -167,7 +168,8 @@ def reconstruct_room(captures: Sequence[LightField], method: str = "cost_volume"
         confidences.append(c)
     seconds = time.perf_counter() - start
     result = fuse_captures(captures, disparities, confidences, voxel_size, min_confidence,
-                           sdf_trunc, depth_max, device, progress)
+                           sdf_trunc, depth_max, device, progress,
+                           min_component_area=min_component_area)
     result.seconds = {"disparity": seconds, **result.seconds}
     result.seconds["total"] += seconds
     return result
@@ -177,11 +179,13 @@ def fuse_captures(captures: Sequence[LightField], disparities: Sequence[Tensor],
                   confidences: Sequence[Tensor | None] | None = None, voxel_size: float = 0.02,
                   min_confidence: float = 0.0, sdf_trunc: float | None = None,
                   depth_max: float | None = None, device: str | None = None,
-                  progress: bool | None = None) -> ReconstructionResult:
+                  progress: bool | None = None,
+                  min_component_area: float = 0.0) -> ReconstructionResult:
     """The second half of :func:`reconstruct_room`, for disparities already
     at hand: each capture's (H, W) centre-view ``disparities[i]`` (and
     optional ``confidences[i]``) -> depth frame and points -> TSDF mesh.
-    ``seconds`` holds ``points``, ``fusion`` and ``total``."""
+    ``seconds`` holds ``points``, ``fusion`` and ``total``; the arguments
+    are :func:`reconstruct_room`'s."""
     captures, disparities = list(captures), list(disparities)
     confidences = [None] * len(captures) if confidences is None else list(confidences)
     if not captures or not (len(captures) == len(disparities) == len(confidences)):
