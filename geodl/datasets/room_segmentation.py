@@ -1,0 +1,202 @@
+"""Reconstructed room meshes with per-vertex semantic labels, cached on disk.
+
+A sample is one room ``seed``: a mesh of the room as a reconstruction
+pipeline gives it (``source``), and each vertex's class among
+:data:`~geodl.datasets.room_labels.CLASSES` (floor, wall, ceiling,
+furniture) or ``IGNORE_INDEX`` (-1), transferred from the room's ground truth
+(``make_room(seed)``) by nearest surface (:mod:`geodl.datasets.room_labels`).
+
+Sources:
+    ``"standin"``: :func:`~geodl.datasets.room_standin.standin_room_mesh`
+        (marching cubes of the distance to the scene; no cameras, no depth
+        estimation): what the segmentation code runs on when no
+        reconstructions exist. Not a reconstruction.
+    any ``geodl.recon.reconstruct_room`` method (``"ground_truth"``,
+        ``"cost_volume"``, ...): ``captures`` light-field captures of the room
+        (``geodl.datasets.room_captures.render_room_captures``, ``size`` px,
+        ``grid`` x ``grid`` views) fused at ``voxel`` metres.
+
+Training rooms come from :func:`~geodl.datasets.training_seeds`, test rooms
+from :data:`~geodl.datasets.BENCHMARK_SEEDS` (see :func:`segmentation_splits`).
+Each room is built once and stored as ``<root>/<config>/room_<seed>.pt``
+(tensors only, read with ``weights_only=True``; written to a temporary
+sibling and renamed), so a second run only loads.
+"""
+from __future__ import annotations
+
+import json
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable
+
+import torch
+from torch import Tensor
+
+from geodl.datasets.room_labels import CLASSES, DEFAULT_TOLERANCE, room_labels, scene_ground_truth
+from geodl.datasets.room_lightfields import BENCHMARK_SEEDS, training_seeds
+from geodl.datasets.room_standin import clean_mesh, standin_room_mesh
+from geodl.render import make_room
+from geodl.structures import Mesh
+
+DEFAULT_ROOT = Path(__file__).resolve().parents[2] / "datasets" / "cache" / "room_segmentation"
+
+
+@dataclass(frozen=True)
+class RoomMeshConfig:
+    """How the room meshes are made (part of the cache key).
+
+    Attributes:
+        source: ``"standin"`` or a ``reconstruct_room`` method.
+        voxel: TSDF voxel (or the stand-in's marching-cubes step), metres.
+        captures, size, grid: light-field captures per room, their view size
+            in pixels and views per side (reconstructions only).
+        tolerance: label transfer distance, metres (beyond: ignore).
+        noise: the stand-in's vertex noise, metres.
+    """
+
+    source: str = "standin"
+    voxel: float = 0.08
+    captures: int = 4
+    size: int = 256
+    grid: int = 5
+    tolerance: float = DEFAULT_TOLERANCE
+    noise: float = 0.005
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.source, str) or not self.source:
+            raise ValueError(f"source: expected 'standin' or a reconstruct_room method, "
+                             f"got {self.source!r}")
+        for name in ("voxel", "tolerance"):
+            v = getattr(self, name)
+            if not (isinstance(v, (int, float)) and v > 0):
+                raise ValueError(f"{name}: expected a positive number, got {v!r}")
+        for name in ("captures", "size", "grid"):
+            v = getattr(self, name)
+            if not (isinstance(v, int) and v >= 1):
+                raise ValueError(f"{name}: expected a positive int, got {v!r}")
+
+    @property
+    def key(self) -> str:
+        """The cache folder name."""
+        if self.source == "standin":
+            return f"standin_v{self.voxel:g}_n{self.noise:g}_t{self.tolerance:g}"
+        return (f"{self.source}_v{self.voxel:g}_c{self.captures}_s{self.size}_g{self.grid}"
+                f"_t{self.tolerance:g}")
+
+
+@dataclass
+class RoomSample:
+    """One labelled room mesh: ``labels`` (V,) long in 0..3 or -1."""
+
+    seed: int
+    mesh: Mesh
+    labels: Tensor
+    info: dict = field(default_factory=dict)
+
+
+def room_mesh(seed: int, config: RoomMeshConfig) -> Mesh:
+    """The (unlabelled) mesh of room ``seed`` that ``config`` describes."""
+    if config.source == "standin":
+        return standin_room_mesh(seed, config.voxel, config.noise)
+    # reconstructions: imported here, so the stand-in needs no geodl.recon
+    from geodl.datasets.room_captures import render_room_captures
+    from geodl.recon import reconstruct_room
+
+    captures = render_room_captures(seed, captures=config.captures, size=config.size,
+                                    grid=config.grid)
+    mesh = reconstruct_room(captures, method=config.source, voxel_size=config.voxel)
+    return clean_mesh(mesh.verts64.numpy(), mesh.faces.numpy())
+
+
+def build_room_sample(seed: int, config: RoomMeshConfig = RoomMeshConfig()) -> RoomSample:
+    """Build room ``seed``'s mesh and transfer its labels (no cache)."""
+    t0 = time.perf_counter()
+    mesh = room_mesh(seed, config)
+    t1 = time.perf_counter()
+    gt_mesh, gt_ids, names = scene_ground_truth(make_room(seed))
+    labels = room_labels(mesh.verts64, gt_mesh, gt_ids, names, config.tolerance)
+    info = {"seed": seed, "mesh_seconds": t1 - t0, "label_seconds": time.perf_counter() - t1,
+            "config": config.__dict__.copy()}
+    return RoomSample(seed, mesh, labels, info)
+
+
+def _save(path: Path, s: RoomSample) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    torch.save({"verts": s.mesh.verts64, "faces": s.mesh.faces, "labels": s.labels,
+                "info": json.dumps(s.info)}, tmp)
+    os.replace(tmp, path)
+
+
+def _load(path: Path, seed: int) -> RoomSample:
+    d = torch.load(path, weights_only=True)
+    return RoomSample(seed, Mesh(d["verts"], d["faces"]), d["labels"], json.loads(d["info"]))
+
+
+class RoomSegmentation:
+    """Labelled room meshes of ``seeds``, built on first use and cached.
+
+    Args:
+        seeds: room seeds.
+        config: how the meshes are made (:class:`RoomMeshConfig`).
+        root: cache folder (default ``datasets/cache/room_segmentation`` in the
+            repository, git-ignored); ``None`` keeps everything in memory.
+        progress: tqdm bar while building (default: on a terminal).
+
+    ``dataset[i]`` is a :class:`RoomSample`; ``dataset.build_seconds`` the
+    time spent building (0 when everything came from the cache).
+    """
+
+    def __init__(self, seeds: Iterable[int], config: RoomMeshConfig = RoomMeshConfig(),
+                 root: str | Path | None = DEFAULT_ROOT, progress: bool | None = None) -> None:
+        from tqdm.auto import tqdm
+
+        self.seeds = [int(s) for s in seeds]
+        if len(set(self.seeds)) != len(self.seeds):
+            raise ValueError(f"seeds: repeated seeds in {self.seeds}")
+        self.config = config
+        self.folder = None if root is None else Path(root) / config.key
+        self.samples: list[RoomSample] = []
+        self.build_seconds = 0.0
+        bar = tqdm(self.seeds, desc=f"rooms ({config.source})", unit="room",
+                   disable=None if progress is None else not progress)
+        for seed in bar:
+            path = None if self.folder is None else self.folder / f"room_{seed:04d}.pt"
+            if path is not None and path.exists():
+                self.samples.append(_load(path, seed))
+                continue
+            t0 = time.perf_counter()
+            s = build_room_sample(seed, config)
+            self.build_seconds += time.perf_counter() - t0
+            if path is not None:
+                _save(path, s)
+            self.samples.append(s)
+
+    def __len__(self) -> int:
+        return len(self.samples)
+
+    def __getitem__(self, i: int) -> RoomSample:
+        return self.samples[i]
+
+    def class_counts(self) -> Tensor:
+        """(4,) vertices per class over all rooms (ignored vertices not counted)."""
+        out = torch.zeros(len(CLASSES), dtype=torch.long)
+        for s in self.samples:
+            out += torch.bincount(s.labels[s.labels >= 0], minlength=len(CLASSES))
+        return out
+
+
+def segmentation_splits(n_train: int, config: RoomMeshConfig = RoomMeshConfig(),
+                        n_test: int | None = None, root: str | Path | None = DEFAULT_ROOT,
+                        progress: bool | None = None
+                        ) -> tuple[RoomSegmentation, RoomSegmentation]:
+    """``(train, test)``: ``training_seeds(n_train)`` rooms and the first
+    ``n_test`` (default all 8) of ``BENCHMARK_SEEDS``."""
+    n_test = len(BENCHMARK_SEEDS) if n_test is None else n_test
+    if not 1 <= n_test <= len(BENCHMARK_SEEDS):
+        raise ValueError(f"n_test: expected 1..{len(BENCHMARK_SEEDS)}, got {n_test}")
+    train = RoomSegmentation(training_seeds(n_train), config, root, progress)
+    test = RoomSegmentation(BENCHMARK_SEEDS[:n_test], config, root, progress)
+    return train, test
