@@ -4,6 +4,7 @@
     geodl spectrum MESH [-k K]      Laplace-Beltrami eigenvalues (+ PNG)
     geodl check MESH                mesh defects report
     geodl render-lightfield OUT     HCI-format light-field scenes of procedural rooms
+    geodl render-captures OUT --seed N --captures K   K light-field captures of one room
     geodl evaluate-lightfield SUB SCENES   benchmark metrics of a submission folder
     geodl depth SCENE_DIR --out D.pfm  disparity of a scene (or a submission of many)
     geodl train-depth --model M --out DIR   train a learned disparity network
@@ -148,6 +149,34 @@ def cmd_render_lightfield(args: argparse.Namespace) -> int:
         from geodl.viz import save_contact_sheet
 
         print(f"contact sheet: {save_contact_sheet(light_fields, args.contact_sheet)}")
+    return 0
+
+
+def cmd_render_captures(args: argparse.Namespace) -> int:
+    for option in ("captures", "size", "grid", "supersample"):
+        _positive(getattr(args, option), f"--{option}")
+    if args.size < 8:
+        raise ValueError(f"--size: expected at least 8 px, got {args.size}")
+    if args.grid % 2 == 0:
+        raise ValueError(f"--grid: expected an odd number of views (a centre view), got "
+                         f"{args.grid}")
+    if args.seed < 0:
+        raise ValueError(f"--seed: expected >= 0, got {args.seed}")
+    if not 0 < args.fov < 150:
+        raise ValueError(f"--fov: expected a horizontal field of view in (0, 150) degrees, "
+                         f"got {args.fov}")
+    from geodl.datasets import write_room_captures
+
+    t0 = time.perf_counter()
+    out, rc = write_room_captures(args.out_dir, args.seed, args.captures, args.size, args.grid,
+                                  args.fov, args.supersample, overwrite=args.force)
+    for name, lf in zip(rc.names, rc.captures):
+        d = lf.disparity[lf.disparity.isfinite()]
+        eye = ", ".join(f"{v:.2f}" for v in lf.camera.center.tolist())
+        print(f"{out / name}: {args.grid}x{args.grid} views of {args.size}x{args.size}, eye "
+              f"({eye}) m, disparity [{float(d.min()):.2f}, {float(d.max()):.2f}] px")
+    print(f"{out}: room {args.seed}, {len(rc.captures)} captures, room_gt.ply, captures.json "
+          f"({time.perf_counter() - t0:.1f} s)")
     return 0
 
 
@@ -367,6 +396,22 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--contact-sheet", metavar="PNG",
                    help="also save a PNG of the centre views and disparities")
     r.set_defaults(func=cmd_render_lightfield)
+
+    rc = sub.add_parser("render-captures", help="render K light-field captures of one seeded "
+                        "room (HCI scene folders with poses) plus room_gt.ply and captures.json")
+    rc.add_argument("out_dir", metavar="OUT", help="output folder (refused when not empty "
+                    "unless --force)")
+    rc.add_argument("--seed", type=int, default=0, help="room seed (default 0; evaluation "
+                    "rooms are the benchmark seeds 9000-9007)")
+    rc.add_argument("--captures", type=int, default=4, help="number of captures (default 4)")
+    rc.add_argument("--size", type=int, default=512, help="image side in pixels (default 512)")
+    rc.add_argument("--grid", type=int, default=9, help="views per side (default 9)")
+    rc.add_argument("--fov", type=float, default=75.0,
+                    help="horizontal field of view in degrees (default 75)")
+    rc.add_argument("--supersample", type=int, default=1, help="samples per pixel side")
+    rc.add_argument("--force", action="store_true",
+                    help="replace the captures of an existing folder (other files stay)")
+    rc.set_defaults(func=cmd_render_captures)
 
     e = sub.add_parser("evaluate-lightfield", help="score a benchmark submission (disp_maps/, "
                        "runtimes/) against scene folders with ground truth")

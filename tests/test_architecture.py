@@ -12,10 +12,11 @@ ALLOWED = {  # package -> the geodl packages its modules may import (besides its
     "nn": {"ops", "structures", "_optional"},
     "render": {"structures", "_optional"},
     "lightfield": {"nn", "ops", "structures", "_optional"},
-    "datasets": {"lightfield", "render", "nn", "ops", "structures", "_optional"},
+    "recon": {"lightfield", "render", "structures", "ops", "nn", "_optional"},
+    "datasets": {"recon", "lightfield", "render", "nn", "ops", "structures", "_optional"},
     "viz": {"structures", "render", "lightfield", "ops", "_optional"},
     "testing": {"nn", "structures", "ops"},
-    "training": {"datasets", "lightfield", "render", "nn", "ops", "structures", "_optional"},
+    "training": {"datasets", "recon", "lightfield", "render", "nn", "ops", "structures", "_optional"},
 }
 
 

@@ -1,9 +1,10 @@
 """Datasets over the recipes and fixtures under ``datasets/``."""
 from geodl.datasets.plane_lightfield import smooth_texture, textured_plane
+from geodl.datasets.room_captures import RoomCaptures, render_room_captures, write_room_captures
 from geodl.datasets.room_lightfields import BENCHMARK_SEEDS, training_seeds, write_room_scenes
 from geodl.datasets.room_scene import FINE_PARTS, median_depth, render_hci_scene, scene_name
 from geodl.datasets.top_tagging import TopTagging
 
-__all__ = ["BENCHMARK_SEEDS", "FINE_PARTS", "TopTagging", "median_depth", "render_hci_scene",
-           "scene_name", "smooth_texture", "textured_plane", "training_seeds",
-           "write_room_scenes"]
+__all__ = ["BENCHMARK_SEEDS", "FINE_PARTS", "RoomCaptures", "TopTagging", "median_depth",
+           "render_hci_scene", "render_room_captures", "scene_name", "smooth_texture",
+           "textured_plane", "training_seeds", "write_room_captures", "write_room_scenes"]

@@ -3,6 +3,8 @@ light-field rig, with the benchmark's ground truth (10x block-median depth,
 evaluation masks; optionally the 10x maps themselves)."""
 from __future__ import annotations
 
+from typing import Any, Callable
+
 import numpy as np
 import torch
 from torch import Tensor
@@ -20,24 +22,41 @@ def scene_name(seed: int) -> str:
     return f"geodl_room_{seed:04d}"
 
 
-def _viewpoint(renderer: Renderer, seed: int, size: int, fov_deg: float,
-               min_depth: float = 0.6, min_median_depth: float = 2.0, tries: int = 50
-               ) -> tuple[PinholeCamera, Tensor]:
-    """A seeded camera in one corner looking into the room, redrawn until
-    nothing is closer than ``min_depth`` (not inside or against furniture) and
-    the median depth exceeds ``min_median_depth`` (the view shows the room, not
-    one piece of furniture); returns it and its preview depths."""
-    rng = np.random.default_rng(seed + 12345)
+def clear_viewpoint(renderer: Renderer, propose: Callable[[], tuple[Any, Any]], size: int,
+                    fov_deg: float, min_depth: float = 0.6, min_median_depth: float = 2.0,
+                    tries: int = 50, what: str = "room") -> tuple[PinholeCamera, Tensor]:
+    """The first camera ``look_at(*propose())`` (z up, ``size`` x ``size`` px,
+    horizontal field of view ``fov_deg``) that nothing is closer to than
+    ``min_depth`` (not inside or against furniture) and whose median depth
+    exceeds ``min_median_depth`` (it shows the room, not one piece of
+    furniture), judged on a 96 px preview; returns it and the preview's finite
+    depths. ``propose`` draws (eye, target) from the caller's seeded stream, so
+    the camera is seeded too; RuntimeError naming ``what`` after ``tries``."""
     for _ in range(tries):
-        eye = [rng.uniform(-2.4, -1.6), rng.uniform(-2.0, -1.2), rng.uniform(1.3, 1.8)]
-        target = [rng.uniform(-0.5, 1.5), rng.uniform(-0.5, 1.5), rng.uniform(0.5, 1.2)]
+        eye, target = propose()
         cam = PinholeCamera.look_at(eye, target, up=(0, 0, 1), width=size, height=size,
                                     fov_deg=fov_deg)
         probe = renderer.render(cam.scaled(min(1.0, 96 / size))).depth
         z = probe[torch.isfinite(probe)]
         if len(z) and float(z.min()) > min_depth and float(z.median()) > min_median_depth:
             return cam, z
-    raise RuntimeError(f"room {seed}: no clear viewpoint in {tries} tries")
+    raise RuntimeError(f"{what}: no clear viewpoint in {tries} tries")
+
+
+def _viewpoint(renderer: Renderer, seed: int, size: int, fov_deg: float,
+               min_depth: float = 0.6, min_median_depth: float = 2.0, tries: int = 50
+               ) -> tuple[PinholeCamera, Tensor]:
+    """A seeded camera in one corner looking into the room (see
+    :func:`clear_viewpoint`)."""
+    rng = np.random.default_rng(seed + 12345)
+
+    def propose() -> tuple[list[float], list[float]]:
+        eye = [rng.uniform(-2.4, -1.6), rng.uniform(-2.0, -1.2), rng.uniform(1.3, 1.8)]
+        target = [rng.uniform(-0.5, 1.5), rng.uniform(-0.5, 1.5), rng.uniform(0.5, 1.2)]
+        return eye, target
+
+    return clear_viewpoint(renderer, propose, size, fov_deg, min_depth, min_median_depth, tries,
+                           f"room {seed}")
 
 
 def render_hci_scene(seed: int, size: int = 512, grid: int = 9, supersample: int = 1,

@@ -14,6 +14,7 @@ from geodl.lightfield.hci_io import (
                                         load_ground_truth,
                                         load_hci,
                                         parameters_from_light_field,
+                                        scene_files,
                                         write_hci_scene,
 )
 from geodl.lightfield.hci_parameters import HCIParameters
@@ -23,4 +24,4 @@ from geodl.lightfield.refocus import refocus, warp_to_center
 __all__ = ["HCIParameters", "benchmark", "camera_from_parameters", "epi",
            "evaluate_submission", "load_ground_truth", "load_hci", "metrics",
            "parameters_from_light_field", "read_pfm", "read_submission", "refocus",
-           "warp_to_center", "write_hci_scene", "write_pfm", "write_submission"]
+           "scene_files", "warp_to_center", "write_hci_scene", "write_pfm", "write_submission"]

@@ -102,7 +102,10 @@ _OWNED = ("input_Cam*.png", "parameters.cfg", "gt_disp_*.pfm", "gt_depth_*.pfm",
           "mask_*_lowres.png", "mask_*_highres.png")
 
 
-def _owned_files(folder: Path) -> list[Path]:
+def scene_files(folder: str | Path) -> list[Path]:
+    """The files of ``folder`` that make a scene folder (views, parameters,
+    ground truth, masks): what :func:`write_hci_scene` may replace."""
+    folder = Path(folder)
     return sorted({f for pattern in _OWNED for f in folder.glob(pattern) if f.is_file()})
 
 
@@ -130,7 +133,7 @@ def write_hci_scene(folder: str | Path, lf: LightField, scene: str = "",
     try:
         _write_scene_files(tmp, lf, params)
         if folder.is_dir():
-            for f in _owned_files(folder):
+            for f in scene_files(folder):
                 f.unlink()
             for f in tmp.iterdir():
                 os.replace(f, folder / f.name)
