@@ -1,5 +1,16 @@
-"""Room reconstruction from light-field captures: loading captures folders
-(``captures``), ...."""
+"""3D reconstruction from light-field captures: loading captures folders,
+fusion, evaluation, the pipeline."""
 from geodl.recon.captures import load_captures, load_room_ground_truth
+from geodl.recon.evaluate import ReconstructionMetrics, evaluate_reconstruction, sample_surface
+from geodl.recon.fusion import DepthFrame, TSDFVolume, fuse_tsdf, save_mesh
+from geodl.recon.reconstruct import (
+    ReconstructionResult,
+    capture_frame,
+    capture_points,
+    reconstruct_room,
+)
 
-__all__ = ["load_captures", "load_room_ground_truth"]
+__all__ = ["DepthFrame", "ReconstructionMetrics", "ReconstructionResult", "TSDFVolume",
+           "capture_frame", "capture_points", "evaluate_reconstruction", "fuse_tsdf",
+           "load_captures", "load_room_ground_truth", "reconstruct_room", "sample_surface",
+           "save_mesh"]

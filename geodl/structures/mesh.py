@@ -66,15 +66,22 @@ class Mesh:
     (``mesh.verts = v``) empties the cached operators, which are then
     recomputed (:class:`~geodl.structures.cache.VersionedCache`).
 
+    Optional per-vertex ``colors`` (V, 3) RGB in [0, 1] travel with the mesh
+    through the trimesh and Open3D converters and :meth:`save` / :meth:`load`
+    (PLY, OBJ, GLB store them as 8-bit, so a round trip quantises to 1/255).
+    They are data, not geometry: no cached operator depends on them.
+
     Args:
         verts: (V, 3) float vertex positions (ints are converted).
         faces: (F, 3) integer vertex indices, counter-clockwise seen from outside.
+        colors: optional (V, 3) float RGB in [0, 1], one row per vertex.
     """
 
-    def __init__(self, verts: Any, faces: Any) -> None:
+    def __init__(self, verts: Any, faces: Any, *, colors: Any = None) -> None:
         self._memo = VersionedCache()
         v = self._check_verts(verts)
         self._verts, self._faces = v, self._check_faces(faces, v.shape[0])
+        self._colors = self._check_colors(colors, v.shape[0])
 
     @staticmethod
     def _check_verts(verts: Any) -> Tensor:
@@ -90,6 +97,18 @@ class Mesh:
             raise ValueError("faces: a mesh needs at least one face, got 0")
         return f.clone()
 
+    @staticmethod
+    def _check_colors(colors: Any, num_verts: int) -> Tensor | None:
+        if colors is None:
+            return None
+        c = check_points(colors, "colors", 3)
+        if c.shape[0] != num_verts:
+            raise ValueError(f"colors: expected {num_verts} rows (one per vertex), "
+                             f"got {c.shape[0]}")
+        if ((c < 0) | (c > 1)).any():
+            raise ValueError("colors: expected RGB values in [0, 1]")
+        return c.clone()
+
     @property
     def verts(self) -> Tensor:
         """(V, 3) vertex positions (editable in place; caches follow)."""
@@ -99,8 +118,20 @@ class Mesh:
     def verts(self, value: Any) -> None:
         v = self._check_verts(value)
         check_faces(self._faces, v.shape[0])
+        if self._colors is not None and self._colors.shape[0] != v.shape[0]:
+            raise ValueError(f"verts: the mesh has {self._colors.shape[0]} vertex colours, "
+                             f"got {v.shape[0]} vertices (set colors = None first)")
         self._verts = v
         self._memo.clear()
+
+    @property
+    def colors(self) -> Tensor | None:
+        """(V, 3) vertex colours in [0, 1], or ``None``."""
+        return self._colors
+
+    @colors.setter
+    def colors(self, value: Any) -> None:
+        self._colors = self._check_colors(value, self._verts.shape[0])
 
     @property
     def faces(self) -> Tensor:
@@ -127,7 +158,8 @@ class Mesh:
         return self.faces.shape[0]
 
     def __repr__(self) -> str:
-        return f"Mesh(num_verts={self.num_verts}, num_faces={self.num_faces})"
+        extra = ", colors" if self._colors is not None else ""
+        return f"Mesh(num_verts={self.num_verts}, num_faces={self.num_faces}{extra})"
 
     def _cached(self, key: Any, fn):
         cache = self._cache
@@ -294,20 +326,36 @@ class Mesh:
 
     @classmethod
     def from_trimesh(cls, mesh) -> "Mesh":
+        """From a ``trimesh.Trimesh``; per-vertex colours (8-bit RGBA) are kept
+        as ``colors`` when the mesh has them (texture or face colours are not)."""
+        colors = None
+        visual = getattr(mesh, "visual", None)
+        if visual is not None and getattr(visual, "kind", None) == "vertex":
+            c = np.asarray(visual.vertex_colors)
+            if c.ndim == 2 and c.shape[0] == len(mesh.vertices) and c.shape[1] >= 3:
+                colors = torch.from_numpy(c[:, :3].astype(np.float64) / 255.0)
         return cls(torch.as_tensor(np.asarray(mesh.vertices, dtype=np.float64)),
-                   torch.as_tensor(np.asarray(mesh.faces, dtype=np.int64)))
+                   torch.as_tensor(np.asarray(mesh.faces, dtype=np.int64)), colors=colors)
 
     def to_trimesh(self):
+        """A ``trimesh.Trimesh`` (no re-processing), with 8-bit vertex colours
+        when the mesh has ``colors``."""
+        colors = None
+        if self._colors is not None:
+            colors = (self._colors.detach().cpu().double().numpy() * 255).round().astype(np.uint8)
         return trimesh().Trimesh(self.verts.detach().cpu().numpy(),
-                                 self.faces.cpu().numpy(), process=False)
+                                 self.faces.cpu().numpy(), vertex_colors=colors, process=False)
 
     @classmethod
     def from_open3d(cls, mesh) -> "Mesh":
         """From a legacy ``open3d.geometry.TriangleMesh`` or a tensor ``open3d.t`` mesh."""
         if hasattr(mesh, "to_legacy"):
             mesh = mesh.to_legacy()
+        colors = None
+        if mesh.has_vertex_colors():
+            colors = torch.from_numpy(np.clip(np.asarray(mesh.vertex_colors), 0.0, 1.0))
         return cls(torch.as_tensor(np.asarray(mesh.vertices, dtype=np.float64)),
-                   torch.as_tensor(np.asarray(mesh.triangles, dtype=np.int64)))
+                   torch.as_tensor(np.asarray(mesh.triangles, dtype=np.int64)), colors=colors)
 
     def to_open3d(self):
         """A legacy ``open3d.geometry.TriangleMesh`` (float64 vertices)."""
@@ -315,11 +363,14 @@ class Mesh:
         m = o3d.geometry.TriangleMesh(
             o3d.utility.Vector3dVector(self.verts64.numpy()),
             o3d.utility.Vector3iVector(self.faces.numpy().astype(np.int32)))
+        if self._colors is not None:
+            m.vertex_colors = o3d.utility.Vector3dVector(self._colors.detach().double().numpy())
         return m
 
     @classmethod
     def load(cls, path: str | Path) -> "Mesh":
-        """Read PLY, OBJ, OFF, STL (anything trimesh reads) without re-processing."""
+        """Read PLY, OBJ, OFF, STL, GLB (anything trimesh reads) without
+        re-processing; vertex colours, where the file has them, become ``colors``."""
         path = Path(path)
         if not path.exists():
             raise FileNotFoundError(f"path: no such file {path}")
@@ -332,11 +383,12 @@ class Mesh:
         return cls.from_trimesh(m)
 
     def save(self, path: str | Path) -> None:
-        """Write PLY, OBJ or OFF (format from the suffix)."""
+        """Write PLY, OBJ, OFF, STL or GLB (format from the suffix); PLY, OBJ
+        and GLB carry the vertex ``colors`` (8-bit)."""
         path = Path(path)
-        if path.suffix.lower() not in {".ply", ".obj", ".off", ".stl"}:
+        if path.suffix.lower() not in {".ply", ".obj", ".off", ".stl", ".glb"}:
             raise ValueError(f"path: unsupported mesh format {path.suffix!r} "
-                             "(use .ply, .obj, .off or .stl)")
+                             "(use .ply, .obj, .off, .stl or .glb)")
         path.parent.mkdir(parents=True, exist_ok=True)
         self.to_trimesh().export(path)
 

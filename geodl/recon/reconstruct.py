@@ -1,0 +1,170 @@
+r"""Light-field captures -> disparity -> metric depth -> TSDF -> one room mesh.
+
+Each capture is a ``LightField`` whose centre camera carries the capture's
+world pose. Its centre view's disparity :math:`d` (from
+``geodl.lightfield.depth.estimate_disparity``, or the ground truth) becomes
+z-depth through the capture's *own* rig,
+:math:`Z = 1 / (d / (b f) + 1/F)` (``LightFieldRig.disparity_to_depth``;
+baseline, focal length and focus distance differ between captures), pixels
+below a confidence threshold are dropped, and the depth frames are fused by
+:func:`~geodl.recon.fusion.fuse_tsdf`.
+"""
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+from typing import Sequence
+
+import torch
+from torch import Tensor
+
+from geodl.recon.fusion import DepthFrame, _progress, fuse_tsdf
+from geodl.structures import LightField, Mesh, PointCloud
+
+#: the method that reads each capture's ground-truth depth (the ceiling)
+GROUND_TRUTH = "ground_truth"
+
+
+@dataclass
+class ReconstructionResult:
+    """What :func:`reconstruct_room` made.
+
+    Attributes:
+        mesh: the fused, cleaned room mesh with vertex colours.
+        points: every capture's confident points, coloured, in world coordinates.
+        seconds: wall time per stage (``disparity``, ``fusion``, ``total``).
+        disparity: per capture, the centre view's disparity (H, W) used.
+        confidence: per capture, its confidence (H, W) in [0, 1].
+    """
+
+    mesh: Mesh
+    points: PointCloud
+    seconds: dict[str, float] = field(default_factory=dict)
+    disparity: list[Tensor] = field(default_factory=list)
+    confidence: list[Tensor] = field(default_factory=list)
+
+
+def _check_maps(lf: LightField, disparity: Tensor, confidence: Tensor | None,
+                min_confidence: float) -> tuple[Tensor, Tensor]:
+    if not isinstance(lf, LightField):
+        raise TypeError(f"lf: expected a LightField, got {type(lf).__name__}")
+    shape = (lf.height, lf.width)
+    d = torch.as_tensor(disparity)
+    if tuple(d.shape) != shape:
+        raise ValueError(f"disparity: expected shape {shape} (the views), got {tuple(d.shape)}")
+    c = torch.ones(shape, dtype=torch.float64) if confidence is None \
+        else torch.as_tensor(confidence)
+    if tuple(c.shape) != shape:
+        raise ValueError(f"confidence: expected shape {shape}, got {tuple(c.shape)}")
+    if not (isinstance(min_confidence, (int, float)) and 0 <= min_confidence <= 1):
+        raise ValueError(f"min_confidence: expected a number in [0, 1], got {min_confidence!r}")
+    return d, c
+
+
+def capture_frame(lf: LightField, disparity: Tensor, confidence: Tensor | None = None,
+                  min_confidence: float = 0.0) -> DepthFrame:
+    """The centre view of capture ``lf`` as a :class:`DepthFrame`.
+
+    Args:
+        lf: the capture (its ``camera`` is the centre view's world pose).
+        disparity: (H, W) centre-view disparity (HCI sign, px per view step);
+            NaN = unknown.
+        confidence: optional (H, W); pixels with ``confidence < min_confidence``
+            are masked out.
+        min_confidence: the threshold (0 keeps every finite pixel).
+
+    Returns:
+        a frame with depth ``lf.rig.disparity_to_depth(disparity)`` (inf and
+        NaN, e.g. disparities beyond infinity, are left out by the fusion),
+        the centre view's colour and the confidence mask.
+    """
+    d, c = _check_maps(lf, disparity, confidence, min_confidence)
+    depth = lf.rig.disparity_to_depth(d)
+    mask = torch.isfinite(depth) & (c >= min_confidence)
+    color = lf.center_view[:3].clamp(0, 1) if lf.views.shape[2] >= 3 \
+        else lf.center_view[:1].clamp(0, 1).expand(3, -1, -1)
+    return DepthFrame(lf.camera, depth, color, mask)
+
+
+def capture_points(lf: LightField, disparity: Tensor, confidence: Tensor | None = None,
+                   min_confidence: float = 0.0) -> PointCloud:
+    """The confident pixels of capture ``lf`` as a coloured ``PointCloud`` in
+    world coordinates: depth from the capture's rig (:func:`capture_frame`),
+    back-projected through ``lf.camera`` (pixel centres, OpenCV frame)."""
+    frame = capture_frame(lf, disparity, confidence, min_confidence)
+    pts, valid = lf.camera.unproject(torch.where(frame.mask, frame.depth, torch.nan))
+    keep = valid & frame.mask
+    colors = frame.color.permute(1, 2, 0)[keep].double()
+    return PointCloud(pts[keep], colors)
+
+
+def _ground_truth_disparity(lf: LightField, index: int) -> Tensor:
+    gt = lf.ground_truth
+    if gt is not None and gt.depth is not None:
+        return lf.rig.depth_to_disparity(gt.depth)
+    if gt is not None and gt.disparity is not None:
+        return gt.disparity.double()
+    raise ValueError(f"captures[{index}]: method 'ground_truth' needs the capture's "
+                     "ground-truth depth or disparity, and it has none")
+
+
+def reconstruct_room(captures: Sequence[LightField], method: str = "cost_volume",
+                     voxel_size: float = 0.02, min_confidence: float = 0.0,
+                     sdf_trunc: float | None = None, depth_max: float | None = None,
+                     device: str | None = None, progress: bool | None = None,
+                     **method_options) -> ReconstructionResult:
+    """One room mesh from light-field captures.
+
+    Args:
+        captures: ``LightField`` s with world poses in their ``camera``.
+        method: a ``geodl.lightfield.depth`` method (each capture's disparity
+            range as :func:`~geodl.lightfield.depth.estimate_disparity` finds
+            it: the scene's ``disp_min``/``disp_max``), or ``"ground_truth"``
+            (each capture's ground-truth depth: the upper bound).
+        voxel_size: TSDF voxel edge in metres.
+        min_confidence: pixels with a lower confidence are not fused.
+        sdf_trunc, depth_max, device: see :class:`~geodl.recon.fusion.TSDFVolume`.
+        progress: tqdm bars per stage (None: only on a terminal).
+        method_options: passed to ``estimate_disparity``.
+
+    Returns:
+        :class:`ReconstructionResult` (``.mesh`` is the room).
+    """
+    captures = list(captures)
+    if not captures:
+        raise ValueError("captures: expected at least one LightField, got none")
+    for i, lf in enumerate(captures):
+        if not isinstance(lf, LightField):
+            raise TypeError(f"captures[{i}]: expected a LightField, got {type(lf).__name__}")
+    if method != GROUND_TRUTH:
+        from geodl.lightfield.depth import METHODS, estimate_disparity
+
+        if method not in METHODS:
+            raise ValueError(f"method: expected one of {sorted(METHODS) + [GROUND_TRUTH]}, "
+                             f"got {method!r}")
+    if not (isinstance(voxel_size, (int, float)) and math.isfinite(voxel_size) and voxel_size > 0):
+        raise ValueError(f"voxel_size: expected a positive number of metres, got {voxel_size!r}")
+    start = time.perf_counter()
+    disparities, confidences = [], []
+    for i, lf in enumerate(_progress(captures, progress, f"disparity ({method})")):
+        if method == GROUND_TRUTH:
+            d = _ground_truth_disparity(lf, i)
+            c = torch.isfinite(d).double()
+        else:
+            d, c = estimate_disparity(lf, method, **method_options)
+        disparities.append(d)
+        confidences.append(c)
+    t_disp = time.perf_counter()
+    frames = [capture_frame(lf, d, c, min_confidence)
+              for lf, d, c in zip(captures, disparities, confidences)]
+    points = [capture_points(lf, d, c, min_confidence)
+              for lf, d, c in zip(captures, disparities, confidences)]
+    cloud = PointCloud(torch.cat([p.points for p in points]),
+                       torch.cat([p.colors for p in points]))
+    t_points = time.perf_counter()
+    mesh = fuse_tsdf(frames, voxel_size, sdf_trunc, depth_max, device, progress)
+    end = time.perf_counter()
+    seconds = {"disparity": t_disp - start, "points": t_points - t_disp,
+               "fusion": end - t_points, "total": end - start}
+    return ReconstructionResult(mesh, cloud, seconds, disparities, confidences)
