@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import json
 import os
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -96,26 +97,37 @@ class RoomSample:
     info: dict = field(default_factory=dict)
 
 
-def room_mesh(seed: int, config: RoomMeshConfig) -> Mesh:
-    """The (unlabelled) mesh of room ``seed`` that ``config`` describes."""
-    if config.source == "standin":
-        return standin_room_mesh(seed, config.voxel, config.noise)
-    # reconstructions: imported here, so the stand-in needs no geodl.recon
-    from geodl.datasets.room_captures import render_room_captures
-    from geodl.recon import reconstruct_room
+def room_mesh(seed: int, config: RoomMeshConfig) -> tuple[Mesh, tuple[Mesh, Tensor, dict]]:
+    """The (unlabelled) mesh of room ``seed`` that ``config`` describes, and
+    the room's ground truth (mesh, per-vertex object ids, id -> name).
 
-    captures = render_room_captures(seed, captures=config.captures, size=config.size,
-                                    grid=config.grid)
-    mesh = reconstruct_room(captures, method=config.source, voxel_size=config.voxel)
-    return clean_mesh(mesh.verts64.numpy(), mesh.faces.numpy())
+    Reconstructions go the way ``geodl reconstruct`` goes: the captures are
+    written as HCI folders (``write_room_captures``, into a temporary folder)
+    and read back (``load_captures``: poses, lenses and the disparity range
+    from each ``parameters.cfg``); the ground truth is their ``room_gt.ply``."""
+    if config.source == "standin":
+        return (standin_room_mesh(seed, config.voxel, config.noise),
+                scene_ground_truth(make_room(seed)))
+    # imported here, so the stand-in needs no geodl.recon
+    from geodl.datasets.room_captures import write_room_captures
+    from geodl.recon import load_captures, load_room_ground_truth, reconstruct_room
+
+    with tempfile.TemporaryDirectory(prefix="geodl_room_") as tmp:
+        folder = Path(tmp) / "captures"
+        write_room_captures(folder, seed, captures=config.captures, size=config.size,
+                            grid=config.grid, progress=False)
+        captures = load_captures(folder, progress=False)
+        gt = load_room_ground_truth(folder)
+    mesh = reconstruct_room(captures, method=config.source, voxel_size=config.voxel,
+                            progress=False).mesh
+    return clean_mesh(mesh.verts64.numpy(), mesh.faces.numpy()), gt
 
 
 def build_room_sample(seed: int, config: RoomMeshConfig = RoomMeshConfig()) -> RoomSample:
     """Build room ``seed``'s mesh and transfer its labels (no cache)."""
     t0 = time.perf_counter()
-    mesh = room_mesh(seed, config)
+    mesh, (gt_mesh, gt_ids, names) = room_mesh(seed, config)
     t1 = time.perf_counter()
-    gt_mesh, gt_ids, names = scene_ground_truth(make_room(seed))
     labels = room_labels(mesh.verts64, gt_mesh, gt_ids, names, config.tolerance)
     info = {"seed": seed, "mesh_seconds": t1 - t0, "label_seconds": time.perf_counter() - t1,
             "config": config.__dict__.copy()}
