@@ -38,7 +38,13 @@ from torch import Tensor
 
 from geodl import ops
 from geodl.datasets.room_labels import CLASSES, IGNORE_INDEX
-from geodl.datasets.room_segmentation import DEFAULT_ROOT, RoomMeshConfig, RoomSample, segmentation_splits
+from geodl.datasets.room_segmentation import (
+    DEFAULT_ROOT,
+    RoomMeshConfig,
+    RoomSample,
+    RoomSegmentation,
+    segmentation_splits,
+)
 from geodl.nn import DiffusionOperators
 from geodl.nn.models import DiffusionNet
 from geodl.structures import PinholeCamera
@@ -174,24 +180,28 @@ def figure(room: Prepared, preds: dict[str, Tensor], path: Path, tmp: Path) -> N
 
 def main(argv: list[str] | None = None) -> dict:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--source", default="standin",
+    ap.add_argument("--source", default="ground_truth",
                     help="'standin' or a reconstruct_room method (ground_truth, cost_volume)")
+    ap.add_argument("--also-test", default="",
+                    help="comma-separated further sources of the same benchmark rooms to test "
+                         "the trained models on (e.g. cost_volume)")
     ap.add_argument("--train", type=int, default=16, help="training rooms")
     ap.add_argument("--test", type=int, default=8, help="benchmark rooms (1-8)")
-    ap.add_argument("--voxel", type=float, default=0.08)
+    ap.add_argument("--voxel", type=float, default=0.1)
     ap.add_argument("--captures", type=int, default=4)
     ap.add_argument("--size", type=int, default=256)
     ap.add_argument("--grid", type=int, default=5)
     ap.add_argument("--tolerance", type=float, default=0.10)
-    ap.add_argument("--epochs", type=int, default=30)
+    ap.add_argument("--epochs", type=int, default=25)
     ap.add_argument("--seeds", type=int, default=3)
     ap.add_argument("--methods", default="diffusionnet,mlp")
     ap.add_argument("--cache", default=str(DEFAULT_ROOT))
     ap.add_argument("--quick", action="store_true",
-                    help="tests: 2 training rooms, 1 test room, 25 cm voxels, 1 seed")
+                    help="tests: stand-in rooms, 2 training, 1 test, 25 cm voxels, 1 seed")
     ap.add_argument("--out", default=str(HERE))
     args = ap.parse_args(argv)
     if args.quick:
+        args.source, args.also_test = "standin", ""
         args.train, args.test, args.voxel, args.seeds = 2, 1, 0.25, 1
         args.tolerance = max(args.tolerance, 0.25)
         args.epochs = min(args.epochs, 15)
@@ -201,51 +211,75 @@ def main(argv: list[str] | None = None) -> dict:
                             args.tolerance)
     t0 = time.perf_counter()
     train_set, test_set = segmentation_splits(args.train, config, args.test, args.cache)
+    tests = {args.source: test_set}
+    for extra in filter(None, args.also_test.split(",")):
+        cfg = RoomMeshConfig(extra, args.voxel, args.captures, args.size, args.grid,
+                             args.tolerance)
+        tests[extra] = RoomSegmentation(test_set.seeds, cfg, args.cache)
     t_data = time.perf_counter() - t0
+    build = train_set.build_seconds + sum(t.build_seconds for t in tests.values())
     prep = lambda s: Prepared(s, *features(s), s.labels)  # noqa: E731
     train_rooms = [prep(s) for s in train_set]
-    test_rooms = [prep(s) for s in test_set]
+    test_rooms = {name: [prep(s) for s in ds] for name, ds in tests.items()}
     t_feat = time.perf_counter() - t0 - t_data
     results: dict = {"config": config.__dict__, "epochs": args.epochs, "seeds": args.seeds,
                      "train_seeds": train_set.seeds, "test_seeds": test_set.seeds,
                      "verts_per_room": float(np.mean([r.sample.mesh.num_verts
-                                                      for r in train_rooms + test_rooms])),
-                     "test_class_counts": test_set.class_counts().tolist(),
-                     "ignored_fraction": float(np.mean(np.concatenate(
-                         [(r.labels == IGNORE_INDEX).numpy() for r in test_rooms]))),
-                     "seconds": {"data": t_data, "features": t_feat}, "methods": {}}
-    preds_first = {}
+                                                      for r in train_rooms])),
+                     "seconds": {"data": t_data, "built": build, "features": t_feat},
+                     "skipped": {"train": train_set.skipped,
+                                 **{name: ds.skipped for name, ds in tests.items()}},
+                     "tests": {}, "methods": {}}
+    for name, rooms in test_rooms.items():
+        results["tests"][name] = {
+            "verts_per_room": float(np.mean([r.sample.mesh.num_verts for r in rooms])),
+            "class_counts": tests[name].class_counts().tolist(),
+            "ignored_fraction": float(np.mean(np.concatenate(
+                [(r.labels == IGNORE_INDEX).numpy() for r in rooms])))}
+    preds_first: dict[str, dict[str, Tensor]] = {name: {} for name in test_rooms}
     for method in methods:
         t1 = time.perf_counter()
-        runs = []
+        runs: dict[str, list] = {name: [] for name in test_rooms}
         for seed in range(args.seeds):
             model = train(method, seed, train_rooms, args.epochs)
-            ious, preds = evaluate(model, test_rooms)
-            runs.append(ious)
-            if seed == 0:
-                preds_first[method] = preds[0]
-        per_class = np.array(runs)  # (seeds, classes)
-        miou = np.nanmean(per_class, 1)
-        results["methods"][method] = {"iou": per_class.tolist(), "miou": miou.tolist(),
-                                      "seconds": time.perf_counter() - t1}
+            for name, rooms in test_rooms.items():
+                ious, preds = evaluate(model, rooms)
+                runs[name].append(ious)
+                if seed == 0:
+                    preds_first[name][method] = preds[0]
+        results["methods"][method] = {"seconds": time.perf_counter() - t1}
+        for name in test_rooms:
+            per_class = np.array(runs[name])  # (seeds, classes)
+            results["methods"][method][name] = {"iou": per_class.tolist(),
+                                                "miou": np.nanmean(per_class, 1).tolist()}
     results["seconds"]["total"] = time.perf_counter() - t0
     sd = lambda v: statistics.stdev(v) if len(v) > 1 else 0.0  # noqa: E731
-    print(f"{args.source}: {len(train_rooms)} training / {len(test_rooms)} benchmark rooms, "
+    print(f"trained on {args.source}: {len(train_rooms)} rooms, "
           f"{results['verts_per_room']:.0f} vertices per room, {args.epochs} epochs, "
-          f"{args.seeds} seed(s); IoU % (mean ± std over seeds)")
-    print(f"  {'method':13s}" + "".join(f"{c:>16s}" for c in CLASSES) + f"{'mIoU':>16s}")
-    for method, r in results["methods"].items():
-        cols = [[100 * row[c] for row in r["iou"]] for c in range(len(CLASSES))]
-        cols.append([100 * m for m in r["miou"]])
-        print(f"  {method:13s}" + "".join(f"{statistics.mean(c):9.1f} ± {sd(c):4.1f}"
-                                          for c in cols))
-    print(f"  times: data {t_data:.0f} s, features {t_feat:.0f} s, "
-          + ", ".join(f"{m} {r['seconds']:.0f} s" for m, r in results["methods"].items()))
+          f"{args.seeds} seed(s); IoU % on the benchmark rooms (mean ± std over seeds)")
+    for part, skipped in results["skipped"].items():
+        for seed, why in skipped:
+            print(f"  skipped ({part}) room {seed}: {why}")
+    for name in test_rooms:
+        t = results["tests"][name]
+        print(f"tested on {name}: {len(test_rooms[name])} rooms, {t['verts_per_room']:.0f} "
+              f"vertices per room, {100 * t['ignored_fraction']:.1f} % ignored")
+        print(f"  {'method':13s}" + "".join(f"{c:>16s}" for c in CLASSES) + f"{'mIoU':>16s}")
+        for method, r in results["methods"].items():
+            cols = [[100 * row[c] for row in r[name]["iou"]] for c in range(len(CLASSES))]
+            cols.append([100 * m for m in r[name]["miou"]])
+            print(f"  {method:13s}" + "".join(f"{statistics.mean(c):9.1f} ± {sd(c):4.1f}"
+                                              for c in cols))
+    print(f"  times: data {t_data:.0f} s (of which building {build:.0f} s), features "
+          f"{t_feat:.0f} s, " + ", ".join(f"{m} {r['seconds']:.0f} s"
+                                          for m, r in results["methods"].items()))
     (out / "results").mkdir(parents=True, exist_ok=True)
     (out / "results" / "room_segmentation.json").write_text(json.dumps(results, indent=2))
     tmp = out / "results" / ".room_segmentation_panels"
     tmp.mkdir(exist_ok=True)
-    figure(test_rooms[0], preds_first, out / "figures" / "room_segmentation.png", tmp)
+    for k, name in enumerate(test_rooms):
+        fig_name = "room_segmentation.png" if k == 0 else f"room_segmentation_{name}.png"
+        figure(test_rooms[name][0], preds_first[name], out / "figures" / fig_name, tmp)
     for f in tmp.iterdir():
         f.unlink()
     tmp.rmdir()

@@ -157,3 +157,22 @@ def test_splits_keep_benchmark_rooms_out_of_training(tmp_path):
     assert not set(train.seeds) & set(BENCHMARK_SEEDS)
     with pytest.raises(ValueError, match="n_test"):
         segmentation_splits(1, config, n_test=9, root=tmp_path)
+
+
+def test_rooms_whose_captures_cannot_be_placed_are_skipped(tmp_path, monkeypatch):
+    """Training takes the next seed in their place; a skipped room is listed."""
+    import geodl.datasets.room_segmentation as rseg
+
+    real = rseg.build_room_sample
+
+    def flaky(seed, config):
+        if seed == 1:
+            raise RuntimeError("room 1 capture 3: no clear viewpoint in 50 tries")
+        return real(seed, config)
+
+    monkeypatch.setattr(rseg, "build_room_sample", flaky)
+    config = RoomMeshConfig("standin", voxel=0.4, tolerance=0.4)
+    train = RoomSegmentation(range(5), config, root=tmp_path, skip_failed=True, limit=2)
+    assert train.seeds == [0, 2] and [s for s, _ in train.skipped] == [1]
+    with pytest.raises(RuntimeError, match="viewpoint"):
+        RoomSegmentation([1], config, root=tmp_path)

@@ -156,35 +156,56 @@ class RoomSegmentation:
         root: cache folder (default ``datasets/cache/room_segmentation`` in the
             repository, git-ignored); ``None`` keeps everything in memory.
         progress: tqdm bar while building (default: on a terminal).
+        skip_failed: a room whose captures cannot be placed (the capture
+            recipe's ``RuntimeError``: no clear viewpoint) is left out and
+            listed in ``skipped`` (seed, message), instead of raising.
+        limit: stop once this many rooms are in (None: all ``seeds``).
 
-    ``dataset[i]`` is a :class:`RoomSample`; ``dataset.build_seconds`` the
-    time spent building (0 when everything came from the cache).
+    ``dataset[i]`` is a :class:`RoomSample`, ``dataset.seeds`` the seeds of
+    the rooms in it; ``dataset.build_seconds`` the time spent building (0
+    when everything came from the cache).
     """
 
     def __init__(self, seeds: Iterable[int], config: RoomMeshConfig = RoomMeshConfig(),
-                 root: str | Path | None = DEFAULT_ROOT, progress: bool | None = None) -> None:
+                 root: str | Path | None = DEFAULT_ROOT, progress: bool | None = None,
+                 skip_failed: bool = False, limit: int | None = None) -> None:
         from tqdm.auto import tqdm
 
-        self.seeds = [int(s) for s in seeds]
-        if len(set(self.seeds)) != len(self.seeds):
-            raise ValueError(f"seeds: repeated seeds in {self.seeds}")
+        candidates = [int(s) for s in seeds]
+        if len(set(candidates)) != len(candidates):
+            raise ValueError(f"seeds: repeated seeds in {candidates}")
         self.config = config
         self.folder = None if root is None else Path(root) / config.key
         self.samples: list[RoomSample] = []
+        self.skipped: list[tuple[int, str]] = []
         self.build_seconds = 0.0
-        bar = tqdm(self.seeds, desc=f"rooms ({config.source})", unit="room",
+        want = len(candidates) if limit is None else limit
+        bar = tqdm(total=want, desc=f"rooms ({config.source})", unit="room",
                    disable=None if progress is None else not progress)
-        for seed in bar:
+        for seed in candidates:
+            if len(self.samples) >= want:
+                break
             path = None if self.folder is None else self.folder / f"room_{seed:04d}.pt"
             if path is not None and path.exists():
                 self.samples.append(_load(path, seed))
+                bar.update()
                 continue
             t0 = time.perf_counter()
-            s = build_room_sample(seed, config)
-            self.build_seconds += time.perf_counter() - t0
+            try:
+                s = build_room_sample(seed, config)
+            except RuntimeError as err:
+                if not skip_failed:
+                    raise
+                self.skipped.append((seed, str(err)))
+                continue
+            finally:
+                self.build_seconds += time.perf_counter() - t0
             if path is not None:
                 _save(path, s)
             self.samples.append(s)
+            bar.update()
+        bar.close()
+        self.seeds = [s.seed for s in self.samples]
 
     def __len__(self) -> int:
         return len(self.samples)
@@ -204,11 +225,16 @@ def segmentation_splits(n_train: int, config: RoomMeshConfig = RoomMeshConfig(),
                         n_test: int | None = None, root: str | Path | None = DEFAULT_ROOT,
                         progress: bool | None = None
                         ) -> tuple[RoomSegmentation, RoomSegmentation]:
-    """``(train, test)``: ``training_seeds(n_train)`` rooms and the first
-    ``n_test`` (default all 8) of ``BENCHMARK_SEEDS``."""
+    """``(train, test)``: ``n_train`` rooms from ``training_seeds`` (in order,
+    passing over rooms whose captures cannot be placed) and the first
+    ``n_test`` (default all 8) of ``BENCHMARK_SEEDS`` (a failing one is
+    skipped and listed in ``test.skipped``)."""
     n_test = len(BENCHMARK_SEEDS) if n_test is None else n_test
     if not 1 <= n_test <= len(BENCHMARK_SEEDS):
         raise ValueError(f"n_test: expected 1..{len(BENCHMARK_SEEDS)}, got {n_test}")
-    train = RoomSegmentation(training_seeds(n_train), config, root, progress)
-    test = RoomSegmentation(BENCHMARK_SEEDS[:n_test], config, root, progress)
+    if not (isinstance(n_train, int) and n_train >= 1):
+        raise ValueError(f"n_train: expected a positive int, got {n_train!r}")
+    train = RoomSegmentation(training_seeds(2 * n_train + 4), config, root, progress,
+                             skip_failed=True, limit=n_train)
+    test = RoomSegmentation(BENCHMARK_SEEDS[:n_test], config, root, progress, skip_failed=True)
     return train, test
