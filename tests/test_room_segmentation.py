@@ -176,3 +176,19 @@ def test_rooms_whose_captures_cannot_be_placed_are_skipped(tmp_path, monkeypatch
     assert train.seeds == [0, 2] and [s for s, _ in train.skipped] == [1]
     with pytest.raises(RuntimeError, match="viewpoint"):
         RoomSegmentation([1], config, root=tmp_path)
+
+
+def test_coarsened_rooms_derive_from_the_cached_full_mesh(tmp_path):
+    full_cfg = RoomMeshConfig("standin", voxel=0.2, tolerance=0.3)
+    coarse_cfg = RoomMeshConfig("standin", voxel=0.2, tolerance=0.3, cluster=0.4)
+    coarse = RoomSegmentation([5], coarse_cfg, root=tmp_path)
+    full = RoomSegmentation([5], full_cfg, root=tmp_path)
+    assert full.build_seconds == 0  # built on the way to the coarse one, then cached
+    c, f = coarse[0].mesh, full[0].mesh
+    assert c.num_verts < f.num_verts / 2 and c.face_areas.min() > 0
+    assert c.mean_edge_length > 1.5 * f.mean_edge_length
+    lab = coarse[0].labels
+    assert lab.shape == (c.num_verts,) and (torch.bincount(lab[lab >= 0], minlength=4) > 0).all()
+    sorted_faces = torch.sort(c.faces, 1).values
+    assert len(torch.unique(sorted_faces, dim=0)) == c.num_faces  # no repeated triangles
+    assert coarse_cfg.key != full_cfg.key and coarse_cfg.key.endswith("_k0.4")

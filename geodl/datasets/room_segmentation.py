@@ -28,7 +28,7 @@ import json
 import os
 import tempfile
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Iterable
 
@@ -37,7 +37,7 @@ from torch import Tensor
 
 from geodl.datasets.room_labels import CLASSES, DEFAULT_TOLERANCE, room_labels, scene_ground_truth
 from geodl.datasets.room_lightfields import BENCHMARK_SEEDS, training_seeds
-from geodl.datasets.room_standin import clean_mesh, standin_room_mesh
+from geodl.datasets.room_standin import clean_mesh, cluster_vertices, standin_room_mesh
 from geodl.render import make_room
 from geodl.structures import Mesh
 
@@ -55,6 +55,9 @@ class RoomMeshConfig:
             in pixels and views per side (reconstructions only).
         tolerance: label transfer distance, metres (beyond: ignore).
         noise: the stand-in's vertex noise, metres.
+        cluster: when set, the mesh is coarsened by vertex clustering with
+            cells of this many metres (``room_standin.cluster_vertices``)
+            and labelled anew; derived from the cached full mesh.
     """
 
     source: str = "standin"
@@ -64,6 +67,7 @@ class RoomMeshConfig:
     grid: int = 5
     tolerance: float = DEFAULT_TOLERANCE
     noise: float = 0.005
+    cluster: float | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.source, str) or not self.source:
@@ -73,6 +77,9 @@ class RoomMeshConfig:
             v = getattr(self, name)
             if not (isinstance(v, (int, float)) and v > 0):
                 raise ValueError(f"{name}: expected a positive number, got {v!r}")
+        if self.cluster is not None and not (isinstance(self.cluster, (int, float))
+                                             and self.cluster > 0):
+            raise ValueError(f"cluster: expected None or a positive number, got {self.cluster!r}")
         for name in ("captures", "size", "grid"):
             v = getattr(self, name)
             if not (isinstance(v, int) and v >= 1):
@@ -81,10 +88,11 @@ class RoomMeshConfig:
     @property
     def key(self) -> str:
         """The cache folder name."""
+        tail = "" if self.cluster is None else f"_k{self.cluster:g}"
         if self.source == "standin":
-            return f"standin_v{self.voxel:g}_n{self.noise:g}_t{self.tolerance:g}"
+            return f"standin_v{self.voxel:g}_n{self.noise:g}_t{self.tolerance:g}{tail}"
         return (f"{self.source}_v{self.voxel:g}_c{self.captures}_s{self.size}_g{self.grid}"
-                f"_t{self.tolerance:g}")
+                f"_t{self.tolerance:g}{tail}")
 
 
 @dataclass
@@ -126,7 +134,9 @@ def room_mesh(seed: int, config: RoomMeshConfig) -> tuple[Mesh, tuple[Mesh, Tens
 def build_room_sample(seed: int, config: RoomMeshConfig = RoomMeshConfig()) -> RoomSample:
     """Build room ``seed``'s mesh and transfer its labels (no cache)."""
     t0 = time.perf_counter()
-    mesh, (gt_mesh, gt_ids, names) = room_mesh(seed, config)
+    mesh, (gt_mesh, gt_ids, names) = room_mesh(seed, replace(config, cluster=None))
+    if config.cluster is not None:
+        mesh = cluster_vertices(mesh, config.cluster)
     t1 = time.perf_counter()
     labels = room_labels(mesh.verts64, gt_mesh, gt_ids, names, config.tolerance)
     info = {"seed": seed, "mesh_seconds": t1 - t0, "label_seconds": time.perf_counter() - t1,
@@ -192,7 +202,8 @@ class RoomSegmentation:
                 continue
             t0 = time.perf_counter()
             try:
-                s = build_room_sample(seed, config)
+                s = self._coarsened(seed, root) if config.cluster is not None \
+                    else build_room_sample(seed, config)
             except RuntimeError as err:
                 if not skip_failed:
                     raise
@@ -206,6 +217,20 @@ class RoomSegmentation:
             bar.update()
         bar.close()
         self.seeds = [s.seed for s in self.samples]
+
+    def _coarsened(self, seed: int, root: str | Path | None) -> RoomSample:
+        """Room ``seed`` coarsened from its full mesh (cached or built) and
+        labelled anew against the ground truth of ``make_room(seed)`` (the
+        same scene as a captures folder's ``room_gt.ply``)."""
+        config = self.config
+        full = RoomSegmentation([seed], replace(config, cluster=None), root, progress=False)[0]
+        t0 = time.perf_counter()
+        mesh = cluster_vertices(full.mesh, config.cluster)
+        gt_mesh, gt_ids, names = scene_ground_truth(make_room(seed))
+        labels = room_labels(mesh.verts64, gt_mesh, gt_ids, names, config.tolerance)
+        info = dict(full.info, config=config.__dict__.copy(),
+                    cluster_seconds=time.perf_counter() - t0)
+        return RoomSample(seed, mesh, labels, info)
 
     def __len__(self) -> int:
         return len(self.samples)

@@ -42,17 +42,34 @@ def room_interior(scene: Scene) -> tuple[np.ndarray, np.ndarray]:
 
 
 def clean_mesh(verts: np.ndarray, faces: np.ndarray, min_area: float = 1e-12) -> Mesh:
-    """Drop zero-area and repeated-vertex triangles and the vertices no
+    """Drop zero-area and repeated-vertex triangles, repeated triangles (the
+    same three vertices in any order: keeps the first) and the vertices no
     triangle uses (the cotangent Laplacian is undefined on zero-area faces)."""
     v = np.asarray(verts, dtype=np.float64)
     f = np.asarray(faces, dtype=np.int64)
     area = 0.5 * np.linalg.norm(np.cross(v[f[:, 1]] - v[f[:, 0]], v[f[:, 2]] - v[f[:, 0]]), axis=1)
     ok = (area > min_area) & (f[:, 0] != f[:, 1]) & (f[:, 1] != f[:, 2]) & (f[:, 0] != f[:, 2])
     f = f[ok]
+    _, first = np.unique(np.sort(f, axis=1), axis=0, return_index=True)
+    f = f[np.sort(first)]
     used = np.unique(f)
     remap = np.full(len(v), -1, dtype=np.int64)
     remap[used] = np.arange(len(used))
     return Mesh(torch.from_numpy(v[used]), torch.from_numpy(remap[f]))
+
+
+def cluster_vertices(mesh: Mesh, cell: float) -> Mesh:
+    """A coarser, still roughly uniform mesh: Open3D's vertex clustering
+    (vertices averaged per ``cell``-metre grid cell, triangles kept between
+    distinct cells), then :func:`clean_mesh`."""
+    if not (isinstance(cell, (int, float)) and cell > 0):
+        raise ValueError(f"cell: expected a positive number of metres, got {cell!r}")
+    o3d = open3d()
+    m = o3d.geometry.TriangleMesh(o3d.utility.Vector3dVector(mesh.verts64.numpy()),
+                                  o3d.utility.Vector3iVector(mesh.faces.numpy().astype(np.int32)))
+    m = m.simplify_vertex_clustering(voxel_size=float(cell),
+                                     contraction=o3d.geometry.SimplificationContraction.Average)
+    return clean_mesh(np.asarray(m.vertices), np.asarray(m.triangles))
 
 
 def standin_room_mesh(seed: int, voxel: float = 0.08, noise: float = 0.005) -> Mesh:
