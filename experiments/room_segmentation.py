@@ -203,6 +203,9 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--seeds", type=int, default=3)
     ap.add_argument("--methods", default="diffusionnet,mlp")
     ap.add_argument("--cache", default=str(DEFAULT_ROOT))
+    ap.add_argument("--threads", type=int, default=0,
+                    help="torch threads (0: torch's default); 1 is several times faster "
+                         "on a machine whose cores are already busy")
     ap.add_argument("--quick", action="store_true",
                     help="tests: stand-in rooms, 2 training, 1 test, 25 cm voxels, 1 seed")
     ap.add_argument("--out", default=str(HERE))
@@ -212,6 +215,8 @@ def main(argv: list[str] | None = None) -> dict:
         args.train, args.test, args.voxel, args.seeds, args.cluster = 2, 1, 0.25, 1, 0
         args.tolerance = max(args.tolerance, 0.25)
         args.epochs = min(args.epochs, 15)
+    if args.threads:
+        torch.set_num_threads(args.threads)
     out = Path(args.out)
     methods = args.methods.split(",")
     config = RoomMeshConfig(args.source, args.voxel, args.captures, args.size, args.grid,
