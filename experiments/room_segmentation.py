@@ -220,13 +220,13 @@ def main(argv: list[str] | None = None) -> dict:
     out = Path(args.out)
     methods = args.methods.split(",")
     config = RoomMeshConfig(args.source, args.voxel, args.captures, args.size, args.grid,
-                            args.tolerance, args.cluster or None)
+                            args.tolerance, cluster=args.cluster or None)
     t0 = time.perf_counter()
     train_set, test_set = segmentation_splits(args.train, config, args.test, args.cache)
     tests = {args.source: test_set}
     for extra in filter(None, args.also_test.split(",")):
         cfg = RoomMeshConfig(extra, args.voxel, args.captures, args.size, args.grid,
-                             args.tolerance, args.cluster or None)
+                             args.tolerance, cluster=args.cluster or None)
         tests[extra] = RoomSegmentation(test_set.seeds, cfg, args.cache)
     t_data = time.perf_counter() - t0
     build = train_set.build_seconds + sum(t.build_seconds for t in tests.values())
