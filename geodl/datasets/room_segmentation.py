@@ -28,7 +28,7 @@ import json
 import os
 import tempfile
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import KW_ONLY, dataclass, field, replace
 from pathlib import Path
 from typing import Iterable
 
@@ -66,6 +66,7 @@ class RoomMeshConfig:
     size: int = 256
     grid: int = 5
     tolerance: float = DEFAULT_TOLERANCE
+    _: KW_ONLY  # the stand-in's noise and the coarsening only by name
     noise: float = 0.005
     cluster: float | None = None
 
