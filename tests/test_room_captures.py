@@ -313,3 +313,27 @@ def test_same_seed_same_bytes_other_seed_other_room(tmp_path):
 def test_bad_arguments_name_themselves(kwargs, match):
     with pytest.raises(ValueError, match=match):
         render_room_captures(1, **kwargs)
+
+
+def test_block_median_ground_truth_agrees_with_the_plain_render_on_planes():
+    plain = render_room_captures(2, captures=1, size=32, grid=1).captures[0]
+    median = render_room_captures(2, captures=1, size=32, grid=1, gt_factor=4).captures[0]
+    torch.testing.assert_close(median.camera.extrinsic, plain.camera.extrinsic)
+    planes = plain.ground_truth.masks["planes"] & torch.isfinite(median.depth)
+    assert planes.sum() > 100
+    err = (median.depth - plain.depth)[planes].abs()
+    assert float(err.median()) < 0.01 and float(err.max()) < 0.1
+
+
+def test_force_never_follows_an_index_out_of_the_folder(tmp_path):
+    out = tmp_path / "caps"
+    write_room_captures(out, 3, captures=1, size=16, grid=1)
+    shutil.copytree(out / "capture_00", tmp_path / "precious")
+    shutil.copy(out / "capture_00" / "parameters.cfg", tmp_path / "parameters.cfg")
+    index = json.loads((out / "captures.json").read_text())
+    index["captures"] += [{"folder": ".."}, {"folder": "../precious"}, {"folder": 3}, "x"]
+    (out / "captures.json").write_text(json.dumps(index))
+    write_room_captures(out, 3, captures=1, size=16, grid=1, overwrite=True)
+    assert (tmp_path / "precious" / "parameters.cfg").is_file()
+    assert (tmp_path / "parameters.cfg").is_file()
+    assert len(load_captures(out)) == 1

@@ -228,12 +228,15 @@ def _replace_owned(out: Path, tmp: Path) -> None:
     index = out / INDEX_FILE
     if index.is_file():
         try:
-            stale = {c["folder"] for c in json.loads(index.read_text())["captures"]}
-        except (ValueError, KeyError, TypeError):
+            listed = json.loads(index.read_text())["captures"]
+            stale = {c.get("folder") for c in listed if isinstance(c, dict)}
+        except (ValueError, KeyError, TypeError):  # not our index: own no folder by it
             stale = set()
+    stale = {n for n in stale if isinstance(n, str)}
     for name in sorted(stale | {p.name for p in tmp.iterdir() if p.is_dir()}):
         folder = out / name
-        if name and "/" not in name and folder.is_dir():
+        # only plain child names: an index listing "..", "/x" or "a/b" touches nothing
+        if Path(name).name == name and name not in ("", ".", "..") and folder.is_dir():
             for f in scene_files(folder):
                 f.unlink()
             if not any(folder.iterdir()):
