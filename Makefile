@@ -50,6 +50,7 @@ bench: $(STAMP)
 	$(PY) benchmarks/bench_message_passing.py
 	$(PY) benchmarks/bench_diffusion_net.py
 	$(PY) benchmarks/bench_render.py
+	$(PY) benchmarks/bench_fusion.py
 
 clean:
 	rm -rf $(VENV) $(OUT) .pytest_cache

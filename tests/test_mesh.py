@@ -172,3 +172,53 @@ def test_consistently_oriented_meshes_pass(mesh):
     """Either consistent orientation passes, the inward one included."""
     r = mesh().check()
     assert r.ok and len(r.misoriented_edges) == 0
+
+
+def _coloured_sphere() -> Mesh:
+    m = Mesh.icosphere(1)
+    rng = np.random.default_rng(0)
+    m.colors = torch.from_numpy(rng.integers(0, 256, (m.num_verts, 3)) / 255.0)
+    return m
+
+
+@pytest.mark.parametrize("suffix", [".ply", ".obj", ".glb"])
+def test_vertex_colours_survive_files(tmp_path, suffix):
+    m = _coloured_sphere()
+    m.save(tmp_path / f"m{suffix}")
+    back = Mesh.load(tmp_path / f"m{suffix}")
+    assert torch.allclose(back.verts64, m.verts64, atol=1e-6)
+    assert torch.equal(back.faces, m.faces)
+    # 8-bit in the files: colours that are multiples of 1/255 come back exactly
+    assert torch.allclose(back.colors, m.colors, atol=1e-9)
+
+
+def test_vertex_colours_through_trimesh_and_open3d():
+    m = _coloured_sphere()
+    assert torch.allclose(Mesh.from_trimesh(m.to_trimesh()).colors, m.colors, atol=1e-9)
+    assert torch.allclose(Mesh.from_open3d(m.to_open3d()).colors, m.colors, atol=1e-9)
+    plain = Mesh.icosphere(1)
+    assert plain.colors is None and "colors" not in repr(plain) and "colors" in repr(m)
+    assert Mesh.from_trimesh(plain.to_trimesh()).colors is None
+    assert Mesh.from_open3d(plain.to_open3d()).colors is None
+
+
+def test_vertex_colours_are_validated_and_kept_apart_from_geometry():
+    m = Mesh.icosphere(1)
+    V = m.num_verts
+    with pytest.raises(ValueError, match="colors"):
+        Mesh(m.verts, m.faces, colors=torch.ones(V - 1, 3))
+    with pytest.raises(ValueError, match="colors"):
+        Mesh(m.verts, m.faces, colors=torch.full((V, 3), 1.5))
+    with pytest.raises(ValueError, match="colors"):
+        Mesh(m.verts, m.faces, colors=torch.full((V, 3), float("nan")))
+    with pytest.raises(ValueError, match="colors"):
+        Mesh(m.verts, m.faces, colors=torch.ones(V, 4))
+    c = torch.rand(V, 3)
+    coloured = Mesh(m.verts, m.faces, colors=c)
+    c[0] = 0.123  # the mesh keeps its own copy
+    assert not torch.equal(coloured.colors[0], c[0])
+    lap = coloured.laplacian()
+    coloured.colors = None  # colours are not geometry: cached operators stay
+    assert coloured.laplacian() is lap
+    with pytest.raises(ValueError, match="verts"):  # a new vertex count would orphan colours
+        Mesh(m.verts, m.faces, colors=torch.rand(V, 3)).verts = torch.rand(V + 1, 3)

@@ -31,7 +31,7 @@ def test_fronto_parallel_plane_at_its_depth_and_place():
     Z, voxel = 1.503, 0.01
     depth = torch.full((H, W), Z, dtype=torch.float64)
     depth[:, W // 2:] = torch.nan  # only the left half: its edge is the plane x = 0
-    mesh = fuse_tsdf([DepthFrame(cam, depth)], voxel_size=voxel, min_component_area=0)
+    mesh = fuse_tsdf([DepthFrame(cam, depth)], voxel_size=voxel)
     v = mesh.verts64.numpy()
     # depth: every vertex on the plane, far below a voxel
     assert np.abs(v[:, 2] - Z).max() < 0.01 * voxel
@@ -53,7 +53,7 @@ def _slanted_plane_bias(K_shift: float) -> float:
     K = cam.K.clone()
     K[0, 2] += K_shift
     shifted = PinholeCamera(K, cam.extrinsic, W, H)
-    mesh = fuse_tsdf([DepthFrame(shifted, depth)], voxel_size=0.005, min_component_area=0)
+    mesh = fuse_tsdf([DepthFrame(shifted, depth)], voxel_size=0.005)
     v = mesh.verts64.numpy()
     inner = np.abs(v[:, 0]) < 0.3  # away from the image border
     return float((v[inner] @ n - offset).mean())
@@ -120,7 +120,7 @@ def test_nan_and_masked_pixels_are_not_fused():
     depth[:, :W // 2] = torch.nan
     mask = torch.ones(H, W, dtype=torch.bool)
     mask[: H // 2] = False
-    mesh = fuse_tsdf([DepthFrame(cam, depth, mask=mask)], voxel_size=0.02, min_component_area=0)
+    mesh = fuse_tsdf([DepthFrame(cam, depth, mask=mask)], voxel_size=0.02)
     uv, _ = cam.project(mesh.verts64)
     assert (uv[:, 0] > W // 2 - 2).all() and (uv[:, 1] > H // 2 - 2).all()
 
@@ -131,8 +131,8 @@ def test_min_weight_and_cleaning():
     depth[40:43, 10:13] = 1.0  # a small floater in front of the wall
     vol = TSDFVolume(voxel_size=0.02)
     vol.integrate(DepthFrame(cam, depth))
-    kept = vol.extract_mesh(min_component_area=0)
-    cleaned = vol.extract_mesh()
+    kept = vol.extract_mesh()
+    cleaned = vol.extract_mesh(min_component_area=0.04)
     assert (kept.verts64[:, 2] < 1.5).any() and not (cleaned.verts64[:, 2] < 1.5).any()
     with pytest.raises(ValueError, match="min_weight"):
         vol.extract_mesh(min_weight=0)
@@ -142,7 +142,9 @@ def test_min_weight_and_cleaning():
     vol.integrate(DepthFrame(cam, depth))
     assert vol.extract_mesh(min_weight=2).num_faces > 0
     outliers = vol.extract_mesh(outlier_neighbours=10)
-    assert 0 < outliers.num_verts <= cleaned.num_verts
+    assert 0 < outliers.num_verts <= kept.num_verts
+    with pytest.raises(ValueError, match="min_component_area"):
+        vol.extract_mesh(min_component_area=-1)
 
 
 @pytest.mark.parametrize("suffix", [".ply", ".obj", ".glb"])

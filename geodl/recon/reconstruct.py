@@ -112,8 +112,8 @@ def _ground_truth_disparity(lf: LightField, index: int) -> Tensor:
 def reconstruct_room(captures: Sequence[LightField], method: str = "cost_volume",
                      voxel_size: float = 0.02, min_confidence: float = 0.0,
                      sdf_trunc: float | None = None, depth_max: float | None = None,
-                     device: str | None = None, progress: bool | None = None,
-                     **method_options) -> ReconstructionResult:
+                     min_component_area: float = 0.0, device: str | None = None,
+                     progress: bool | None = None, **method_options) -> ReconstructionResult:
     """One room mesh from light-field captures.
 
     Args:
@@ -123,8 +123,14 @@ def reconstruct_room(captures: Sequence[LightField], method: str = "cost_volume"
             it: the scene's ``disp_min``/``disp_max``), or ``"ground_truth"``
             (each capture's ground-truth depth: the upper bound).
         voxel_size: TSDF voxel edge in metres.
-        min_confidence: pixels with a lower confidence are not fused.
+        min_confidence: pixels with a lower confidence are not fused. Default
+            0, fuse all: on training room 0100 (``cost_volume``, one
+            capture, components under 0.04 m^2 removed) thresholds 0.1 /
+            0.3 / 0.5 / 0.7 gave F-scores at 5 cm of 0.825 / 0.749 / 0.667
+            / 0.602 against 0.826 without: the
+            confidence drops more good pixels than bad ones there.
         sdf_trunc, depth_max, device: see :class:`~geodl.recon.fusion.TSDFVolume`.
+        min_component_area: see :meth:`~geodl.recon.fusion.TSDFVolume.extract_mesh`.
         progress: tqdm bars per stage (None: only on a terminal).
         method_options: passed to ``estimate_disparity``.
 
@@ -163,7 +169,8 @@ def reconstruct_room(captures: Sequence[LightField], method: str = "cost_volume"
     cloud = PointCloud(torch.cat([p.points for p in points]),
                        torch.cat([p.colors for p in points]))
     t_points = time.perf_counter()
-    mesh = fuse_tsdf(frames, voxel_size, sdf_trunc, depth_max, device, progress)
+    mesh = fuse_tsdf(frames, voxel_size, sdf_trunc, depth_max, device, progress,
+                     min_component_area=min_component_area)
     end = time.perf_counter()
     seconds = {"disparity": t_disp - start, "points": t_points - t_disp,
                "fusion": end - t_points, "total": end - start}
