@@ -49,8 +49,10 @@ from geodl.datasets.room_segmentation import (
     RoomSegmentation,
     segmentation_splits,
 )
+from geodl.datasets.room_standin import room_interior
 from geodl.nn import DiffusionOperators
 from geodl.nn.models import DiffusionNet
+from geodl.render import make_room
 from geodl.structures import PinholeCamera
 from geodl.viz import Layer, pyplot, save_figure, snapshot
 
@@ -156,9 +158,9 @@ def _colours(labels: Tensor) -> np.ndarray:
 
 
 def figure(room: Prepared, preds: dict[str, Tensor], path: Path, tmp: Path) -> None:
-    """Ground truth and each method's prediction, seen from a high corner."""
-    v = room.sample.mesh.verts64
-    lo, hi = v.min(0).values.numpy(), v.max(0).values.numpy()
+    """Ground truth and each method's prediction, seen from a high corner of
+    the room (its inner box, not the mesh's, which floaters can stretch)."""
+    lo, hi = room_interior(make_room(room.sample.seed))
     eye = lo + (hi - lo) * np.array([0.04, 0.06, 0.92])
     target = lo + (hi - lo) * np.array([0.75, 0.8, 0.15])
     cam = PinholeCamera.look_at(eye, target, up=(0, 0, 1), fov_deg=95, width=480, height=360)
