@@ -217,8 +217,17 @@ def main(argv: list[str] | None = None) -> dict:
         args.train, args.test, args.voxel, args.seeds, args.cluster = 2, 1, 0.25, 1, 0
         args.tolerance = max(args.tolerance, 0.25)
         args.epochs = min(args.epochs, 15)
+        args.threads = args.threads or 1  # small graphs: threads cost more than they give
+    previous = torch.get_num_threads()
     if args.threads:
         torch.set_num_threads(args.threads)
+    try:
+        return run(args)
+    finally:  # a caller (pytest) keeps its own thread count
+        torch.set_num_threads(previous)
+
+
+def run(args: argparse.Namespace) -> dict:
     out = Path(args.out)
     methods = args.methods.split(",")
     config = RoomMeshConfig(args.source, args.voxel, args.captures, args.size, args.grid,
