@@ -166,3 +166,23 @@ def test_room_reconstruction_quick_run(tmp_path):
     assert 0 <= summary["structure_tensor"]["fscore"] <= 1
     assert (tmp_path / "out" / "results" / "room_reconstruction.json").exists()
     assert (tmp_path / "out" / "figures" / "room_reconstruction.png").exists()
+
+
+def test_room_segmentation_quick_run(tmp_path):
+    """Stand-in rooms (2 training, 1 benchmark, 25 cm voxels): DiffusionNet
+    learns the four classes, far above the same network untrained (same seed,
+    same initial weights: 0 epochs); the table and figure are written.
+    Measured: mIoU diffusionnet 0.86 (untrained 0.10), mlp 0.65."""
+    mod = _load("room_segmentation")
+    args = ["--quick", "--cache", str(tmp_path / "cache")]
+    res = mod.main(args + ["--out", str(tmp_path)])
+    zero = mod.main(args + ["--epochs", "0", "--methods", "diffusionnet",
+                            "--out", str(tmp_path / "untrained")])
+    assert res["test_seeds"] == [9000] and not set(res["train_seeds"]) & set(range(9000, 9008))
+    miou = res["methods"]["diffusionnet"]["standin"]["miou"][0]
+    miou0 = zero["methods"]["diffusionnet"]["standin"]["miou"][0]
+    assert miou > 0.6 and miou > miou0 + 0.3, (miou, miou0)
+    assert res["methods"]["mlp"]["standin"]["miou"][0] > 0.3
+    saved = json.loads((tmp_path / "results" / "room_segmentation.json").read_text())
+    assert set(saved["methods"]) == {"diffusionnet", "mlp"}
+    assert (tmp_path / "figures" / "room_segmentation.png").stat().st_size > 20_000

@@ -1,5 +1,7 @@
-"""3D reconstruction from light-field captures: loading captures folders,
-fusion, evaluation, the pipeline."""
+"""Room reconstruction from light-field captures. ``captures``: captures
+folders (one HCI scene folder per capture, with its pose) and the room's
+ground truth; ``fusion``, ``evaluate``, ``reconstruct``: TSDF fusion, the
+metrics, the pipeline."""
 from geodl.recon.captures import load_captures, load_room_ground_truth
 from geodl.recon.evaluate import ReconstructionMetrics, evaluate_reconstruction, sample_surface
 from geodl.recon.fusion import DepthFrame, TSDFVolume, fuse_tsdf, save_mesh
