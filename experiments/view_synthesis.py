@@ -140,7 +140,7 @@ def example_figure(lf: LightField, run: dict, method: str, path: Path) -> None:
     fig.colorbar(im, ax=axes[1, 1], fraction=0.046)
     for ax, e, name in ((axes[1, 2], epi_real, "real"), (axes[1, 3], epi_fake, "synthesised")):
         ax.imshow(e.permute(0, 2, 1).clamp(0, 1).numpy(), aspect="auto", interpolation="nearest")
-        ax.set_title(f"EPI, image row {row}, centre view row: {name}")
+        ax.set_title(f"EPI (row {row}, centre views): {name}")
     for ax in axes.flat:
         ax.set_xticks([])
         ax.set_yticks([])

@@ -34,12 +34,15 @@ def _nearest_along(values: Tensor, known: Tensor, dim: int, reverse: bool) -> Te
 
 def fill_background(disparity: Tensor, known: Tensor) -> Tensor:
     """Fill the pixels of ``disparity`` (H, W) where ``known`` is False with
-    the smallest of the nearest known values left, right, above and below."""
+    the smallest of the nearest known values left, right, above and below
+    (the smallest known value where none is in line)."""
     if not bool(known.any()):
         raise ValueError("known: no pixel of the disparity is known")
     cand = torch.stack([_nearest_along(disparity, known, dim, rev)
                         for dim in (0, 1) for rev in (False, True)])
     filled = cand.amin(0)
+    # a hole with no known pixel in line with it (a corner): the farthest known value
+    filled = torch.where(torch.isinf(filled), disparity[known].min(), filled)
     return torch.where(known, disparity, filled)
 
 

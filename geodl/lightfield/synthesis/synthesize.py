@@ -107,7 +107,10 @@ def mpi_views(images: Tensor, positions: Tensor, targets: Tensor, *, disp_range,
     else:
         d, _ = plane_sweep_disparity(images, positions, ref, disp_range, **(sweep or {}))
     lo, hi = disp_range
-    levels = torch.linspace(max(lo, float(d.min())), min(hi, float(d.max())) + 1e-3, planes)
+    a, b = max(lo, float(d.min())), min(hi, float(d.max()))
+    if b - a < 1.0:  # a (nearly) flat scene: still planes 1/planes px apart around it
+        a, b = (a + b) / 2 - 0.5, (a + b) / 2 + 0.5
+    levels = torch.linspace(a, b, planes, dtype=torch.float64)
     mpi = build_mpi(images, positions, d.to(images.dtype), ref, levels, **mpi_options)
     out, valid = zip(*(mpi.render(t) for t in _bar(targets, progress, "rendering the MPI")))
     return torch.stack(out), torch.stack(valid)
