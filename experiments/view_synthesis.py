@@ -187,6 +187,7 @@ def main(argv: list[str] | None = None) -> dict:
         scenes = scenes[:args.rooms]
     results: dict = {s: {m: {"rooms": {}} for m in args.methods} for s in grids}
     example = None
+    done: list[Path] = []
     for folder in scenes:
         lf_full = load_hci(folder)
         for setting, n in grids.items():
@@ -199,6 +200,15 @@ def main(argv: list[str] | None = None) -> dict:
                     example = (lf, run)
                 results[setting][m]["rooms"][folder.name] = {
                     k: run[k] for k in ("per_view", "psnr", "ssim", "seconds_per_view")}
+        done.append(folder)
+        table = save(results, grids, done, example, args.out)  # after every room: a long run
+    print(table)                                                # can stop early and keep them
+    tmp.cleanup()
+    return {"scenes": [p.name for p in done], "results": results}
+
+
+def save(results: dict, grids: dict, done: list[Path], example, out: Path) -> str:
+    """Means over the rooms so far; JSON, table, heat maps and the example figure."""
     for setting in grids:
         for r in results[setting].values():
             rooms = list(r["rooms"].values())
@@ -207,18 +217,17 @@ def main(argv: list[str] | None = None) -> dict:
             r["seconds_per_view"] = float(np.mean([x["seconds_per_view"] for x in rooms]))
             keys = rooms[0]["per_view"].keys()
             r["mean_per_view"] = {k: float(np.mean([x["per_view"][k][0] for x in rooms])) for k in keys}
-    (args.out / "results").mkdir(parents=True, exist_ok=True)
-    (args.out / "figures").mkdir(parents=True, exist_ok=True)
-    summary = {"scenes": [p.name for p in scenes], "results": results}
-    (args.out / "results" / "view_synthesis.json").write_text(json.dumps(summary, indent=1))
+    (out / "results").mkdir(parents=True, exist_ok=True)
+    (out / "figures").mkdir(parents=True, exist_ok=True)
+    summary = {"scenes": [p.name for p in done], "results": results}
+    (out / "results" / "view_synthesis.json").write_text(json.dumps(summary, indent=1))
     table = format_table(results)
-    (args.out / "results" / "view_synthesis.md").write_text(table + "\n")
-    heat_maps(results, grids, args.out / "figures" / "view_synthesis_psnr_per_view.png")
+    (out / "results" / "view_synthesis.md").write_text(
+        f"rooms: {', '.join(p.name for p in done)}\n\n{table}\n")
+    heat_maps(results, grids, out / "figures" / "view_synthesis_psnr_per_view.png")
     if example is not None:
-        example_figure(*example, "warp", args.out / "figures" / "view_synthesis_example.png")
-    print(table)
-    tmp.cleanup()
-    return summary
+        example_figure(*example, "warp", out / "figures" / "view_synthesis_example.png")
+    return table
 
 
 if __name__ == "__main__":
