@@ -1,6 +1,7 @@
 """Light fields: HCI-benchmark I/O, EPIs, warping and refocusing, the benchmark
-(``geodl.lightfield.benchmark``) and disparity estimation
-(``geodl.lightfield.depth``)."""
+(``geodl.lightfield.benchmark``), disparity estimation
+(``geodl.lightfield.depth``) and novel-view synthesis
+(``geodl.lightfield.synthesis``)."""
 from geodl.lightfield import benchmark
 from geodl.lightfield.benchmark import (
                                         evaluate_submission,

@@ -101,11 +101,12 @@ def build_mpi(images: Tensor, positions, disparity: Tensor, reference,
             lo, hi = lo - 0.5, hi + 0.5
         levels = torch.linspace(lo, hi, planes, dtype=images.dtype)
     else:
-        levels = torch.as_tensor(planes, dtype=images.dtype).flatten()
+        levels = torch.as_tensor(planes, dtype=torch.float64).flatten()
         gaps = levels.diff()
         if len(levels) < 2 or not bool((gaps > 0).all()) or \
-                float(gaps.max() - gaps.min()) > 1e-4 * float(gaps.max()):
+                float(gaps.max() - gaps.min()) > 1e-3 * float(gaps.max()):
             raise ValueError("planes: expected >= 2 increasing, uniformly spaced disparities")
+        levels = levels.to(images.dtype)
     prior = angular_weights(pos, ref)
     colour = torch.empty(len(levels), C, H, W, dtype=images.dtype)
     for k, dk in enumerate(levels.tolist()):

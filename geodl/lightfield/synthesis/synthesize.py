@@ -55,17 +55,35 @@ def nearest_views(images: Tensor, positions: Tensor, targets: Tensor, *, disp_ra
 
 def warp_views(images: Tensor, positions: Tensor, targets: Tensor, *, disp_range,
                disparity: DisparityAt | None = None, progress: bool | None = None,
-               sweep: dict | None = None, **blend_options) -> tuple[Tensor, Tensor]:
-    """Per target: its disparity (given, or a plane sweep from the sources,
-    :func:`~geodl.lightfield.synthesis.sparse_disparity.plane_sweep_disparity`
-    with the options ``sweep``), then every source backward-warped with it
-    and blended (:func:`~geodl.lightfield.synthesis.blend.blend_views`)."""
+               estimate: str = "reference", sweep: dict | None = None, **blend_options
+               ) -> tuple[Tensor, Tensor]:
+    """Per target: its disparity, then every source backward-warped with it and
+    blended (:func:`~geodl.lightfield.synthesis.blend.blend_views`).
+
+    The target's disparity: given (``disparity``), or estimated from the
+    sources by a plane sweep
+    (:func:`~geodl.lightfield.synthesis.sparse_disparity.plane_sweep_disparity`
+    with the options ``sweep``): with ``estimate="reference"`` (default) once
+    at the mean source position and carried to each target by z-buffered
+    forward warping (:func:`~geodl.lightfield.synthesis.propagate.propagate_disparity`;
+    one sweep per light field), with ``estimate="target"`` at every target
+    afresh (slower: a sweep per view; sees what the reference does not).
+    """
+    from geodl.lightfield.synthesis.propagate import propagate_disparity
     from geodl.lightfield.synthesis.sparse_disparity import plane_sweep_disparity
+    if estimate not in ("reference", "target"):
+        raise ValueError(f"estimate: expected 'reference' or 'target', got {estimate!r}")
+    ref_disp = None
+    if disparity is None and estimate == "reference":
+        ref = positions.mean(0)
+        ref_disp, _ = plane_sweep_disparity(images, positions, ref, disp_range, **(sweep or {}))
     out, valid = [], []
     for t in _bar(targets, progress, "warping views"):
         u, v = (float(x) for x in t)
         if disparity is not None:
             d = disparity(u, v)
+        elif ref_disp is not None:
+            d = propagate_disparity(ref_disp, positions.mean(0), t)
         else:
             d, _ = plane_sweep_disparity(images, positions, t, disp_range, **(sweep or {}))
         img, ok = blend_views(images, positions, t, d.to(images.dtype), **blend_options)
@@ -89,7 +107,10 @@ def mpi_views(images: Tensor, positions: Tensor, targets: Tensor, *, disp_range,
     else:
         d, _ = plane_sweep_disparity(images, positions, ref, disp_range, **(sweep or {}))
     lo, hi = disp_range
-    levels = torch.linspace(max(lo, float(d.min())), min(hi, float(d.max())) + 1e-3, planes)
+    a, b = max(lo, float(d.min())), min(hi, float(d.max()))
+    if b - a < 1.0:  # a (nearly) flat scene: still planes 1/planes px apart around it
+        a, b = (a + b) / 2 - 0.5, (a + b) / 2 + 0.5
+    levels = torch.linspace(a, b, planes, dtype=torch.float64)
     mpi = build_mpi(images, positions, d.to(images.dtype), ref, levels, **mpi_options)
     out, valid = zip(*(mpi.render(t) for t in _bar(targets, progress, "rendering the MPI")))
     return torch.stack(out), torch.stack(valid)
