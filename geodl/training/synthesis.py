@@ -50,7 +50,7 @@ from geodl.training.depth import dihedral
 from geodl.training.loop import dist_setup, load_rooms, prepare_out, run_loop, shard
 
 #: the shipped CPU-sized architecture
-DEFAULT_ARCH: dict[str, Any] = {"levels": 32, "width": 32, "dilations": [1, 2, 4, 8, 16, 1],
+DEFAULT_ARCH: dict[str, Any] = {"levels": 32, "width": 24, "dilations": [1, 2, 4, 8, 16, 1],
                                 "colour_width": 12, "decoder_width": 16, "disp_scale": 2}
 #: a larger architecture for a GPU (``--large``)
 LARGE_ARCH: dict[str, Any] = {"levels": 64, "width": 64, "dilations": [1, 2, 4, 8, 16, 32, 1, 1],

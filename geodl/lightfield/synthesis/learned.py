@@ -16,10 +16,14 @@ average), are warped at D constant disparities :math:`d_k` spaced evenly over
 the scene's range. Per level, the mean over sources (minus its mean over the
 levels, which removes the brightness) and the standard deviation over
 sources give 2D feature channels; a CNN of dilated 3x3 convolutions maps them
-to D logits per pixel and the disparity is the soft-argmin
+to D logits per pixel, added to the plane-sweep prior :math:`-g\,\bar\sigma_k`
+(:math:`\bar\sigma_k` the 3x3 mean of the standard deviation, :math:`g` learnt,
+30 at the start), and the disparity is the soft-argmin
 :math:`\hat d = \sum_k \operatorname{softmax}_k(\ell)\,d_k`, bilinearly
 upsampled to the full resolution. Kalantari et al. regress the disparity
-directly; the soft-argmin keeps it inside the range from the first step.
+directly; the soft-argmin keeps it inside the range, and with the CNN's last
+layer zero at initialisation the untrained network is the classical plane
+sweep, which a short CPU training run then refines.
 
 **Colour stage.** The RGB sources are warped by :math:`\hat d`; a shared
 per-source CNN sees the warped view, its difference from the mean of the
@@ -28,7 +32,8 @@ divided by the sources' extent (so the same weights serve a 9x9 or a 7x7
 sub-grid); its features are pooled over sources (mean and max) into a
 decoder that predicts a residual :math:`r`, and a 1x1 head gives per-source
 blending logits :math:`w_n`. The output is
-:math:`\sum_n \operatorname{softmax}_n(w)\,W_n[\hat d] + r`. Pooling instead
+:math:`\sum_n \operatorname{softmax}_n(w)\,W_n[\hat d] + r` (the head and the
+decoder's last layer start at zero: the mean of the warped views). Pooling instead
 of concatenation (Kalantari et al. concatenate four views) lets one network
 take any number of sources.
 
@@ -99,7 +104,7 @@ class SynthesisNet(nn.Module):
         disp_scale: resolution reduction of the disparity stage (1 or 2).
     """
 
-    def __init__(self, levels: int = 32, width: int = 32,
+    def __init__(self, levels: int = 32, width: int = 24,
                  dilations: Sequence[int] = (1, 2, 4, 8, 16, 1), colour_width: int = 12,
                  decoder_width: int = 16, disp_scale: int = 2) -> None:
         super().__init__()
@@ -114,6 +119,13 @@ class SynthesisNet(nn.Module):
         self.weight_head = nn.Conv2d(colour_width, 1, 1)
         self.decoder = nn.Sequential(_stack(2 * colour_width + 4, decoder_width, (1, 2, 1)),
                                      _conv(decoder_width, 3))
+        #: weight of the plane-sweep prior -gain * (3x3 mean of the std) in the logits
+        self.sweep_gain = nn.Parameter(torch.tensor(30.0))
+        # start as the classical method (plane sweep, mean of the warped
+        # views) and learn corrections: zero last layers
+        for last in (self.disp_net[-1], self.decoder[-1], self.weight_head):
+            nn.init.zeros_(last.weight)
+            nn.init.zeros_(last.bias)
 
     # ------------------------------------------------------------ stages
     def disparity(self, views: Tensor, offsets: Tensor, disp_range: Tensor) -> Tensor:
@@ -141,7 +153,8 @@ class SynthesisNet(nn.Module):
         var = sum((swept[:, :, n] - mean) ** 2 for n in range(N)) / N
         std = (var + 1e-6).sqrt()  # eps: a finite gradient where the sources agree
         feats = torch.cat([mean - mean.mean(1, keepdim=True), std], dim=1)
-        prob = torch.softmax(self.disp_net(feats), dim=1)
+        prior = -self.sweep_gain * F.avg_pool2d(std, 3, 1, 1, count_include_pad=False)
+        prob = torch.softmax(self.disp_net(feats) + prior, dim=1)
         disp = (prob * labels[:, :, None, None]).sum(1, keepdim=True)
         if (h, w) != (H, W):
             disp = F.interpolate(disp, size=(H, W), mode="bilinear", align_corners=False)
