@@ -8,6 +8,7 @@
     geodl depth SCENE_DIR --out D.pfm  disparity of a scene (or a submission of many)
     geodl train-depth --model M --out DIR   train a learned disparity network
     geodl train-synthesis --out DIR  train the learned view-synthesis network
+    geodl synthesize SCENE_DIR --from corners --out DIR   novel views from a few views
     geodl view FILE...              an interactive 3D viewer (window, or HTML offline)
     geodl info                      versions of geodl and its back-ends
 
@@ -24,6 +25,9 @@ from pathlib import Path
 #: ``geodl.lightfield.depth.METHODS`` by name: listed here so that ``--help`` and
 #: argument checks do not import torch and the models (a test keeps them equal)
 DEPTH_METHODS = ("cost_volume", "structure_tensor", "epinet", "cost_net")
+#: ``geodl.lightfield.synthesis.METHODS`` by name, for the same reason ("learned" is
+#: registered by the learned view-synthesis model)
+SYNTHESIS_METHODS = ("warp", "mpi", "nearest", "learned")
 
 
 def load_mesh(spec: str):
@@ -337,6 +341,88 @@ def cmd_depth(args: argparse.Namespace) -> int:
     return 0
 
 
+def _image_png(image, path: Path) -> None:
+    """A (C, H, W) image in [0, 1] as an 8-bit PNG."""
+    import numpy as np
+    from PIL import Image
+
+    arr = (image.clamp(0, 1).permute(1, 2, 0).numpy() * 255).round().astype(np.uint8)
+    Image.fromarray(arr[..., 0] if arr.shape[-1] == 1 else arr).save(path)
+
+
+def cmd_synthesize(args: argparse.Namespace) -> int:
+    import shutil
+    import tempfile
+
+    import torch
+
+    from geodl.lightfield import load_hci, write_hci_scene
+    from geodl.lightfield.synthesis import parse_positions, psnr, ssim, synthesize_views
+    from geodl.structures import LightField
+
+    scene = Path(args.scene_dir)
+    if not (scene / "parameters.cfg").exists():
+        raise FileNotFoundError(f"{scene}: not a scene folder (no parameters.cfg)")
+    out = Path(args.out)
+    if args.target is not None:
+        if out.suffix.lower() != ".png":
+            raise ValueError(f"--out: with --target, expected a .png file, got {out}")
+        if out.exists() and not args.force:
+            raise FileExistsError(f"{out}: exists (--force replaces it)")
+    elif out.exists() and (not out.is_dir() or any(out.iterdir())) and not args.force:
+        raise FileExistsError(f"{out}: exists and is not empty (--force replaces its scene files)")
+    if out.resolve() == scene.resolve():
+        raise ValueError("--out: must differ from SCENE_DIR (the real views are the reference)")
+    lf = load_hci(scene)
+    U, V = lf.grid_shape
+    sources = parse_positions(args.sources, (U, V), integer=True, name="--from")
+    targets = None
+    if args.target is not None:
+        targets = parse_positions(args.target, (U, V), integer=False, name="--target")
+        if len(targets) != 1:
+            raise ValueError(f"--target: expected one position U,V, got {args.target!r}")
+    t0 = time.perf_counter()
+    images, _, where = synthesize_views(lf, sources, targets, method=args.method,
+                                        disp_range=args.disp_range)
+    seconds = time.perf_counter() - t0
+    print(f"{scene.name}: {args.method} from {len(sources)} views, {len(where)} synthesised in "
+          f"{seconds:.2f} s ({seconds / len(where):.2f} s per view)")
+    scores = []
+    for img, (u, v) in zip(images, where.tolist()):
+        if u.is_integer() and v.is_integer():  # a real view to compare with
+            real = lf.view(int(u), int(v))
+            scores.append((int(u), int(v), psnr(img, real), ssim(img, real)))
+    for u, v, p, s in scores:
+        print(f"  view ({u}, {v}): PSNR {p:.2f} dB, SSIM {s:.4f}")
+    if len(scores) > 1:
+        print(f"  mean over {len(scores)} views: PSNR {sum(x[2] for x in scores) / len(scores):.2f}"
+              f" dB, SSIM {sum(x[3] for x in scores) / len(scores):.4f}")
+    if args.target is not None:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        _image_png(images[0], out)
+        print(f"wrote {out}")
+        return 0
+    views = torch.empty_like(lf.views)
+    for r, c in sources:
+        views[r, c] = lf.views[r, c]
+    for img, (u, v) in zip(images, where.tolist()):
+        views[int(u), int(v)] = img.clamp(0, 1)
+    result = LightField(views, lf.camera, lf.baseline, lf.focus_distance,
+                        meta={"scene": lf.meta.get("scene", scene.name)})
+    # the writer replaces atomically; then the original parameters.cfg, byte for byte
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.cfg.", dir=out.parent if out.parent.exists()
+                                else None))
+    try:
+        shutil.copyfile(scene / "parameters.cfg", tmp / "parameters.cfg")
+        write_hci_scene(out, result, scene=scene.name, overwrite=args.force)
+        shutil.move(tmp / "parameters.cfg", out / "parameters.cfg")
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    print(f"wrote {out}/ ({len(sources)} views copied, {len(where)} synthesised, "
+          f"parameters.cfg from {scene.name})")
+    return 0
+
+
 class _Parser(argparse.ArgumentParser):
     """Usage errors as one line, like every other error of the command."""
 
@@ -485,6 +571,25 @@ def build_parser() -> argparse.ArgumentParser:
     ts.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: default)")
     ts.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.pt")
     ts.set_defaults(func=cmd_train_synthesis)
+
+    sy = sub.add_parser("synthesize", help="novel views of an HCI-format scene from a few of "
+                        "its views: a complete scene folder, or one position as a PNG")
+    sy.add_argument("scene_dir", metavar="SCENE_DIR", help="a scene folder (parameters.cfg, "
+                    "input_Cam*.png)")
+    sy.add_argument("--from", dest="sources", default="corners", metavar="SPEC",
+                    help="the views to use: corners, inner-corners, cross, all-but-centre, or "
+                         "'U,V;U,V;...' (row, column; default corners)")
+    sy.add_argument("--method", choices=SYNTHESIS_METHODS, default="warp",
+                    help="warp (estimated disparity, warping and blending), mpi (multiplane "
+                         "image), nearest (copy the nearest view), learned (default warp)")
+    sy.add_argument("--out", required=True, metavar="PATH",
+                    help="output scene folder; with --target, a .png file")
+    sy.add_argument("--target", metavar="U,V", help="render only this grid position (real "
+                    "numbers allowed, e.g. 4,4.5) to the PNG --out")
+    sy.add_argument("--disp-range", nargs=2, type=float, metavar=("MIN", "MAX"),
+                    help="disparity range in px (default: the scene's, from parameters.cfg)")
+    sy.add_argument("--force", action="store_true", help="replace existing outputs")
+    sy.set_defaults(func=cmd_synthesize)
 
     i = sub.add_parser("info", help="versions of geodl and its back-ends")
     i.set_defaults(func=cmd_info)
