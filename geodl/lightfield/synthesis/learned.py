@@ -55,7 +55,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from geodl.lightfield.synthesis._warp_standin import backward_warp
+from geodl.lightfield.synthesis.warp import backward_warp
 from geodl.nn.weights import WeightStore
 
 #: folder of the shipped weights (package data)
@@ -76,6 +76,13 @@ def _stack(cin: int, width: int, dilations: Sequence[int]) -> nn.Sequential:
     return nn.Sequential(*layers)
 
 
+def _warp(images: Tensor, disparity: Tensor, offsets: Tensor) -> Tensor:
+    """:func:`~geodl.lightfield.synthesis.warp.backward_warp` of (B, C, H, W)
+    images with (B, H, W) disparities to targets ``offsets`` (B, 2) away
+    (target - source), without the validity mask."""
+    return backward_warp(images, disparity, torch.zeros_like(offsets), offsets)[0]
+
+
 def warp_sources(views: Tensor, disparity: Tensor, offsets: Tensor) -> Tensor:
     """Backward-warp every source to the target.
 
@@ -88,7 +95,7 @@ def warp_sources(views: Tensor, disparity: Tensor, offsets: Tensor) -> Tensor:
     """
     B, N, C, H, W = views.shape
     d = disparity[:, None].expand(B, N, H, W).reshape(B * N, H, W)
-    out = backward_warp(views.reshape(B * N, C, H, W), d, offsets.reshape(B * N, 2))
+    out = _warp(views.reshape(B * N, C, H, W), d, offsets.reshape(B * N, 2))
     return out.reshape(B, N, C, H, W)
 
 
@@ -146,7 +153,7 @@ class SynthesisNet(nn.Module):
         off = (offsets[:, None] * scale).expand(B, D, N, 2).reshape(B * D * N, 2)
         # warp_sources' disparity is per pixel; the sweep's is constant per level
         d = labels[:, :, None, None, None].expand(B, D, N, h, w).reshape(B * D * N, h, w)
-        swept = backward_warp(src, d, off).reshape(B, D, N, h, w)
+        swept = _warp(src, d, off).reshape(B, D, N, h, w)
         # sums over the (short, strided) source axis as slices: a reduction
         # kernel over dim 2 is several times slower on the CPU
         mean = sum(swept[:, :, n] for n in range(N)) / N
