@@ -243,3 +243,36 @@ def test_ddp_two_gloo_ranks_end_identical(tmp_path):
         assert torch.equal(states[0][k], states[1][k]), k
     assert any(not torch.equal(states[0][k], init[k]) for k in init)  # it did train
     assert (tmp_path / "run" / "model.pt").exists() and (tmp_path / "run" / "log.jsonl").exists()
+
+
+def _plane_lf(a: float = 1.0, size: int = 48, seed: int = 0):
+    from geodl.structures import LightField, PinholeCamera
+
+    views, _ = plane_views(size=size, a=a, seed=seed)
+    cam = PinholeCamera.look_at((0, 0, 0), (0, 0, 1), up=(0, -1, 0), width=size, height=size,
+                                fov_deg=60.0)
+    return LightField(_rgb(views), cam, 0.01, 1.0)
+
+
+def test_front_door_learned(tmp_path):
+    from geodl.lightfield.synthesis import METHODS, synthesize_views
+
+    assert "learned" in METHODS
+    STORE.save(_perturbed(TINY), "learned", TINY, tmp_path)
+    lf = _plane_lf()
+    out, valid, where = synthesize_views(lf, "corners", [(4, 4), (2.5, 3.25)], method="learned",
+                                         disp_range=(-2.0, 2.0), checkpoint=tmp_path,
+                                         progress=False)
+    assert out.shape == (2, 3, 48, 48) and valid.shape == (2, 48, 48) and where.shape == (2, 2)
+    assert float(out.min()) >= 0 and float(out.max()) <= 1 and valid.any()
+    # many sources: each target uses its nearest max_sources, the result has the same form
+    out, valid, _ = synthesize_views(lf, "all-but-centre", [(4, 4)], method="learned",
+                                     disp_range=(-2.0, 2.0), checkpoint=tmp_path,
+                                     max_sources=4, progress=False)
+    assert out.shape == (1, 3, 48, 48) and bool(valid.all())  # the 4 neighbours cover it
+    with pytest.raises(ValueError, match="disparity"):
+        synthesize_views(lf, "corners", [(4, 4)], method="learned", disp_range=(-2.0, 2.0),
+                         checkpoint=tmp_path, disparity=torch.zeros(9, 9, 48, 48))
+    with pytest.raises(ValueError, match="max_sources"):
+        synthesize_views(lf, "corners", [(4, 4)], method="learned", disp_range=(-2.0, 2.0),
+                         checkpoint=tmp_path, max_sources=1)

@@ -55,7 +55,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from geodl.lightfield.synthesis.warp import backward_warp
+from geodl.lightfield.synthesis.synthesize import register_method
+from geodl.lightfield.synthesis.warp import backward_warp, sample_positions
 from geodl.nn.weights import WeightStore
 
 #: folder of the shipped weights (package data)
@@ -251,3 +252,50 @@ def synthesize_learned(views: Tensor, positions: Sequence[tuple[float, float]],
         colours.append(c[0].clamp(0, 1))
         disps.append(d[0])
     return torch.stack(colours), torch.stack(disps)
+
+
+def learned_views(images: Tensor, positions: Tensor, targets: Tensor, *,
+                  disp_range: tuple[float, float], disparity=None,
+                  progress: bool | None = None, checkpoint: str | Path | None = None,
+                  max_sources: int | None = 8) -> tuple[Tensor, Tensor]:
+    """``synthesize_views(..., method="learned")``: every target from the
+    sources by :class:`SynthesisNet` (the shipped weights, or ``checkpoint``).
+
+    The network estimates its own disparity, so ``disparity`` must be None.
+    With more than ``max_sources`` sources each target uses its
+    ``max_sources`` nearest (grid distance; the cost grows with the number of
+    sources, and the weights were trained with 4 or 5). ``valid`` marks target
+    pixels whose sample, by the estimated disparity, lies inside at least one
+    used source.
+
+    Shapes: images (N, 3, H, W), positions (N, 2), targets (T, 2) ->
+    (T, 3, H, W) in [0, 1], valid (T, H, W) bool.
+    """
+    from tqdm.auto import tqdm
+
+    if disparity is not None:
+        raise ValueError("disparity: the learned method estimates its own; pass None")
+    if images.dim() != 4 or images.shape[1] != 3:
+        raise ValueError(f"images: the learned method needs RGB (N, 3, H, W), got "
+                         f"{tuple(images.shape)}")
+    if max_sources is not None and max_sources < 2:
+        raise ValueError(f"max_sources: expected >= 2 or None, got {max_sources}")
+    model = STORE.cached("learned", checkpoint, images.device)
+    pos = positions.to(torch.float32)
+    H, W = images.shape[-2:]
+    out, valid = [], []
+    for t in tqdm(targets.to(torch.float32), desc="learned views",
+                  disable=None if progress is None else not progress):
+        use = torch.arange(len(pos))
+        if max_sources is not None and len(pos) > max_sources:
+            use = torch.cdist(t[None], pos)[0].argsort(stable=True)[:max_sources].sort().values
+        colour, disp = synthesize_learned(images[use], pos[use].tolist(), [t.tolist()],
+                                          disp_range, model=model)
+        xs, ys = sample_positions(disp[0].expand(len(use), H, W), pos[use], t)
+        inside = (xs >= 0) & (xs <= W - 1) & (ys >= 0) & (ys <= H - 1)
+        out.append(colour[0])
+        valid.append(inside.any(0))
+    return torch.stack(out), torch.stack(valid)
+
+
+register_method("learned", learned_views)
