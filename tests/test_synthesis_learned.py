@@ -280,3 +280,16 @@ def test_front_door_learned(tmp_path):
     with pytest.raises(ValueError, match="max_sources"):
         synthesize_views(lf, "corners", [(4, 4)], method="learned", disp_range=(-2.0, 2.0),
                          checkpoint=tmp_path, max_sources=1)
+
+
+def test_shipped_weights_load_and_run():
+    from geodl.lightfield.synthesis.learned import WEIGHTS_DIR
+
+    if not (WEIGHTS_DIR / "learned.pt").exists():
+        pytest.skip("no shipped weights")
+    model = load_synthesis_model()
+    assert sum(p.numel() for p in model.parameters()) < 1_000_000  # a small model
+    views = torch.rand(4, 3, 40, 40)
+    out, disp = synthesize_learned(views, CORNERS, [(4, 4), (3.5, 2.25)], (-3.0, 3.0), model=model)
+    assert out.shape == (2, 3, 40, 40) and torch.isfinite(disp).all()
+    assert float(disp.min()) >= -3.0 - 1e-4 and float(disp.max()) <= 3.0 + 1e-4
