@@ -9,6 +9,7 @@
     geodl evaluate-lightfield SUB SCENES   benchmark metrics of a submission folder
     geodl depth SCENE_DIR --out D.pfm  disparity of a scene (or a submission of many)
     geodl train-depth --model M --out DIR   train a learned disparity network
+    geodl train-synthesis --out DIR  train the learned view-synthesis network
     geodl synthesize SCENE_DIR --from corners --out DIR   novel views from a few views
     geodl view FILE...              an interactive 3D viewer (window, or HTML offline)
     geodl info                      versions of geodl and its back-ends
@@ -242,17 +243,52 @@ def cmd_evaluate_lightfield(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_train_depth(args: argparse.Namespace) -> int:
+def _finish_training(message: str) -> int:
+    """Leave the process group (torchrun) and print ``message`` on rank 0."""
+    import torch.distributed as dist
+
+    rank = dist.get_rank() if dist.is_initialized() else 0
+    if dist.is_initialized():
+        dist.destroy_process_group()
+    if rank == 0:
+        print(message)
+    return 0
+
+
+def _arch(base: dict, overrides: str) -> dict:
     import json
 
-    from geodl.training.depth import DEFAULT_CONFIGS, LARGE_CONFIGS, TrainConfig, train
-
-    arch = dict((LARGE_CONFIGS if args.large else DEFAULT_CONFIGS)[args.model])
-    if args.arch:
+    arch = dict(base)
+    if overrides:
         try:
-            arch.update(json.loads(args.arch))
+            arch.update(json.loads(overrides))
         except json.JSONDecodeError as exc:
             raise ValueError(f"--arch: not JSON ({exc})") from None
+    return arch
+
+
+def cmd_train_synthesis(args: argparse.Namespace) -> int:
+    from geodl.training.synthesis import DEFAULT_ARCH, LARGE_ARCH, SynthTrainConfig, train_synthesis
+
+    cfg = SynthTrainConfig(rooms=args.rooms, val_rooms=args.val_rooms, size=args.size,
+                           steps=args.steps, batch=args.batch, patch=args.patch,
+                           margin=args.margin, lr=args.lr, seed=args.seed,
+                           grad_weight=args.grad_weight, val_every=args.val_every,
+                           ckpt_every=args.val_every,
+                           arch=_arch(LARGE_ARCH if args.large else DEFAULT_ARCH, args.arch))
+    if args.threads:
+        import torch
+
+        torch.set_num_threads(args.threads)
+    train_synthesis(cfg, args.out, args.cache, resume=args.resume)
+    return _finish_training(f"weights: {Path(args.out) / 'model.pt'} (+ model.json); use them "
+                            f"with synthesize_learned(..., checkpoint=...)")
+
+
+def cmd_train_depth(args: argparse.Namespace) -> int:
+    from geodl.training.depth import DEFAULT_CONFIGS, LARGE_CONFIGS, TrainConfig, train
+
+    arch = _arch((LARGE_CONFIGS if args.large else DEFAULT_CONFIGS)[args.model], args.arch)
     cfg = TrainConfig(model=args.model, rooms=args.rooms, val_rooms=args.val_rooms,
                       size=args.size, steps=args.steps, batch=args.batch, patch=args.patch,
                       lr=args.lr, seed=args.seed, val_every=args.val_every,
@@ -262,15 +298,8 @@ def cmd_train_depth(args: argparse.Namespace) -> int:
 
         torch.set_num_threads(args.threads)
     train(cfg, args.out, args.cache, resume=args.resume)
-    import torch.distributed as dist
-
-    rank = dist.get_rank() if dist.is_initialized() else 0
-    if dist.is_initialized():
-        dist.destroy_process_group()
-    if rank == 0:
-        print(f"weights: {Path(args.out) / 'model.pt'} (+ model.json); use them with "
-              f"estimate_disparity(lf, method={args.model!r}, checkpoint=...)")
-    return 0
+    return _finish_training(f"weights: {Path(args.out) / 'model.pt'} (+ model.json); use them "
+                            f"with estimate_disparity(lf, method={args.model!r}, checkpoint=...)")
 
 
 def cmd_view(args: argparse.Namespace) -> int:
@@ -622,6 +651,31 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: default)")
     t.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.pt")
     t.set_defaults(func=cmd_train_depth)
+
+    ts = sub.add_parser("train-synthesis", help="train the learned view-synthesis network on "
+                        "rendered training rooms (runs under torchrun for data parallelism)")
+    ts.add_argument("--out", required=True, help="run folder: checkpoints, log.jsonl, model.pt")
+    ts.add_argument("--rooms", type=int, default=6, help="training rooms (training_seeds)")
+    ts.add_argument("--val-rooms", type=int, default=1, help="held-out training rooms")
+    ts.add_argument("--size", type=int, default=512, help="rendered room size in px")
+    ts.add_argument("--steps", type=int, default=3000, help="optimiser steps")
+    ts.add_argument("--batch", type=int, default=4, help="examples per step")
+    ts.add_argument("--patch", type=int, default=48, help="loss region per example in px")
+    ts.add_argument("--margin", type=int, default=24, help="context around the loss region "
+                    "in px (what the sources shift in)")
+    ts.add_argument("--grad-weight", type=float, default=0.5,
+                    help="weight of the L1 loss on image differences")
+    ts.add_argument("--lr", type=float, default=1e-3)
+    ts.add_argument("--seed", type=int, default=0)
+    ts.add_argument("--val-every", type=int, default=250, help="validate + checkpoint period")
+    ts.add_argument("--cache", default="datasets/cache/synthesis_rooms",
+                    help="folder of rendered rooms (reused)")
+    ts.add_argument("--large", action="store_true", help="the larger GPU configuration")
+    ts.add_argument("--arch", default="", help='JSON overrides of the architecture, e.g. '
+                    '\'{"width": 48}\'')
+    ts.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: default)")
+    ts.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.pt")
+    ts.set_defaults(func=cmd_train_synthesis)
 
     sy = sub.add_parser("synthesize", help="novel views of an HCI-format scene from a few of "
                         "its views: a complete scene folder, or one position as a PNG")

@@ -20,35 +20,30 @@ Patches follow the EPINet / LFattNet recipes:
 
 Training runs in one process or, launched by ``torchrun --nproc_per_node=N``,
 as DistributedDataParallel (gloo on CPU, nccl on CUDA), each rank drawing
-patches from its own shard of the rooms with its own generator. Rank 0 shows
-the progress bar, logs validation BadPix 0.07 to ``log.jsonl`` and writes
-``checkpoint.pt`` (model, weight average, optimiser, step) and ``model.pt`` + ``model.json``
-(the loadable weights: the exponential moving average of the weights, see
+patches from its own shard of the rooms with its own generator; the loop,
+checkpoints and resumption are :mod:`geodl.training.loop`'s (shared with
+``geodl train-synthesis``). Rank 0 logs validation BadPix 0.07 to ``log.jsonl``
+and writes ``model.pt`` + ``model.json`` (the loadable weights: the
+exponential moving average of the weights, see
 :func:`~geodl.lightfield.depth.learned.load_model`).
-A resumed run continues from ``checkpoint.pt``; its patch generators are
-re-seeded from (seed, rank, step), so a resumed run is deterministic but not
-bit-identical to an uninterrupted one.
 """
 from __future__ import annotations
 
-import copy
-import json
 import math
 import os
-import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Sequence
 
 import numpy as np
 import torch
-import torch.distributed as dist
 import torch.nn.functional as F
 from torch import Tensor, nn
 
 from geodl.lightfield.depth.cost_net import CostNet, cost_net_input
 from geodl.lightfield.depth.epinet import EPINet, epinet_input
 from geodl.lightfield.depth.learned import MODELS, save_model, star_views
+from geodl.training.loop import dist_setup, load_rooms, prepare_out, run_loop, shard
 
 #: default architecture per model (the shipped CPU-sized configurations)
 DEFAULT_CONFIGS: dict[str, dict[str, Any]] = {
@@ -274,27 +269,12 @@ def validate(model: nn.Module, rooms: Sequence[Room], crop: int, device: torch.d
 
 
 # ---------------------------------------------------------------- loop
-def _dist_setup() -> tuple[int, int, torch.device]:
-    world = int(os.environ.get("WORLD_SIZE", "1"))
-    if world > 1 and not dist.is_initialized():
-        backend = "nccl" if torch.cuda.is_available() else "gloo"
-        dist.init_process_group(backend)
-    rank = dist.get_rank() if dist.is_initialized() else 0
-    world = dist.get_world_size() if dist.is_initialized() else 1
-    if torch.cuda.is_available():
-        local = int(os.environ.get("LOCAL_RANK", "0"))
-        torch.cuda.set_device(local)
-        device = torch.device("cuda", local)
-    else:
-        device = torch.device("cpu")
-    return rank, world, device
-
-
 def train(config: TrainConfig, out: str | Path, cache: str | Path, resume: bool = False,
           progress: bool | None = None, rooms: tuple[list[Room], list[Room]] | None = None,
           device: torch.device | None = None) -> nn.Module:
     """Train ``config.model``; returns the trained model's weight average
     (exponential, ``config.ema``), which is also what is validated and saved.
+    The loop, checkpoints and DDP behaviour are :func:`geodl.training.loop.run_loop`'s.
 
     Args:
         out: run folder (``config.json``, ``log.jsonl``, ``checkpoint.pt``,
@@ -303,89 +283,33 @@ def train(config: TrainConfig, out: str | Path, cache: str | Path, resume: bool 
         resume: continue from ``out/checkpoint.pt``.
         rooms: (train, validation) rooms to use instead of rendered ones (tests).
     """
-    from tqdm.auto import tqdm
-
-    out = Path(out)
-    rank, world, dev = _dist_setup()
+    rank, world, dev = dist_setup()
     device = device or dev
-    if rank == 0:
-        if out.exists() and any(out.iterdir()) and not resume:
-            raise FileExistsError(f"out: {out} is not empty; pass resume=True (--resume) "
-                                  "to continue a run, or choose another folder")
-        out.mkdir(parents=True, exist_ok=True)
+    out = prepare_out(out, resume, rank)
     if rooms is None:
         from geodl.datasets import training_seeds
 
         seeds = training_seeds(config.rooms + config.val_rooms)
-        train_seeds, val_seeds = seeds[:config.rooms], seeds[config.rooms:]
-        mine = train_seeds[rank::world] if len(train_seeds) >= world else train_seeds
-        for s in mine + (val_seeds if rank == 0 else []):
-            cache_room(s, config.size, cache)
-        if world > 1:
-            dist.barrier()
-        train_rooms = [Room.load(room_path(Path(cache), s, config.size)) for s in mine]
-        val_rooms = [Room.load(room_path(Path(cache), s, config.size)) for s in val_seeds]
+        train_rooms, val_rooms = load_rooms(
+            seeds[:config.rooms], seeds[config.rooms:],
+            lambda s: cache_room(s, config.size, cache), Room.load, rank, world)
     else:
-        train_rooms = rooms[0][rank::world] if len(rooms[0]) >= world else rooms[0]
-        val_rooms = rooms[1]
-
-    torch.manual_seed(config.seed)  # identical initial weights on every rank
-    model = build_model(config.model, config.arch).to(device)
-    opt = torch.optim.Adam(model.parameters(), lr=config.lr)
-    sched = torch.optim.lr_scheduler.LambdaLR(
-        opt, lambda s: 0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * min(s, config.steps)
-                                                        / max(config.steps, 1))))
-    # exponential moving average of the weights: what is validated and saved
-    # (single-step weights of a net without normalisation jitter, e.g. the
-    # output's offset, which BadPix 0.07 punishes)
-    ema = copy.deepcopy(model).eval()
-    for p in ema.parameters():
-        p.requires_grad_(False)
-    step = 0
-    if resume and (out / "checkpoint.pt").exists():
-        ck = torch.load(out / "checkpoint.pt", map_location="cpu", weights_only=True)
-        model.load_state_dict(ck["model"])
-        ema.load_state_dict(ck["ema"])
-        opt.load_state_dict(ck["optimizer"])
-        sched.load_state_dict(ck["scheduler"])
-        step = int(ck["step"])
-    if rank == 0:
-        (out / "config.json").write_text(json.dumps(asdict(config), indent=2))
-    net = nn.parallel.DistributedDataParallel(model) if world > 1 else model
-    g = torch.Generator().manual_seed(config.seed * 100003 + rank * 7919 + step)
+        train_rooms, val_rooms = shard(rooms[0], rank, world), rooms[1]
     margin = 4
-    bar = tqdm(total=config.steps, initial=step, disable=(rank != 0) or
-               (None if progress is None else not progress), desc=f"train {config.model}")
-    t0, last = time.perf_counter(), {}
-    model.train()
-    while step < config.steps:
-        grids, disps = sample_batch(train_rooms, config.batch, config.patch, g,
-                                    config.min_texture)
-        loss = masked_l1(predict(net, grids.to(device)), disps.to(device), margin)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
-        sched.step()
-        step += 1
-        decay = min(config.ema, (1 + step) / (10 + step))
-        with torch.no_grad():
-            for e, p in zip(ema.parameters(), model.parameters()):
-                e.lerp_(p, 1 - decay)
-        bar.update(1)
-        bar.set_postfix(loss=f"{loss.item():.3f}", **{k: f"{v:.2f}" for k, v in last.items()})
-        if rank == 0 and (step % config.val_every == 0 or step == config.steps):
-            last = validate(ema, val_rooms, config.val_crop, device) if val_rooms else {}
-            with open(out / "log.jsonl", "a") as fh:
-                fh.write(json.dumps({"step": step, "loss": loss.item(), **last,
-                                     "seconds": time.perf_counter() - t0}) + "\n")
-        if rank == 0 and (step % config.ckpt_every == 0 or step == config.steps):
-            torch.save({"model": model.state_dict(), "ema": ema.state_dict(),
-                        "optimizer": opt.state_dict(),
-                        "scheduler": sched.state_dict(), "step": step}, out / "checkpoint.pt")
-            info = {"steps": step, "train_seeds": f"training_seeds({config.rooms})",
-                    "size": config.size, **{f"val_{k}": v for k, v in last.items()}}
-            save_model(ema, "model", config.arch, out, info)
-    bar.close()
-    if world > 1:
-        dist.barrier()
-    return ema
+
+    def save(avg: nn.Module, step: int, last: dict[str, float]) -> None:
+        info = {"steps": step, "train_seeds": f"training_seeds({config.rooms})",
+                "size": config.size, **{f"val_{k}": v for k, v in last.items()}}
+        save_model(avg, "model", config.arch, out, info)
+
+    return run_loop(
+        lambda: build_model(config.model, config.arch), out=out, steps=config.steps,
+        lr=config.lr, seed=config.seed, ema=config.ema, val_every=config.val_every,
+        ckpt_every=config.ckpt_every, config=asdict(config),
+        sample=lambda g: sample_batch(train_rooms, config.batch, config.patch, g,
+                                      config.min_texture),
+        loss=lambda net, b: masked_l1(predict(net, b[0].to(device)), b[1].to(device), margin),
+        validate=lambda avg: validate(avg, val_rooms, config.val_crop, device)
+        if val_rooms else {},
+        save_weights=save, rank=rank, world=world, device=device, resume=resume,
+        progress=progress, desc=f"train {config.model}")
