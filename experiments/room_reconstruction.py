@@ -35,6 +35,7 @@ from geodl.recon import (
     load_room_ground_truth,
     reconstruct_room,
 )
+from geodl.recon.reconstruct import MIN_COMPONENT_AREA, MIN_CONFIDENCE
 from geodl.structures import Mesh
 
 HERE = Path(__file__).resolve().parent
@@ -72,7 +73,9 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--size", type=int, default=512)
     ap.add_argument("--grid", type=int, default=9)
     ap.add_argument("--voxel", type=float, default=0.02, help="TSDF voxel (m)")
-    ap.add_argument("--min-confidence", type=float, default=0.0)
+    ap.add_argument("--min-confidence", type=float, default=MIN_CONFIDENCE)
+    ap.add_argument("--min-component", type=float, default=MIN_COMPONENT_AREA,
+                    help="remove mesh pieces under this area (m^2)")
     ap.add_argument("--cache", type=Path, default=CACHE)
     ap.add_argument("--out", type=Path, default=HERE)
     args = ap.parse_args(argv)
@@ -90,14 +93,16 @@ def main(argv: list[str] | None = None) -> dict:
         for method in methods:
             t0 = time.perf_counter()
             if method == GROUND_TRUTH:
-                rec = reconstruct_room(captures, GROUND_TRUTH, args.voxel, progress=False)
+                rec = reconstruct_room(captures, GROUND_TRUTH, args.voxel, progress=False,
+                                       min_component_area=args.min_component)
                 seconds_disp = rec.seconds["disparity"]
             else:
                 from geodl.lightfield.depth import estimate_disparity
                 maps = [estimate_disparity(lf, method) for lf in captures]
                 seconds_disp = time.perf_counter() - t0
                 rec = fuse_captures(captures, [d for d, _ in maps], [c for _, c in maps],
-                                    args.voxel, args.min_confidence, progress=False)
+                                    args.voxel, args.min_confidence, progress=False,
+                                    min_component_area=args.min_component)
             t1 = time.perf_counter()
             m = evaluate_reconstruction(rec.mesh, gt_mesh, cameras)
             row = {"fscore": m.fscore, "precision": m.precision, "recall": m.recall,

@@ -198,13 +198,16 @@ def cmd_reconstruct(args: argparse.Namespace) -> int:
             raise FileExistsError(f"{path}: exists (--force replaces it)")
     if not (args.voxel > 0):
         raise ValueError(f"--voxel: expected a positive size in metres, got {args.voxel}")
+    if not args.min_component >= 0:
+        raise ValueError(f"--min-component: expected >= 0 m^2, got {args.min_component}")
     if not 0 <= args.min_confidence <= 1:
         raise ValueError(f"--min-confidence: expected in [0, 1], got {args.min_confidence}")
     from geodl.recon import load_captures, reconstruct_room, save_mesh
 
     captures = load_captures(args.captures_dir)
     result = reconstruct_room(captures, method=args.method, voxel_size=args.voxel,
-                              min_confidence=args.min_confidence)
+                              min_confidence=args.min_confidence,
+                              min_component_area=args.min_component)
     out.parent.mkdir(parents=True, exist_ok=True)
     save_mesh(result.mesh, out, overwrite=args.force)
     stages = ", ".join(f"{k} {v:.1f} s" for k, v in result.seconds.items())
@@ -582,8 +585,11 @@ def build_parser() -> argparse.ArgumentParser:
                     "ground_truth reads each capture's ground-truth depth: the ceiling)")
     rr.add_argument("--voxel", type=float, default=0.02, help="TSDF voxel size in metres "
                     "(default 0.02)")
-    rr.add_argument("--min-confidence", type=float, default=0.0, help="pixels of lower "
-                    "disparity confidence are not fused (default 0)")
+    rr.add_argument("--min-confidence", type=float, default=0.1, help="pixels of lower "
+                    "disparity confidence are not fused (default 0.1)")
+    rr.add_argument("--min-component", type=float, default=0.1, metavar="M2",
+                    help="remove mesh pieces smaller than this many square metres (default "
+                    "0.1; 0 keeps all)")
     rr.add_argument("--points", help="also write the captures' coloured points (.ply)")
     rr.add_argument("--force", action="store_true", help="replace existing output files")
     rr.set_defaults(func=cmd_reconstruct)
