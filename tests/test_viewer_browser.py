@@ -199,3 +199,20 @@ def test_demo_viewers(browser, tmp_path):
             Path(keep).mkdir(parents=True, exist_ok=True)
             shutil.copy(shot, Path(keep) / shot.name)
         p.check_clean()
+
+
+def test_demo_report_page(browser, tmp_path):
+    """The report `geodl demo` writes (here from --quick): the reconstruction,
+    the ground truth, the points and every capture's rig load and draw, the
+    metric tables are on the page."""
+    from geodl.demo import run_room
+
+    run_room(tmp_path, quick=True)
+    p = Page(browser, tmp_path / "report.html")
+    names = [o["name"] for o in p.objects()]
+    assert names[0] == "reconstruction (estimated disparity)"
+    assert {"capture_00 rig", "capture_01 rig", "captured points"} <= set(names)
+    assert any(n.startswith("ground truth") or n in ("floor", "wall") for n in names)
+    assert _drawn(p.canvas()) > 0.05
+    assert "F-score" in p.page.content()
+    p.check_clean()
