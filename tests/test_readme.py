@@ -51,3 +51,21 @@ def test_readme_reconstruction_quick_start_runs(tmp_path, monkeypatch, capsys):
     exec(compile(re.findall(r"```python\n(.*?)```", section, re.S)[0], "README.md", "exec"), scope)
     assert 0 <= scope["evaluate_reconstruction"](scope["result"].mesh, scope["gt"], [
         lf.camera for lf in scope["captures"]]).fscore <= 1
+
+
+def test_readme_synthesis_lines_run(tmp_path, monkeypatch, capsys):
+    """The view-synthesis section's shell lines, as pasted."""
+    import shlex
+
+    from geodl.cli import main
+    from geodl.lightfield import load_hci
+    text = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    section = text.split("## New views from a few", 1)[1].split("\n## ", 1)[0]
+    shell = re.findall(r"```bash\n(.*?)```", section, re.S)[0]
+    monkeypatch.chdir(tmp_path)
+    for line in shell.splitlines():
+        argv = shlex.split(line.split("#", 1)[0])
+        assert argv[0].endswith("geodl")
+        assert main(argv[1:]) == 0, line
+    assert load_hci(tmp_path / "synth").views.shape[:2] == (5, 5)
+    assert (tmp_path / "between.png").stat().st_size > 1000
