@@ -38,7 +38,7 @@ from geodl.lightfield.depth.shifts import ShiftedViews
 from geodl.structures import LightField
 
 
-def _features(views: Tensor, blur: float = 0.0) -> Tensor:
+def matching_features(views: Tensor, blur: float = 0.0) -> Tensor:
     """(N, 3, H, W) RGB -> (N, 3, H, W) grey intensity and its x, y gradients;
     ``blur`` > 0: a Gaussian of that sigma (px) first, against aliasing."""
     grey = to_grey(views)[:, None]
@@ -104,7 +104,7 @@ def _sweep(feats: ShiftedViews, offsets: list[tuple[int, int]], centre: Tensor,
     return best
 
 
-def _subpixel(cost: Tensor, labels: Tensor) -> tuple[Tensor, Tensor]:
+def subpixel_argmin(cost: Tensor, labels: Tensor) -> tuple[Tensor, Tensor]:
     """Best label per pixel, refined by a parabola through its neighbours;
     returns (disparity, index)."""
     D = cost.shape[0]
@@ -151,7 +151,7 @@ def cost_volume_disparity(lf: LightField, disp_range: tuple[float, float], step:
         raise ValueError(f"views: expected RGB light fields, got {C} channels")
     r0, c0 = lf.center_index
     everything = _view_subset(U, V, "all")
-    feats_all = _features(lf.views.reshape(U * V, C, H, W).float(), blur)
+    feats_all = matching_features(lf.views.reshape(U * V, C, H, W).float(), blur)
     grid = _view_subset(U, V, views)
     offsets = [(r - r0, c - c0) for r, c in grid]
     feats = feats_all[[r * V + c for r, c in grid]]
@@ -164,7 +164,7 @@ def cost_volume_disparity(lf: LightField, disp_range: tuple[float, float], step:
     raw = _sweep(shifted, offsets, centre, labels, tau, tau_grad, alpha)
     cost = guided_filter(guide, raw, radius, eps)
     del raw
-    disp, idx = _subpixel(cost, labels)
+    disp, idx = subpixel_argmin(cost, labels)
     best = cost.gather(0, idx[None])[0]
     mean = cost.mean(0)
     confidence = ((mean - best) / mean.clamp_min(1e-6)).clamp(0, 1)

@@ -39,7 +39,7 @@ import math
 import torch
 from torch import Tensor
 
-from geodl.lightfield.depth.cost_volume import _features, _subpixel
+from geodl.lightfield.depth.cost_volume import matching_features, subpixel_argmin
 from geodl.lightfield.depth.estimate import check_disp_range
 from geodl.lightfield.depth.filters import box_mean, guided_filter, to_grey, weighted_median
 from geodl.lightfield.depth.shifts import ShiftedViews
@@ -90,7 +90,7 @@ def sweep_costs(images: Tensor, positions, target, labels: Tensor, tau: float = 
     t = torch.as_tensor(target, dtype=torch.float64).reshape(2)
     offsets = pos - t  # (N, 2): (u_i - u_t, v_i - v_t)
     sets = _subsets(offsets)
-    feats = _features(images.float() if C == 3 else images.float().expand(N, 3, H, W), blur)
+    feats = matching_features(images.float() if C == 3 else images.float().expand(N, 3, H, W), blur)
     reach = float(labels.abs().max()) * float(offsets.abs().max()) if N else 0.0
     shifted = ShiftedViews(feats, reach)
     worst = tau + alpha * tau_grad
@@ -164,14 +164,14 @@ def plane_sweep_disparity(images: Tensor, positions, target, disp_range: tuple[f
     labels = torch.linspace(lo, lo + (n - 1) * step, n)
     raw = sweep_costs(images, pos, t, labels, tau, tau_grad, alpha, blur)
     # pass 1: plain box aggregation; its answer makes a guide image of the target
-    d0, _ = _subpixel(box_mean(raw, radius), labels)
+    d0, _ = subpixel_argmin(box_mean(raw, radius), labels)
     warped, valid = backward_warp(images.float(), d0, pos, t)
     w = valid[:, None].float()
     guide_rgb = (warped * w).sum(0) / w.sum(0).clamp_min(1)
     guide = to_grey(guide_rgb) if guide_rgb.shape[0] in (1, 3) else guide_rgb.mean(0)
     # pass 2: edge-aware aggregation with that guide
     cost = guided_filter(guide, raw, radius, eps)
-    disp, idx = _subpixel(cost, labels)
+    disp, idx = subpixel_argmin(cost, labels)
     best = cost.gather(0, idx[None])[0]
     mean = cost.mean(0)
     confidence = ((mean - best) / mean.clamp_min(1e-6)).clamp(0, 1)
