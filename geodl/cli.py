@@ -504,6 +504,24 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"geodl: error: {where}{message} (see '{self.prog} --help')\n")
 
 
+def _training_options(p: argparse.ArgumentParser, rooms: int, cache: str, width: int) -> None:
+    """The options every ``train-*`` command shares (run folder, rooms,
+    schedule, architecture overrides, threads, resume)."""
+    p.add_argument("--out", required=True, help="run folder: checkpoints, log.jsonl, model.pt")
+    p.add_argument("--rooms", type=int, default=rooms, help="training rooms (training_seeds)")
+    p.add_argument("--val-rooms", type=int, default=1, help="held-out training rooms")
+    p.add_argument("--size", type=int, default=512, help="rendered room size in px")
+    p.add_argument("--lr", type=float, default=1e-3)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--val-every", type=int, default=250, help="validate + checkpoint period")
+    p.add_argument("--cache", default=cache, help="folder of rendered rooms (reused)")
+    p.add_argument("--large", action="store_true", help="the larger GPU configuration")
+    p.add_argument("--arch", default="", help="JSON overrides of the architecture, e.g. "
+                   f"'{{\"width\": {width}}}'")
+    p.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: default)")
+    p.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.pt")
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(
         prog="geodl", description="geodl: geometric deep learning on graphs, meshes, point "
@@ -636,34 +654,18 @@ def build_parser() -> argparse.ArgumentParser:
     t = sub.add_parser("train-depth", help="train the epinet or cost_net disparity network on "
                        "rendered training rooms (runs under torchrun for data parallelism)")
     t.add_argument("--model", choices=["epinet", "cost_net"], required=True)
-    t.add_argument("--out", required=True, help="run folder: checkpoints, log.jsonl, model.pt")
-    t.add_argument("--rooms", type=int, default=8, help="training rooms (training_seeds)")
-    t.add_argument("--val-rooms", type=int, default=1, help="held-out training rooms")
-    t.add_argument("--size", type=int, default=512, help="rendered room size in px")
+    _training_options(t, rooms=8, cache="datasets/cache/depth_rooms", width=24)
     t.add_argument("--steps", type=int, default=0, help="optimiser steps (0: the model's "
                    "default, 11000 for epinet, 5000 for cost_net)")
     t.add_argument("--batch", type=int, default=0, help="patches per step (0: the model's "
                    "default, 16 for epinet, 8 for cost_net)")
     t.add_argument("--patch", type=int, default=0, help="patch size in px (0: the model's "
                    "default, 32 for epinet, 24 for cost_net)")
-    t.add_argument("--lr", type=float, default=1e-3)
-    t.add_argument("--seed", type=int, default=0)
-    t.add_argument("--val-every", type=int, default=250, help="validate + checkpoint period")
-    t.add_argument("--cache", default="datasets/cache/depth_rooms",
-                   help="folder of rendered rooms (reused)")
-    t.add_argument("--large", action="store_true", help="the larger GPU configuration")
-    t.add_argument("--arch", default="", help='JSON overrides of the architecture, e.g. '
-                   '\'{"width": 24}\'')
-    t.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: default)")
-    t.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.pt")
     t.set_defaults(func=cmd_train_depth)
 
     ts = sub.add_parser("train-synthesis", help="train the learned view-synthesis network on "
                         "rendered training rooms (runs under torchrun for data parallelism)")
-    ts.add_argument("--out", required=True, help="run folder: checkpoints, log.jsonl, model.pt")
-    ts.add_argument("--rooms", type=int, default=6, help="training rooms (training_seeds)")
-    ts.add_argument("--val-rooms", type=int, default=1, help="held-out training rooms")
-    ts.add_argument("--size", type=int, default=512, help="rendered room size in px")
+    _training_options(ts, rooms=6, cache="datasets/cache/synthesis_rooms", width=48)
     ts.add_argument("--steps", type=int, default=3000, help="optimiser steps")
     ts.add_argument("--batch", type=int, default=4, help="examples per step")
     ts.add_argument("--patch", type=int, default=48, help="loss region per example in px")
@@ -671,16 +673,6 @@ def build_parser() -> argparse.ArgumentParser:
                     "in px (what the sources shift in)")
     ts.add_argument("--grad-weight", type=float, default=0.5,
                     help="weight of the L1 loss on image differences")
-    ts.add_argument("--lr", type=float, default=1e-3)
-    ts.add_argument("--seed", type=int, default=0)
-    ts.add_argument("--val-every", type=int, default=250, help="validate + checkpoint period")
-    ts.add_argument("--cache", default="datasets/cache/synthesis_rooms",
-                    help="folder of rendered rooms (reused)")
-    ts.add_argument("--large", action="store_true", help="the larger GPU configuration")
-    ts.add_argument("--arch", default="", help='JSON overrides of the architecture, e.g. '
-                    '\'{"width": 48}\'')
-    ts.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: default)")
-    ts.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.pt")
     ts.set_defaults(func=cmd_train_synthesis)
 
     sy = sub.add_parser("synthesize", help="novel views of an HCI-format scene from a few of "

@@ -3,8 +3,6 @@ save/reload is exact, the shipped weights recover planes, and two gloo ranks
 of DistributedDataParallel end with identical weights."""
 from __future__ import annotations
 
-import os
-import socket
 import sys
 import time
 from pathlib import Path
@@ -14,6 +12,7 @@ import torch
 import torch.multiprocessing as mp
 
 sys.path.insert(0, str(Path(__file__).parent))
+from ddp_helpers import as_torchrun_rank, free_port  # noqa: E402
 from lf_planes import plane_lightfield, plane_views  # noqa: E402
 
 from geodl.lightfield.depth import METHODS, estimate_disparity  # noqa: E402
@@ -187,16 +186,8 @@ def test_train_config_validates():
         TrainConfig(model="epinet", batch=-1)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _ddp_worker(rank: int, world: int, port: int, out: str) -> None:
-    os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port), WORLD_SIZE=str(world),
-                      RANK=str(rank), LOCAL_RANK=str(rank))
-    torch.set_num_threads(1)
+    as_torchrun_rank(rank, world, port)
     rooms = _tiny_rooms()
     cfg = TrainConfig(model="cost_net", steps=3, batch=2, patch=16, val_every=3, ckpt_every=3,
                       val_crop=32, arch=TINY)
@@ -208,7 +199,7 @@ def _ddp_worker(rank: int, world: int, port: int, out: str) -> None:
 
 @pytest.mark.slow
 def test_ddp_two_gloo_ranks_end_identical(tmp_path):
-    mp.spawn(_ddp_worker, args=(2, _free_port(), str(tmp_path / "run")), nprocs=2, join=True)
+    mp.spawn(_ddp_worker, args=(2, free_port(), str(tmp_path / "run")), nprocs=2, join=True)
     states = [torch.load(tmp_path / f"rank{r}.pt", weights_only=True) for r in range(2)]
     torch.manual_seed(0)
     init = build_model("cost_net", TINY).state_dict()

@@ -4,8 +4,6 @@ geometry, and a training run that logs, saves and resumes."""
 from __future__ import annotations
 
 import json
-import os
-import socket
 import sys
 from pathlib import Path
 
@@ -14,6 +12,7 @@ import torch
 import torch.multiprocessing as mp
 
 sys.path.insert(0, str(Path(__file__).parent))
+from ddp_helpers import as_torchrun_rank, free_port  # noqa: E402
 from lf_planes import plane_views  # noqa: E402
 
 from geodl.lightfield.synthesis.learned import (  # noqa: E402
@@ -219,16 +218,8 @@ def test_config_validates():
         cache_room(BENCHMARK_SEEDS[0], 64, "/nonexistent")
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _ddp_worker(rank: int, world: int, port: int, out: str) -> None:
-    os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port), WORLD_SIZE=str(world),
-                      RANK=str(rank), LOCAL_RANK=str(rank))
-    torch.set_num_threads(1)
+    as_torchrun_rank(rank, world, port)
     rooms = _tiny_rooms()
     cfg = SynthTrainConfig(steps=3, **dict(CFG, val_every=3, ckpt_every=3))
     model = train_synthesis(cfg, out, cache=out, rooms=(rooms, rooms[:1]), progress=False,
@@ -239,7 +230,7 @@ def _ddp_worker(rank: int, world: int, port: int, out: str) -> None:
 
 @pytest.mark.slow
 def test_ddp_two_gloo_ranks_end_identical(tmp_path):
-    mp.spawn(_ddp_worker, args=(2, _free_port(), str(tmp_path / "run")), nprocs=2, join=True)
+    mp.spawn(_ddp_worker, args=(2, free_port(), str(tmp_path / "run")), nprocs=2, join=True)
     states = [torch.load(tmp_path / f"rank{r}.pt", weights_only=True) for r in range(2)]
     torch.manual_seed(0)
     init = SynthesisNet(**TINY).state_dict()

@@ -43,7 +43,7 @@ from torch import Tensor, nn
 from geodl.lightfield.depth.cost_net import CostNet, cost_net_input
 from geodl.lightfield.depth.epinet import EPINet, epinet_input
 from geodl.lightfield.depth.learned import MODELS, save_model, star_views
-from geodl.training.loop import dist_setup, load_rooms, prepare_out, run_loop, shard
+from geodl.training.loop import dist_setup, load_rooms, prepare_out, run_loop
 
 #: default architecture per model (the shipped CPU-sized configurations)
 DEFAULT_CONFIGS: dict[str, dict[str, Any]] = {
@@ -286,15 +286,9 @@ def train(config: TrainConfig, out: str | Path, cache: str | Path, resume: bool 
     rank, world, dev = dist_setup()
     device = device or dev
     out = prepare_out(out, resume, rank)
-    if rooms is None:
-        from geodl.datasets import training_seeds
-
-        seeds = training_seeds(config.rooms + config.val_rooms)
-        train_rooms, val_rooms = load_rooms(
-            seeds[:config.rooms], seeds[config.rooms:],
-            lambda s: cache_room(s, config.size, cache), Room.load, rank, world)
-    else:
-        train_rooms, val_rooms = shard(rooms[0], rank, world), rooms[1]
+    train_rooms, val_rooms = load_rooms(config.rooms, config.val_rooms,
+                                        lambda s: cache_room(s, config.size, cache),
+                                        Room.load, rank, world, given=rooms)
     margin = 4
 
     def save(avg: nn.Module, step: int, last: dict[str, float]) -> None:

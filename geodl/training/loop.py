@@ -70,13 +70,22 @@ def shard(items: Sequence[T], rank: int, world: int) -> list[T]:
     return list(items[rank::world]) if len(items) >= world else list(items)
 
 
-def load_rooms(train_seeds: Sequence[int], val_seeds: Sequence[int],
-               cache: Callable[[int], Path], load: Callable[[Path], R], rank: int,
-               world: int) -> tuple[list[R], list[R]]:
-    """Render (``cache(seed)`` -> file, reused when present) and load this
-    rank's shard of the training rooms and, on every rank, the validation rooms
-    (rendered by rank 0; the other ranks wait at a barrier)."""
-    mine = shard(train_seeds, rank, world)
+def load_rooms(n_train: int, n_val: int, cache: Callable[[int], Path],
+               load: Callable[[Path], R], rank: int, world: int,
+               given: tuple[Sequence[R], Sequence[R]] | None = None
+               ) -> tuple[list[R], list[R]]:
+    """(this rank's training rooms, the validation rooms): the first
+    ``n_train`` of ``training_seeds`` and the ``n_val`` after them, rendered
+    (``cache(seed)`` -> file, reused when present) and read by ``load``; the
+    training rooms sharded by rank, the validation rooms on every rank
+    (rendered by rank 0; the others wait at a barrier). ``given`` (train,
+    validation) rooms replace the rendered ones (tests)."""
+    if given is not None:
+        return shard(given[0], rank, world), list(given[1])
+    from geodl.datasets import training_seeds
+
+    seeds = training_seeds(n_train + n_val)
+    mine, val_seeds = shard(seeds[:n_train], rank, world), seeds[n_train:]
     for s in mine + (list(val_seeds) if rank == 0 else []):
         cache(s)
     if world > 1:

@@ -47,7 +47,7 @@ from torch import Tensor, nn
 
 from geodl.lightfield.synthesis.learned import STORE, SynthesisNet
 from geodl.training.depth import dihedral
-from geodl.training.loop import dist_setup, load_rooms, prepare_out, run_loop, shard
+from geodl.training.loop import dist_setup, load_rooms, prepare_out, run_loop
 
 #: the shipped CPU-sized architecture
 DEFAULT_ARCH: dict[str, Any] = {"levels": 32, "width": 24, "dilations": [1, 2, 4, 8, 16, 1],
@@ -297,15 +297,9 @@ def train_synthesis(config: SynthTrainConfig, out: str | Path, cache: str | Path
     rank, world, dev = dist_setup()
     device = device or dev
     out = prepare_out(out, resume, rank)
-    if rooms is None:
-        from geodl.datasets import training_seeds
-
-        seeds = training_seeds(config.rooms + config.val_rooms)
-        train_rooms, val_rooms = load_rooms(
-            seeds[:config.rooms], seeds[config.rooms:],
-            lambda s: cache_room(s, config.size, cache), SynthRoom.load, rank, world)
-    else:
-        train_rooms, val_rooms = shard(rooms[0], rank, world), rooms[1]
+    train_rooms, val_rooms = load_rooms(config.rooms, config.val_rooms,
+                                        lambda s: cache_room(s, config.size, cache),
+                                        SynthRoom.load, rank, world, given=rooms)
 
     def loss(net: nn.Module, b: tuple[Tensor, ...]) -> Tensor:
         views, pos, tgt, truth, rng = (t.to(device) for t in b)
