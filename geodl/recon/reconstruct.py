@@ -140,10 +140,13 @@ def reconstruct_room(captures: Sequence[LightField], method: str = "cost_volume"
             The defaults of both (:data:`MIN_CONFIDENCE`,
             :data:`MIN_COMPONENT_AREA`) were chosen on training rooms 0, 1
             and 3 (4 captures of 512 x 512, 9 x 9 views, ``cost_volume``,
-            2 cm voxels; never the benchmark rooms): mean F-score at 5 cm
-            0.823 with neither, 0.854 with both (pieces under 0.1 m^2 are
-            mostly floaters from wrong depth seen by one capture; 0.04 /
-            0.25 m^2 and thresholds 0.05 / 0.1 were the grid). On single
+            2 cm voxels; never the benchmark rooms; the commands are in
+            ``experiments/room_reconstruction.py``): mean F-score at 5 cm
+            0.800 with neither, 0.823 with both (pieces under 0.1 m^2 are
+            mostly floaters from wrong depth seen by one capture; a grid of
+            0.04 / 0.1 / 0.25 m^2 and thresholds 0 / 0.05 / 0.1 on the
+            same rooms in memory, an uncommitted script, gave 0.823 ->
+            0.854; 0.25 m^2 was not finished on room 3). On single
             captures (training room 0100) either lowers F a little: a
             room's few captures see most surfaces once, so pass 0 there.
         sdf_trunc, depth_max, device: see :class:`~geodl.recon.fusion.TSDFVolume`.
