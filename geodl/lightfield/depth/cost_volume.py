@@ -22,7 +22,10 @@ sub-pixel by a parabola through its neighbours' costs, and a
 confidence-weighted joint median (``median``) removes outliers, and a
 multi-view Lucas-Kanade refinement over all views makes it sub-pixel accurate
 (:func:`refine_disparity`). Confidence is the normalised gap between the mean
-and the best aggregated cost.
+and the best aggregated cost. Last, a confidence-weighted, colour-edge-aware
+least-squares smoothing (:func:`~geodl.lightfield.depth.wls.wls_smooth`)
+fills what the local matching cannot settle (textureless surfaces) from the
+confident pixels around it.
 """
 from __future__ import annotations
 
@@ -35,6 +38,7 @@ from torch import Tensor
 from geodl.lightfield.depth.estimate import check_disp_range
 from geodl.lightfield.depth.filters import box_mean, gaussian_blur, guided_filter, to_grey, weighted_median
 from geodl.lightfield.depth.shifts import ShiftedViews
+from geodl.lightfield.depth.wls import wls_smooth
 from geodl.structures import LightField
 
 
@@ -126,7 +130,8 @@ def cost_volume_disparity(lf: LightField, disp_range: tuple[float, float], step:
                           views: str = "star", tau: float = 0.05, tau_grad: float = 0.05,
                           alpha: float = 1.0, radius: int = 5, eps: float = 1e-4,
                           iterations: int = 3, lk_radius: int = 3, median: int = 4,
-                          blur: float = 0.5) -> tuple[Tensor, Tensor]:
+                          blur: float = 0.5, smooth: float = 10.0, smooth_sigma: float = 0.02
+                          ) -> tuple[Tensor, Tensor]:
     """Disparity and confidence (H, W) of the centre view.
 
     Args:
@@ -142,6 +147,9 @@ def cost_volume_disparity(lf: LightField, disp_range: tuple[float, float], step:
             answer (0: none).
         blur: Gaussian sigma (px) applied to the views first: against the
             aliasing of sharp textures, which breaks the shift model.
+        smooth, smooth_sigma: weight and colour scale of the final WLS
+            smoothing with data weight confidence^2 (0: none). The default was
+            chosen on training rooms 100-102 (mean BadPix 0.07 19.5 -> 16.8 %).
     """
     lo, hi = check_disp_range(disp_range)
     if not step > 0:
@@ -174,6 +182,9 @@ def cost_volume_disparity(lf: LightField, disp_range: tuple[float, float], step:
         offsets_all = [(r - r0, c - c0) for r, c in everything]
         disp = refine_disparity(feats_all, offsets_all, r0 * V + c0, disp, iterations,
                                 lk_radius, max_step=step).clamp(lo, hi)
+    if smooth:
+        disp = wls_smooth(disp, confidence ** 2 + 1e-4, lf.center_view.float(), smooth,
+                          smooth_sigma).clamp(lo, hi)
     return disp, confidence
 
 
