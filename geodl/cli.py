@@ -26,7 +26,7 @@ from pathlib import Path
 
 #: ``geodl.lightfield.depth.METHODS`` by name: listed here so that ``--help`` and
 #: argument checks do not import torch and the models (a test keeps them equal)
-DEPTH_METHODS = ("cost_volume", "structure_tensor", "epinet", "cost_net")
+DEPTH_METHODS = ("cost_volume", "structure_tensor", "epinet", "cost_net", "refine_net")
 #: ``geodl.lightfield.synthesis.METHODS`` by name, for the same reason ("learned" is
 #: registered by the learned view-synthesis model)
 SYNTHESIS_METHODS = ("warp", "mpi", "nearest", "learned")
@@ -653,7 +653,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     t = sub.add_parser("train-depth", help="train the epinet or cost_net disparity network on "
                        "rendered training rooms (runs under torchrun for data parallelism)")
-    t.add_argument("--model", choices=["epinet", "cost_net"], required=True)
+    t.add_argument("--model", choices=["epinet", "cost_net", "refine_net"], required=True)
     _training_options(t, rooms=8, cache="datasets/cache/depth_rooms", width=24)
     t.add_argument("--steps", type=int, default=0, help="optimiser steps (0: the model's "
                    "default, 11000 for epinet, 5000 for cost_net)")

@@ -1,4 +1,5 @@
-r"""One training loop for the learned disparity methods (``epinet``, ``cost_net``).
+r"""One training loop for the learned disparity methods (``epinet``, ``cost_net``;
+``refine_net`` in :mod:`geodl.training.depth_refine`).
 
 Data: rooms rendered from :func:`geodl.datasets.training_seeds` (never the
 benchmark seeds), cached on disk as grey uint8 star views plus the centre
@@ -50,16 +51,18 @@ DEFAULT_CONFIGS: dict[str, dict[str, Any]] = {
     "epinet": {"n_views": 9, "width": 12, "stream_blocks": 3, "merge_blocks": 4,
                "normalize": True},
     "cost_net": {"n_views": 9, "features": 8, "width": 8, "depth3d": 3, "label_step": 0.5},
+    "refine_net": {"widths": [24, 32, 48, 64]},
 }
 #: default patches per step, patch size and steps: about an hour on a 2-core CPU
-DEFAULT_BATCH = {"epinet": 16, "cost_net": 8}
-DEFAULT_PATCH = {"epinet": 32, "cost_net": 24}
-DEFAULT_STEPS = {"epinet": 11000, "cost_net": 5000}
+DEFAULT_BATCH = {"epinet": 16, "cost_net": 8, "refine_net": 8}
+DEFAULT_PATCH = {"epinet": 32, "cost_net": 24, "refine_net": 128}
+DEFAULT_STEPS = {"epinet": 11000, "cost_net": 5000, "refine_net": 3000}
 #: larger configurations for a GPU (``--large``)
 LARGE_CONFIGS: dict[str, dict[str, Any]] = {
     "epinet": {"n_views": 9, "width": 48, "stream_blocks": 3, "merge_blocks": 7,
                "normalize": True},
     "cost_net": {"n_views": 9, "features": 16, "width": 32, "depth3d": 5, "label_step": 0.25},
+    "refine_net": {"widths": [32, 48, 64, 96, 128]},
 }
 #: disparity labels searched by cost_net during training (px)
 TRAIN_RANGE = (-4.0, 4.0)
@@ -282,7 +285,14 @@ def train(config: TrainConfig, out: str | Path, cache: str | Path, resume: bool 
         cache: folder of the rendered rooms.
         resume: continue from ``out/checkpoint.pt``.
         rooms: (train, validation) rooms to use instead of rendered ones (tests).
+
+    ``refine_net`` trains on precomputed classical estimates:
+    :func:`geodl.training.depth_refine.train_refine`.
     """
+    if config.model == "refine_net":
+        from geodl.training.depth_refine import train_refine
+
+        return train_refine(config, out, cache, resume, progress, rooms, device)
     rank, world, dev = dist_setup()
     device = device or dev
     out = prepare_out(out, resume, rank)

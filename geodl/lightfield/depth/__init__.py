@@ -10,6 +10,7 @@ from geodl.lightfield.depth.estimate import (
                                              register_method,
                                              scene_disparity_range,
 )
+from geodl.lightfield.depth.refine_net import refine_net_disparity
 from geodl.lightfield.depth.structure_tensor import structure_tensor_disparity
 
 register_method("cost_volume", cost_volume_disparity)
@@ -17,7 +18,9 @@ register_method("structure_tensor", structure_tensor_disparity)
 # learned (weights shipped in geodl/lightfield/depth/weights/)
 register_method("epinet", epinet_disparity)
 register_method("cost_net", cost_net_disparity)
+register_method("refine_net", refine_net_disparity)  # cost_volume + a learned correction
 
 __all__ = ["METHODS", "check_disp_range", "cost_net_disparity", "cost_volume_disparity",
-           "epinet_disparity", "estimate_disparity", "register_method", "scene_disparity_range",
+           "epinet_disparity", "estimate_disparity", "refine_net_disparity", "register_method",
+           "scene_disparity_range",
            "structure_tensor_disparity"]

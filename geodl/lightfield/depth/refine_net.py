@@ -1,0 +1,159 @@
+r"""Learned refinement of the classical cost volume's disparity (``refine_net``).
+
+``cost_volume`` is accurate where the views carry texture and wrong in two
+ways a local method cannot settle: foreground fattening (a textureless
+background beside an object takes the object's disparity, because the
+object's edge is the only texture in the aggregation window) and
+textureless or repetitive surfaces. Both are visible in the classical answer
+itself together with the image and the photometric evidence, which is what
+this network reads (the issue allows a cost-volume network to "take the
+classical cost volume as an input or refine it"):
+
+1. the classical estimate :math:`d` and its confidence
+   (:func:`~geodl.lightfield.depth.cost_volume.cost_volume_disparity`);
+2. the centre view (RGB), where colour edges tell where depth may jump;
+3. photometric evidence of :math:`d`: every view warped to the centre by
+   :math:`d` (bilinear, :math:`I_v(x - d\,\delta c_v, y - d\,\delta r_v)`),
+   the mean absolute grey residual over all views and over each of the four
+   half-grids (left, right, top, bottom), the four sorted so that the
+   features do not change under the rotations and transposes used in
+   training (an occluded half shows as a large maximum beside a small
+   minimum).
+
+A small U-Net (4 scales, receptive field over 100 px, so it sees past a
+textureless region to its edges) predicts a correction :math:`\Delta`, and
+the answer is :math:`d + \Delta`; its last layer starts at zero, so an
+untrained network returns the classical answer. The features are built on
+the light field's device; any grid with a centre view works (the features
+do not depend on the grid size).
+
+Input of :class:`RefineNet`: (B, 10, H, W) from :func:`refine_features`;
+output: (B, H, W) disparity.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from geodl.lightfield.depth.cost_volume import HALVES, cost_volume_disparity
+from geodl.lightfield.depth.filters import to_grey
+from geodl.lightfield.depth.learned import cached_model, register_model
+from geodl.structures import LightField
+
+#: channels of :func:`refine_features`: RGB, disparity, confidence, 4 sorted half residuals, all
+FEATURES = 10
+#: residuals are multiplied by this so that they are of order 1 in the network
+RESIDUAL_SCALE = 10.0
+
+
+@torch.no_grad()
+def refine_features(lf: LightField, disparity: Tensor, confidence: Tensor) -> Tensor:
+    """(10, H, W) network input for the light field's centre view (module docstring).
+
+    Args:
+        lf: RGB light field (U, V, 3, H, W) in [0, 1].
+        disparity, confidence: (H, W) classical estimate and its confidence.
+    """
+    U, V, C, H, W = lf.views.shape
+    if disparity.shape != (H, W) or confidence.shape != (H, W):
+        raise ValueError(f"disparity, confidence: expected ({H}, {W}), got "
+                         f"{tuple(disparity.shape)}, {tuple(confidence.shape)}")
+    dev = lf.views.device
+    r0, c0 = lf.center_index
+    grey = to_grey(lf.views.float()).reshape(U * V, H, W)
+    centre = grey[r0 * V + c0]
+    d = disparity.to(dev).float()
+    ys, xs = torch.meshgrid(torch.arange(H, dtype=torch.float32, device=dev),
+                            torch.arange(W, dtype=torch.float32, device=dev), indexing="ij")
+    sums = torch.zeros(len(HALVES) + 1, H, W, device=dev)
+    counts = torch.zeros_like(sums)
+    for r in range(U):  # one view at a time: memory stays O(H W)
+        for c in range(V):
+            dr, dc = r - r0, c - c0
+            if (dr, dc) == (0, 0):
+                continue
+            sx, sy = xs - d * dc, ys - d * dr
+            grid = torch.stack([2 * (sx + 0.5) / W - 1, 2 * (sy + 0.5) / H - 1], -1)
+            warped = F.grid_sample(grey[r * V + c][None, None], grid[None], mode="bilinear",
+                                   padding_mode="border", align_corners=False)[0, 0]
+            inside = ((sx >= 0) & (sx <= W - 1) & (sy >= 0) & (sy <= H - 1)).float()
+            res = (warped - centre).abs() * inside
+            for h, member in enumerate([*HALVES, lambda a, b: True]):
+                if member(dr, dc):
+                    sums[h] += res
+                    counts[h] += inside
+    mean = sums / counts.clamp_min(1)
+    halves = torch.sort(mean[:len(HALVES)], dim=0).values
+    return torch.cat([lf.center_view.float().to(dev), d[None], confidence.to(dev).float()[None],
+                      RESIDUAL_SCALE * halves, RESIDUAL_SCALE * mean[-1:]])
+
+
+def _block(cin: int, cout: int) -> nn.Sequential:
+    return nn.Sequential(nn.Conv2d(cin, cout, 3, padding=1, padding_mode="replicate"),
+                         nn.LeakyReLU(0.1),
+                         nn.Conv2d(cout, cout, 3, padding=1, padding_mode="replicate"),
+                         nn.LeakyReLU(0.1))
+
+
+class RefineNet(nn.Module):
+    """U-Net predicting a disparity correction from :func:`refine_features`.
+
+    Args:
+        widths: channels at each scale (full, 1/2, 1/4, ...), one scale per entry.
+        in_channels: feature channels (:data:`FEATURES`).
+
+    Input (B, in_channels, H, W), channel 3 the disparity to correct; output
+    (B, H, W). Any H, W (padded to a multiple of 2^(scales-1) inside).
+    """
+
+    def __init__(self, widths: tuple[int, ...] | list[int] = (24, 32, 48, 64),
+                 in_channels: int = FEATURES) -> None:
+        super().__init__()
+        widths = [int(w) for w in widths]
+        if len(widths) < 1 or min(widths) < 1:
+            raise ValueError(f"widths: expected positive channel counts, got {widths}")
+        self.widths, self.in_channels = widths, in_channels
+        self.down = nn.ModuleList([_block(in_channels, widths[0])] +
+                                  [_block(a, b) for a, b in zip(widths, widths[1:])])
+        self.up = nn.ModuleList([_block(b + a, a) for a, b in zip(widths, widths[1:])])
+        self.out = nn.Conv2d(widths[0], 1, 3, padding=1, padding_mode="replicate")
+        nn.init.zeros_(self.out.weight)  # untrained: the classical answer
+        nn.init.zeros_(self.out.bias)
+
+    def forward(self, x: Tensor) -> Tensor:
+        if x.dim() != 4 or x.shape[1] != self.in_channels:
+            raise ValueError(f"x: expected (B, {self.in_channels}, H, W), got {tuple(x.shape)}")
+        H, W = x.shape[-2:]
+        m = 2 ** (len(self.widths) - 1)
+        ph, pw = (-H) % m, (-W) % m
+        y = F.pad(x, (0, pw, 0, ph), mode="replicate") if ph or pw else x
+        skips = []
+        for i, block in enumerate(self.down):
+            y = block(y if i == 0 else F.avg_pool2d(y, 2))
+            skips.append(y)
+        for i in reversed(range(len(self.up))):
+            y = F.interpolate(y, size=skips[i].shape[-2:], mode="bilinear", align_corners=False)
+            y = self.up[i](torch.cat([skips[i], y], 1))
+        return x[:, 3, :H, :W] + self.out(y)[:, 0, :H, :W]
+
+
+register_model("refine_net", RefineNet)
+
+
+def refine_net_disparity(lf: LightField, disp_range: tuple[float, float],
+                         checkpoint: str | Path | None = None, **cost_volume_options
+                         ) -> tuple[Tensor, Tensor]:
+    """``cost_volume``'s disparity corrected by :class:`RefineNet` (shipped
+    weights, or ``checkpoint``); the confidence is ``cost_volume``'s. Options
+    other than ``checkpoint`` go to ``cost_volume`` (keep them at the defaults
+    the weights were trained with)."""
+    disp, conf = cost_volume_disparity(lf, disp_range, **cost_volume_options)
+    model = cached_model("refine_net", checkpoint, lf.views.device)
+    x = refine_features(lf, disp, conf)
+    with torch.no_grad():
+        out = model(x[None])[0]
+    lo, hi = disp_range
+    return out.clamp(lo, hi), conf

@@ -1,0 +1,172 @@
+r"""Training of ``refine_net`` (the learned correction of ``cost_volume``),
+``geodl train-depth --model refine_net``.
+
+Data: rooms from :func:`geodl.datasets.training_seeds` (never the benchmark
+seeds), each rendered, written as an HCI scene folder and read back (so the
+views are the 8-bit PNGs any user's scene has), then ``cost_volume`` run
+with the scene's disparity range, and the network input of
+:func:`~geodl.lightfield.depth.refine_net.refine_features` stored with the
+ground-truth disparity (``<cache>/refine_<seed>_<size>.npz``, float16
+features). Building a room takes about 30 s on the 2-core CPU; the classical
+estimate is computed once, not per step, which is what makes an hour of
+training on a CPU enough.
+
+Crops of ``patch`` px get the augmentations of the depth recipes that apply
+to a single-view input: the 8 rotations and transposes of the image axes
+(disparity values unchanged; the features are built to be invariant, see
+refine_net), photometric changes of the RGB channels, and a constant
+disparity offset added to the input and the target alike (the focus plane,
+where disparity is 0, is arbitrary, so the correction must not depend on
+it). Loss: mean absolute error over pixels with ground truth, 4 px from the
+crop's border. Validation: BadPix 0.07 and MAE on the whole held-out rooms
+(15 px border, the benchmark's), beside ``cost_volume``'s own figures.
+
+The loop, checkpoints, resumption and DistributedDataParallel behaviour are
+:func:`geodl.training.loop.run_loop`'s.
+"""
+from __future__ import annotations
+
+import os
+import tempfile
+from dataclasses import asdict
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+import torch
+from torch import Tensor, nn
+
+from geodl.training.loop import dist_setup, load_rooms, prepare_out, run_loop
+
+#: pixels never scored at the image border (the benchmark's)
+BORDER = 15
+
+
+def refine_room_path(cache: Path, seed: int, size: int) -> Path:
+    return Path(cache) / f"refine_{seed:04d}_{size}.npz"
+
+
+def cache_refine_room(seed: int, size: int, cache: str | Path) -> Path:
+    """Build (or reuse) training room ``seed``'s features and ground truth."""
+    from geodl.datasets import BENCHMARK_SEEDS, render_hci_scene
+    from geodl.lightfield import load_hci, write_hci_scene
+    from geodl.lightfield.depth import estimate_disparity
+    from geodl.lightfield.depth.refine_net import refine_features
+
+    if seed in BENCHMARK_SEEDS:
+        raise ValueError(f"seed: {seed} is a benchmark seed; train on training_seeds only")
+    path = refine_room_path(Path(cache), seed, size)
+    if path.exists():
+        return path
+    lf = render_hci_scene(seed, size=size, grid=9, gt_factor=1, progress=False)
+    with tempfile.TemporaryDirectory() as tmp:
+        lf = load_hci(write_hci_scene(Path(tmp) / "scene", lf, scene=f"room_{seed}"))
+    disp, conf = estimate_disparity(lf, "cost_volume")
+    x = refine_features(lf, disp, conf)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp_path = path.with_name(path.stem + f".tmp{os.getpid()}.npz")
+    np.savez_compressed(tmp_path, features=x.numpy().astype(np.float16),
+                        disparity=lf.disparity.float().numpy())
+    tmp_path.replace(path)  # atomic: ranks sharing a cache never read half a file
+    return path
+
+
+class RefineRoom:
+    """Features (10, H, W) float32 and disparity (H, W), NaN where undefined."""
+
+    def __init__(self, features: Tensor, disparity: Tensor) -> None:
+        self.features, self.disparity = features, disparity
+
+    @classmethod
+    def load(cls, path: str | Path) -> "RefineRoom":
+        z = np.load(path)
+        return cls(torch.from_numpy(z["features"].astype(np.float32)),
+                   torch.from_numpy(z["disparity"]).float())
+
+
+def sample_crop(room: RefineRoom, patch: int, g: torch.Generator, offset: float = 1.0
+                ) -> tuple[Tensor, Tensor]:
+    """One augmented crop: features (10, P, P) and disparity (P, P)."""
+    from geodl.training.depth import dihedral, photometric
+
+    _, H, W = room.features.shape
+    p = min(patch, H, W)
+    y = int(torch.randint(0, H - p + 1, (1,), generator=g))
+    x = int(torch.randint(0, W - p + 1, (1,), generator=g))
+    f = room.features[:, y:y + p, x:x + p].clone()
+    d = room.disparity[y:y + p, x:x + p].clone()
+    f[:3] = photometric(f[:3], g)
+    shift = offset * (2 * float(torch.rand(1, generator=g)) - 1)
+    f[3] += shift
+    d += shift
+    k = int(torch.randint(0, 4, (1,), generator=g))
+    t = bool(torch.randint(0, 2, (1,), generator=g))
+    return dihedral(f, k, t, (1, 2)), dihedral(d, k, t, (0, 1))
+
+
+def sample_batch(rooms: Sequence[RefineRoom], batch: int, patch: int, g: torch.Generator
+                 ) -> tuple[Tensor, Tensor]:
+    crops = [sample_crop(rooms[int(torch.randint(0, len(rooms), (1,), generator=g))], patch, g)
+             for _ in range(batch)]
+    return torch.stack([c[0] for c in crops]), torch.stack([c[1] for c in crops])
+
+
+def scores(pred: Tensor, gt: Tensor, border: int = BORDER) -> tuple[float, float, int]:
+    """(bad pixels at 0.07, summed absolute error, counted pixels) inside the border."""
+    p, g = pred[border:-border, border:-border], gt[border:-border, border:-border]
+    ok = torch.isfinite(g)
+    e = (p - g)[ok].abs()
+    return float((e > 0.07).sum()), float(e.sum()), int(ok.sum())
+
+
+@torch.no_grad()
+def validate(model: nn.Module, rooms: Sequence[RefineRoom], device: torch.device
+             ) -> dict[str, float]:
+    """BadPix 0.07 (%) and MAE of the model and of its input (``cost_volume``)
+    over the whole held-out rooms."""
+    was_training = model.training
+    model.eval()
+    tot = np.zeros((2, 3))
+    for room in rooms:
+        pred = model(room.features[None].to(device))[0].cpu()
+        tot[0] += scores(pred, room.disparity)
+        tot[1] += scores(room.features[3], room.disparity)
+    model.train(was_training)
+    n = np.maximum(tot[:, 2], 1)
+    return {"badpix_0.07": 100 * tot[0, 0] / n[0], "mae": tot[0, 1] / n[0],
+            "cost_volume_badpix_0.07": 100 * tot[1, 0] / n[1]}
+
+
+def train_refine(config, out: str | Path, cache: str | Path, resume: bool = False,
+                 progress: bool | None = None,
+                 rooms: tuple[list[RefineRoom], list[RefineRoom]] | None = None,
+                 device: torch.device | None = None) -> nn.Module:
+    """Train ``refine_net`` with a :class:`geodl.training.depth.TrainConfig`
+    (model ``"refine_net"``; ``patch`` is the crop size); returns the weight
+    average that is validated and saved (``out/model.pt`` + ``model.json``)."""
+    from geodl.lightfield.depth.learned import MODELS, save_model
+    from geodl.training.depth import masked_l1
+
+    rank, world, dev = dist_setup()
+    device = device or dev
+    out = prepare_out(out, resume, rank)
+    train_rooms, val_rooms = load_rooms(config.rooms, config.val_rooms,
+                                        lambda s: cache_refine_room(s, config.size, cache),
+                                        RefineRoom.load, rank, world, given=rooms)
+
+    def save(avg: nn.Module, step: int, last: dict[str, float]) -> None:
+        info = {"steps": step, "train_seeds": f"training_seeds({config.rooms})",
+                "size": config.size, **{f"val_{k}": v for k, v in last.items()}}
+        save_model(avg, "model", config.arch, out, info)
+
+    def loss(net: nn.Module, batch: tuple[Tensor, Tensor]) -> Tensor:
+        return masked_l1(net(batch[0].to(device)), batch[1].to(device), 4)
+
+    return run_loop(
+        lambda: MODELS["refine_net"](**config.arch), out=out, steps=config.steps,
+        lr=config.lr, seed=config.seed, ema=config.ema, val_every=config.val_every,
+        ckpt_every=config.ckpt_every, config=asdict(config),
+        sample=lambda g: sample_batch(train_rooms, config.batch, config.patch, g),
+        loss=loss, validate=lambda avg: validate(avg, val_rooms, device) if val_rooms else {},
+        save_weights=save, rank=rank, world=world, device=device, resume=resume,
+        progress=progress, desc="train refine_net")

@@ -1,0 +1,173 @@
+"""The WLS smoothing against a sparse direct solve and by construction, and the
+learned refinement of cost_volume (refine_net): its features, its start at
+the classical answer, save/reload, training, and the shipped weights on planes."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+import scipy.sparse.linalg as spl
+import torch
+
+sys.path.insert(0, str(Path(__file__).parent))
+from lf_planes import plane_lightfield  # noqa: E402
+
+from geodl.lightfield.depth import METHODS, estimate_disparity  # noqa: E402
+from geodl.lightfield.depth.learned import WEIGHTS_DIR, load_model, save_model  # noqa: E402
+from geodl.lightfield.depth.refine_net import FEATURES, RefineNet, refine_features  # noqa: E402
+from geodl.lightfield.depth.wls import edge_affinities, wls_smooth  # noqa: E402
+from geodl.structures import LightField  # noqa: E402
+from geodl.training.depth import TrainConfig, train  # noqa: E402
+from geodl.training.depth_refine import RefineRoom, sample_crop  # noqa: E402
+
+
+def _dense_wls(data, weight, guide, lam, sigma):
+    """The same normal equations assembled as a scipy sparse matrix and solved directly."""
+    H, W = data.shape
+    idx = np.arange(H * W).reshape(H, W)
+    wx, wy = (lam * w.double().numpy() for w in edge_affinities(guide, sigma))
+    rows, cols, vals = [], [], []
+    for w, a, b in ((wx, idx[:, :-1], idx[:, 1:]), (wy, idx[:-1], idx[1:])):
+        rows += [a.ravel(), b.ravel(), a.ravel(), b.ravel()]
+        cols += [b.ravel(), a.ravel(), a.ravel(), b.ravel()]
+        vals += [-w.ravel(), -w.ravel(), w.ravel(), w.ravel()]
+    L = sp.coo_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
+                      shape=(H * W, H * W)).tocsc()
+    c = weight.double().numpy().ravel()
+    x = spl.spsolve(L + sp.diags(c), c * data.double().numpy().ravel())
+    return torch.from_numpy(x.reshape(H, W))
+
+
+def test_wls_equals_a_sparse_direct_solve():
+    g = torch.Generator().manual_seed(0)
+    data = torch.randn(23, 31, generator=g)
+    weight = torch.rand(23, 31, generator=g) ** 3 + 1e-3
+    guide = torch.rand(3, 23, 31, generator=g)
+    x = wls_smooth(data, weight, guide, lam=5.0, sigma=0.3, iterations=2000, tol=1e-9)
+    ref = _dense_wls(data, weight, guide, 5.0, 0.3)
+    assert float((x.double() - ref).abs().max()) < 1e-4
+
+
+def test_wls_fills_a_textureless_slanted_plane_exactly_and_stops_at_colour_edges():
+    H, W = 40, 60
+    ys, xs = torch.meshgrid(torch.arange(H, dtype=torch.float32),
+                            torch.arange(W, dtype=torch.float32), indexing="ij")
+    plane = 0.5 + 0.02 * xs - 0.01 * ys  # affine: harmonic, so WLS must reproduce it
+    confident = torch.zeros(H, W, dtype=torch.bool)
+    confident[[0, -1]] = True
+    confident[:, [0, -1]] = True
+    data = torch.where(confident, plane, torch.full_like(plane, 3.0))  # garbage inside
+    weight = 1e4 * confident.float() + 1e-6  # the frame held (nearly Dirichlet), inside free
+    guide = torch.zeros(3, H, W)  # uniform colour: nothing stops the smoothing
+    x = wls_smooth(data, weight, guide, lam=1.0, iterations=5000, tol=1e-12)
+    assert float((x - plane)[2:-2, 2:-2].abs().max()) < 0.01
+    # two colours, each side confident about its own value: no leak across the edge
+    guide[:, :, W // 2:] = 1.0
+    data = torch.where(xs < W // 2, torch.zeros_like(xs), torch.ones_like(xs))
+    x = wls_smooth(data, torch.full((H, W), 0.01), guide, lam=100.0, iterations=3000)
+    assert float(x[:, :W // 2].max()) < 0.01 and float(x[:, W // 2:].min()) > 0.99
+
+
+def test_wls_rejects_bad_input():
+    with pytest.raises(ValueError, match="finite"):
+        wls_smooth(torch.tensor([[float("nan")]]), torch.ones(1, 1), torch.ones(3, 1, 1))
+    with pytest.raises(ValueError, match="expected data"):
+        wls_smooth(torch.ones(4, 4), torch.ones(4, 5), torch.ones(3, 4, 4))
+    with pytest.raises(ValueError, match="lam"):
+        wls_smooth(torch.ones(4, 4), torch.ones(4, 4), torch.ones(3, 4, 4), lam=-1)
+
+
+def test_features_show_a_wrong_disparity_and_are_invariant_to_transposes():
+    lf, truth = plane_lightfield(size=48, a=0.8)
+    conf = torch.ones_like(truth)
+    right = refine_features(lf, truth.float(), conf)
+    wrong = refine_features(lf, truth.float() + 0.5, conf)
+    assert right.shape == (FEATURES, 48, 48)
+    inner = (slice(8, -8), slice(8, -8))
+    assert float(right[5:][(slice(None), *inner)].mean()) < 0.1 * float(
+        wrong[5:][(slice(None), *inner)].mean())
+    # transposing both the image axes and the view grid transposes every feature map
+    t = LightField(lf.views.permute(1, 0, 2, 4, 3).contiguous(), lf.camera, lf.baseline,
+                   lf.focus_distance)
+    ft = refine_features(t, truth.float().T + 0.3, conf.T)
+    f = refine_features(lf, truth.float() + 0.3, conf)
+    assert torch.allclose(ft, f.transpose(1, 2), atol=1e-5)
+
+
+def test_untrained_network_returns_the_classical_answer_at_any_size():
+    torch.manual_seed(0)
+    net = RefineNet((4, 6, 8)).eval()
+    x = torch.rand(2, FEATURES, 19, 27)
+    with torch.no_grad():
+        assert torch.equal(net(x), x[:, 3])
+    with pytest.raises(ValueError, match="expected"):
+        net(torch.rand(1, 3, 8, 8))
+
+
+def test_save_reload_identical(tmp_path):
+    torch.manual_seed(1)
+    net = RefineNet((4, 6, 8)).eval()
+    with torch.no_grad():
+        for p in net.parameters():  # not the init: make every weight matter
+            p.add_(0.01 * torch.randn_like(p))
+    save_model(net, "refine_net", {"widths": [4, 6, 8]}, tmp_path)
+    again = load_model("refine_net", tmp_path / "refine_net.pt")
+    x = torch.rand(1, FEATURES, 24, 24)
+    with torch.no_grad():
+        assert torch.equal(net(x), again(x))
+    lf, _ = plane_lightfield(size=32, a=0.7)
+    a = METHODS["refine_net"](lf, (-2.0, 2.0), checkpoint=tmp_path / "refine_net.pt")
+    b = METHODS["refine_net"](lf, (-2.0, 2.0), checkpoint=tmp_path)
+    assert torch.equal(a[0], b[0]) and torch.equal(a[1], b[1])
+
+
+def _tiny_rooms() -> list[RefineRoom]:
+    g = torch.Generator().manual_seed(0)
+    rooms = []
+    for s in range(2):
+        f = torch.rand(FEATURES, 32, 32, generator=g)
+        rooms.append(RefineRoom(f, f[3] + 0.1 * (s + 1)))  # the truth: a constant correction
+    return rooms
+
+
+def test_crops_keep_input_and_target_aligned():
+    room = _tiny_rooms()[0]
+    g = torch.Generator().manual_seed(3)
+    for _ in range(8):
+        f, d = sample_crop(room, 16, g)
+        assert f.shape == (FEATURES, 16, 16) and d.shape == (16, 16)
+        assert torch.allclose(d - f[3], torch.full_like(d, 0.1), atol=1e-5)  # offset on both
+
+
+def test_training_learns_a_correction_and_resumes(tmp_path):
+    import json
+
+    rooms = _tiny_rooms()
+    cfg = dict(model="refine_net", batch=4, patch=16, val_every=40, ckpt_every=40, lr=3e-3,
+               arch={"widths": [8, 8]})
+    train(TrainConfig(steps=40, **cfg), tmp_path, cache=tmp_path, rooms=(rooms, rooms),
+          progress=False)
+    with pytest.raises(FileExistsError, match="resume"):
+        train(TrainConfig(steps=40, **cfg), tmp_path, cache=tmp_path, rooms=(rooms, rooms),
+              progress=False)
+    train(TrainConfig(steps=80, **cfg), tmp_path, cache=tmp_path, rooms=(rooms, rooms),
+          progress=False, resume=True)
+    log = [json.loads(line) for line in (tmp_path / "log.jsonl").read_text().splitlines()]
+    assert [r["step"] for r in log] == [40, 80]
+    # the input is off by 0.1 / 0.2 px everywhere (MAE 0.15); training must close most of it
+    assert log[-1]["mae"] < 0.07 < log[-1]["cost_volume_badpix_0.07"]
+    assert load_model("refine_net", tmp_path) is not None
+
+
+@pytest.mark.skipif(not (WEIGHTS_DIR / "refine_net.pt").exists(), reason="no shipped weights")
+@pytest.mark.parametrize("plane,tol", [({"a": 1.3}, 0.05), ({"a": -0.8}, 0.05),
+                                       ({"a": 0.4, "bx": 0.02, "by": -0.015}, 0.1)])
+def test_shipped_weights_recover_planes(plane, tol):
+    lf, truth = plane_lightfield(size=64, seed=7, **plane)
+    disp, conf = estimate_disparity(lf, method="refine_net", disp_range=(-3.0, 3.0))
+    err = float((disp - truth)[12:-12, 12:-12].abs().median())
+    print(f"refine_net {plane}: median |error| {err:.4f} px")
+    assert err < tol
