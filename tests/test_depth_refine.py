@@ -17,7 +17,12 @@ from lf_planes import plane_lightfield  # noqa: E402
 
 from geodl.lightfield.depth import METHODS, estimate_disparity  # noqa: E402
 from geodl.lightfield.depth.learned import WEIGHTS_DIR, load_model, save_model  # noqa: E402
-from geodl.lightfield.depth.refine_net import FEATURES, RefineNet, refine_features  # noqa: E402
+from geodl.lightfield.depth.refine_net import (  # noqa: E402
+    FEATURES,
+    RefineNet,
+    refine_features,
+    refine_with_confidence,
+)
 from geodl.lightfield.depth.wls import edge_affinities, wls_smooth  # noqa: E402
 from geodl.structures import LightField  # noqa: E402
 from geodl.training.depth import TrainConfig, train  # noqa: E402
@@ -97,14 +102,23 @@ def test_features_show_a_wrong_disparity_and_are_invariant_to_transposes():
     assert torch.allclose(ft, f.transpose(1, 2), atol=1e-5)
 
 
-def test_untrained_network_returns_the_classical_answer_at_any_size():
+def test_network_gives_a_logit_per_pixel_at_any_size():
     torch.manual_seed(0)
     net = RefineNet((4, 6, 8)).eval()
-    x = torch.rand(2, FEATURES, 19, 27)
     with torch.no_grad():
-        assert torch.equal(net(x), x[:, 3])
+        assert net(torch.rand(2, FEATURES, 19, 27)).shape == (2, 19, 27)
     with pytest.raises(ValueError, match="expected"):
         net(torch.rand(1, 3, 8, 8))
+
+
+def test_a_right_confidence_repairs_a_wrong_patch():
+    _, truth = plane_lightfield(size=40, a=0.4, bx=0.01)
+    d = truth.float().clone()
+    d[15:25, 15:25] += 0.8  # a wrong patch inside a slanted, textureless plane
+    right = torch.ones_like(d)
+    right[15:25, 15:25] = 0
+    out = refine_with_confidence(d, right, torch.full((3, 40, 40), 0.5))
+    assert float((out - truth)[15:25, 15:25].abs().max()) < 0.02
 
 
 def test_save_reload_identical(tmp_path):
@@ -125,40 +139,44 @@ def test_save_reload_identical(tmp_path):
 
 
 def _tiny_rooms() -> list[RefineRoom]:
+    """Random features; the classical disparity (channel 3) is 0.3 px off
+    wherever the all-view residual (channel 9) exceeds 0.5, right elsewhere."""
     g = torch.Generator().manual_seed(0)
     rooms = []
-    for s in range(2):
+    for _ in range(2):
         f = torch.rand(FEATURES, 32, 32, generator=g)
-        rooms.append(RefineRoom(f, f[3] + 0.1 * (s + 1)))  # the truth: a constant correction
+        rooms.append(RefineRoom(f, f[3] + 0.3 * (f[9] > 0.5).float()))
     return rooms
 
 
-def test_crops_keep_input_and_target_aligned():
+def test_crops_keep_input_and_truth_aligned():
     room = _tiny_rooms()[0]
     g = torch.Generator().manual_seed(3)
     for _ in range(8):
         f, d = sample_crop(room, 16, g)
         assert f.shape == (FEATURES, 16, 16) and d.shape == (16, 16)
-        assert torch.allclose(d - f[3], torch.full_like(d, 0.1), atol=1e-5)  # offset on both
+        assert torch.allclose(d - f[3], 0.3 * (f[9] > 0.5).float(), atol=1e-5)
 
 
-def test_training_learns_a_correction_and_resumes(tmp_path):
+def test_training_learns_the_confidence_and_resumes(tmp_path):
     import json
 
     rooms = _tiny_rooms()
-    cfg = dict(model="refine_net", batch=4, patch=16, val_every=40, ckpt_every=40, lr=3e-3,
+    cfg = dict(model="refine_net", batch=4, patch=16, val_every=40, ckpt_every=40, lr=1e-2,
                arch={"widths": [8, 8]})
     train(TrainConfig(steps=40, **cfg), tmp_path, cache=tmp_path, rooms=(rooms, rooms),
           progress=False)
     with pytest.raises(FileExistsError, match="resume"):
         train(TrainConfig(steps=40, **cfg), tmp_path, cache=tmp_path, rooms=(rooms, rooms),
               progress=False)
-    train(TrainConfig(steps=80, **cfg), tmp_path, cache=tmp_path, rooms=(rooms, rooms),
-          progress=False, resume=True)
+    model = train(TrainConfig(steps=80, **cfg), tmp_path, cache=tmp_path,
+                  rooms=(rooms, rooms), progress=False, resume=True)
     log = [json.loads(line) for line in (tmp_path / "log.jsonl").read_text().splitlines()]
-    assert [r["step"] for r in log] == [40, 80]
-    # the input is off by 0.1 / 0.2 px everywhere (MAE 0.15); training must close most of it
-    assert log[-1]["mae"] < 0.07 < log[-1]["cost_volume_badpix_0.07"]
+    assert [r["step"] for r in log] == [40, 80] and "cost_volume_badpix_0.07" in log[-1]
+    f, bad = rooms[0].features, rooms[0].features[9] > 0.5
+    with torch.no_grad():
+        p = torch.sigmoid(model(f[None])[0])
+    assert float(p[~bad].mean()) > float(p[bad].mean()) + 0.3  # it tells right from wrong
     assert load_model("refine_net", tmp_path) is not None
 
 

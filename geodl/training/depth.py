@@ -51,18 +51,18 @@ DEFAULT_CONFIGS: dict[str, dict[str, Any]] = {
     "epinet": {"n_views": 9, "width": 12, "stream_blocks": 3, "merge_blocks": 4,
                "normalize": True},
     "cost_net": {"n_views": 9, "features": 8, "width": 8, "depth3d": 3, "label_step": 0.5},
-    "refine_net": {"widths": [24, 32, 48, 64]},
+    "refine_net": {"widths": [16, 24, 32, 48, 64]},
 }
 #: default patches per step, patch size and steps: about an hour on a 2-core CPU
 DEFAULT_BATCH = {"epinet": 16, "cost_net": 8, "refine_net": 8}
 DEFAULT_PATCH = {"epinet": 32, "cost_net": 24, "refine_net": 128}
-DEFAULT_STEPS = {"epinet": 11000, "cost_net": 5000, "refine_net": 3000}
+DEFAULT_STEPS = {"epinet": 11000, "cost_net": 5000, "refine_net": 2500}
 #: larger configurations for a GPU (``--large``)
 LARGE_CONFIGS: dict[str, dict[str, Any]] = {
     "epinet": {"n_views": 9, "width": 48, "stream_blocks": 3, "merge_blocks": 7,
                "normalize": True},
     "cost_net": {"n_views": 9, "features": 16, "width": 32, "depth3d": 5, "label_step": 0.25},
-    "refine_net": {"widths": [32, 48, 64, 96, 128]},
+    "refine_net": {"widths": [32, 48, 64, 96, 128, 160]},
 }
 #: disparity labels searched by cost_net during training (px)
 TRAIN_RANGE = (-4.0, 4.0)

@@ -7,19 +7,22 @@ views are the 8-bit PNGs any user's scene has), then ``cost_volume`` run
 with the scene's disparity range, and the network input of
 :func:`~geodl.lightfield.depth.refine_net.refine_features` stored with the
 ground-truth disparity (``<cache>/refine_<seed>_<size>.npz``, float16
-features). Building a room takes about 30 s on the 2-core CPU; the classical
-estimate is computed once, not per step, which is what makes an hour of
-training on a CPU enough.
+features; the classical disparity is the one before ``cost_volume``'s own
+smoothing, which is what the learned confidence replaces). Building a room
+takes about 30 s on the 2-core CPU; the classical estimate is computed once,
+not per step, which is what makes training on a CPU practical.
 
 Crops of ``patch`` px get the augmentations of the depth recipes that apply
 to a single-view input: the 8 rotations and transposes of the image axes
 (disparity values unchanged; the features are built to be invariant, see
 refine_net), photometric changes of the RGB channels, and a constant
-disparity offset added to the input and the target alike (the focus plane,
-where disparity is 0, is arbitrary, so the correction must not depend on
-it). Loss: mean absolute error over pixels with ground truth, 4 px from the
-crop's border. Validation: BadPix 0.07 and MAE on the whole held-out rooms
-(15 px border, the benchmark's), beside ``cost_volume``'s own figures.
+disparity offset added to the input and the truth alike (the focus plane,
+where disparity is 0, is arbitrary, so the confidence must not depend on
+it). Loss: binary cross-entropy of the logit against "the classical
+disparity is within 0.07 px of the truth" over pixels with ground truth, 4
+px from the crop's border. Validation: BadPix 0.07 and MAE of the refined
+disparity on the whole held-out rooms (15 px border, the benchmark's),
+beside those of ``cost_volume`` (its WLS with its own confidence).
 
 The loop, checkpoints, resumption and DistributedDataParallel behaviour are
 :func:`geodl.training.loop.run_loop`'s.
@@ -34,6 +37,7 @@ from typing import Sequence
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 from torch import Tensor, nn
 
 from geodl.training.loop import dist_setup, load_rooms, prepare_out, run_loop
@@ -61,7 +65,7 @@ def cache_refine_room(seed: int, size: int, cache: str | Path) -> Path:
     lf = render_hci_scene(seed, size=size, grid=9, gt_factor=1, progress=False)
     with tempfile.TemporaryDirectory() as tmp:
         lf = load_hci(write_hci_scene(Path(tmp) / "scene", lf, scene=f"room_{seed}"))
-    disp, conf = estimate_disparity(lf, "cost_volume")
+    disp, conf = estimate_disparity(lf, "cost_volume", smooth=0)  # before its WLS
     x = refine_features(lf, disp, conf)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp_path = path.with_name(path.stem + f".tmp{os.getpid()}.npz")
@@ -119,18 +123,33 @@ def scores(pred: Tensor, gt: Tensor, border: int = BORDER) -> tuple[float, float
     return float((e > 0.07).sum()), float(e.sum()), int(ok.sum())
 
 
+def confidence_loss(logits: Tensor, features: Tensor, disparity: Tensor, margin: int = 4,
+                    thresh: float = 0.07) -> Tensor:
+    """Binary cross-entropy of ``logits`` (B, H, W) against |classical - truth| <
+    ``thresh`` over finite truths, ``margin`` px from the border."""
+    sl = (..., slice(margin, -margin or None), slice(margin, -margin or None))
+    logits, d, gt = logits[sl], features[:, 3][sl], disparity[sl]
+    ok = torch.isfinite(gt)
+    target = ((d - torch.nan_to_num(gt)).abs() < thresh).float()
+    return F.binary_cross_entropy_with_logits(logits[ok], target[ok])
+
+
 @torch.no_grad()
 def validate(model: nn.Module, rooms: Sequence[RefineRoom], device: torch.device
              ) -> dict[str, float]:
-    """BadPix 0.07 (%) and MAE of the model and of its input (``cost_volume``)
-    over the whole held-out rooms."""
+    """BadPix 0.07 (%) and MAE of the refined disparity and of ``cost_volume``'s
+    (its WLS with its own confidence) over the whole held-out rooms."""
+    from geodl.lightfield.depth.refine_net import refine_with_confidence
+    from geodl.lightfield.depth.wls import wls_smooth
+
     was_training = model.training
     model.eval()
     tot = np.zeros((2, 3))
     for room in rooms:
-        pred = model(room.features[None].to(device))[0].cpu()
-        tot[0] += scores(pred, room.disparity)
-        tot[1] += scores(room.features[3], room.disparity)
+        f = room.features
+        p = torch.sigmoid(model(f[None].to(device))[0]).cpu()
+        tot[0] += scores(refine_with_confidence(f[3], p, f[:3]), room.disparity)
+        tot[1] += scores(wls_smooth(f[3], f[4] ** 2 + 1e-4, f[:3], 10.0, 0.02), room.disparity)
     model.train(was_training)
     n = np.maximum(tot[:, 2], 1)
     return {"badpix_0.07": 100 * tot[0, 0] / n[0], "mae": tot[0, 1] / n[0],
@@ -145,7 +164,6 @@ def train_refine(config, out: str | Path, cache: str | Path, resume: bool = Fals
     (model ``"refine_net"``; ``patch`` is the crop size); returns the weight
     average that is validated and saved (``out/model.pt`` + ``model.json``)."""
     from geodl.lightfield.depth.learned import MODELS, save_model
-    from geodl.training.depth import masked_l1
 
     rank, world, dev = dist_setup()
     device = device or dev
@@ -160,7 +178,8 @@ def train_refine(config, out: str | Path, cache: str | Path, resume: bool = Fals
         save_model(avg, "model", config.arch, out, info)
 
     def loss(net: nn.Module, batch: tuple[Tensor, Tensor]) -> Tensor:
-        return masked_l1(net(batch[0].to(device)), batch[1].to(device), 4)
+        x = batch[0].to(device)
+        return confidence_loss(net(x), x, batch[1].to(device))
 
     return run_loop(
         lambda: MODELS["refine_net"](**config.arch), out=out, steps=config.steps,

@@ -1,16 +1,22 @@
-r"""Learned refinement of the classical cost volume's disparity (``refine_net``).
+r"""Learned refinement of the classical cost volume's disparity (``refine_net``):
+a learned confidence drives the edge-aware least-squares propagation.
 
-``cost_volume`` is accurate where the views carry texture and wrong in two
-ways a local method cannot settle: foreground fattening (a textureless
-background beside an object takes the object's disparity, because the
-object's edge is the only texture in the aggregation window) and
-textureless or repetitive surfaces. Both are visible in the classical answer
-itself together with the image and the photometric evidence, which is what
-this network reads (the issue allows a cost-volume network to "take the
-classical cost volume as an input or refine it"):
+``cost_volume``'s matching is accurate where the views carry texture and
+wrong in ways a local method cannot settle: foreground fattening (a
+textureless background beside an object takes the object's disparity,
+because the object's edge is the only texture in the aggregation window),
+textureless and repetitive surfaces. Its WLS step
+(:func:`~geodl.lightfield.depth.wls.wls_smooth`) can repair these from the
+right pixels around them, but only as well as the confidence tells right
+from wrong: on training rooms 100-102 the WLS takes mean BadPix 0.07 from
+19.5 to 16.8 % with the hand-made confidence, and to 5.6 % with an oracle
+that marks exactly the pixels within 0.07 px of the truth. So this network
+learns that mark (the learned-confidence idea of Poggi and Mattoccia, BMVC
+2016, and Seki and Pollefeys, BMVC 2016, used for propagation as in Park and
+Yoon, CVPR 2018). It reads
 
-1. the classical estimate :math:`d` and its confidence
-   (:func:`~geodl.lightfield.depth.cost_volume.cost_volume_disparity`);
+1. ``cost_volume``'s disparity :math:`d` before its smoothing and its
+   confidence;
 2. the centre view (RGB), where colour edges tell where depth may jump;
 3. photometric evidence of :math:`d`: every view warped to the centre by
    :math:`d` (bilinear, :math:`I_v(x - d\,\delta c_v, y - d\,\delta r_v)`),
@@ -18,17 +24,16 @@ classical cost volume as an input or refine it"):
    half-grids (left, right, top, bottom), the four sorted so that the
    features do not change under the rotations and transposes used in
    training (an occluded half shows as a large maximum beside a small
-   minimum).
+   minimum);
 
-A small U-Net (4 scales, receptive field over 100 px, so it sees past a
-textureless region to its edges) predicts a correction :math:`\Delta`, and
-the answer is :math:`d + \Delta`; its last layer starts at zero, so an
-untrained network returns the classical answer. The features are built on
-the light field's device; any grid with a centre view works (the features
-do not depend on the grid size).
+and a small U-Net (5 scales, receptive field over 100 px) predicts the
+logit of :math:`P(|d - d_{true}| < 0.07)`. The answer is the WLS solution
+with data weight :math:`p^k` (``power``) and smoothness ``lam``. The
+features are built on the light field's device; any grid with a centre view
+works (the features do not depend on the grid size).
 
 Input of :class:`RefineNet`: (B, 10, H, W) from :func:`refine_features`;
-output: (B, H, W) disparity.
+output: (B, H, W) logits.
 """
 from __future__ import annotations
 
@@ -41,6 +46,7 @@ from torch import Tensor, nn
 from geodl.lightfield.depth.cost_volume import HALVES, cost_volume_disparity
 from geodl.lightfield.depth.filters import to_grey
 from geodl.lightfield.depth.learned import cached_model, register_model
+from geodl.lightfield.depth.wls import wls_smooth
 from geodl.structures import LightField
 
 #: channels of :func:`refine_features`: RGB, disparity, confidence, 4 sorted half residuals, all
@@ -99,14 +105,15 @@ def _block(cin: int, cout: int) -> nn.Sequential:
 
 
 class RefineNet(nn.Module):
-    """U-Net predicting a disparity correction from :func:`refine_features`.
+    """U-Net predicting, per pixel, the logit that the classical disparity
+    (channel 3 of :func:`refine_features`) is within 0.07 px of the truth.
 
     Args:
         widths: channels at each scale (full, 1/2, 1/4, ...), one scale per entry.
         in_channels: feature channels (:data:`FEATURES`).
 
-    Input (B, in_channels, H, W), channel 3 the disparity to correct; output
-    (B, H, W). Any H, W (padded to a multiple of 2^(scales-1) inside).
+    Input (B, in_channels, H, W); output (B, H, W) logits. Any H, W (padded
+    to a multiple of 2^(scales-1) inside).
     """
 
     def __init__(self, widths: tuple[int, ...] | list[int] = (24, 32, 48, 64),
@@ -120,8 +127,6 @@ class RefineNet(nn.Module):
                                   [_block(a, b) for a, b in zip(widths, widths[1:])])
         self.up = nn.ModuleList([_block(b + a, a) for a, b in zip(widths, widths[1:])])
         self.out = nn.Conv2d(widths[0], 1, 3, padding=1, padding_mode="replicate")
-        nn.init.zeros_(self.out.weight)  # untrained: the classical answer
-        nn.init.zeros_(self.out.bias)
 
     def forward(self, x: Tensor) -> Tensor:
         if x.dim() != 4 or x.shape[1] != self.in_channels:
@@ -137,23 +142,38 @@ class RefineNet(nn.Module):
         for i in reversed(range(len(self.up))):
             y = F.interpolate(y, size=skips[i].shape[-2:], mode="bilinear", align_corners=False)
             y = self.up[i](torch.cat([skips[i], y], 1))
-        return x[:, 3, :H, :W] + self.out(y)[:, 0, :H, :W]
+        return self.out(y)[:, 0, :H, :W]
 
 
 register_model("refine_net", RefineNet)
 
 
+#: WLS settings of the refinement (chosen on the held-out training rooms)
+LAM, SIGMA, POWER = 1.0, 0.02, 2.0
+
+
+def refine_with_confidence(disparity: Tensor, probability: Tensor, guide: Tensor,
+                           lam: float = LAM, sigma: float = SIGMA, power: float = POWER
+                           ) -> Tensor:
+    """The WLS answer from a disparity and the probability that each pixel is right."""
+    return wls_smooth(disparity, probability.clamp(0, 1) ** power + 1e-4, guide, lam, sigma)
+
+
 def refine_net_disparity(lf: LightField, disp_range: tuple[float, float],
-                         checkpoint: str | Path | None = None, **cost_volume_options
+                         checkpoint: str | Path | None = None, lam: float = LAM,
+                         sigma: float = SIGMA, power: float = POWER, **cost_volume_options
                          ) -> tuple[Tensor, Tensor]:
-    """``cost_volume``'s disparity corrected by :class:`RefineNet` (shipped
-    weights, or ``checkpoint``); the confidence is ``cost_volume``'s. Options
-    other than ``checkpoint`` go to ``cost_volume`` (keep them at the defaults
-    the weights were trained with)."""
-    disp, conf = cost_volume_disparity(lf, disp_range, **cost_volume_options)
+    """``cost_volume``'s matching, a learned confidence (:class:`RefineNet`,
+    shipped weights or ``checkpoint``) and the WLS propagation it drives.
+    Returns the disparity and the learned probability that the matching was
+    right (the confidence). ``lam``, ``sigma``, ``power``: the WLS (module
+    docstring); other options go to ``cost_volume`` (keep them at the
+    defaults the weights were trained with)."""
+    disp, conf = cost_volume_disparity(lf, disp_range, **{**cost_volume_options, "smooth": 0})
     model = cached_model("refine_net", checkpoint, lf.views.device)
     x = refine_features(lf, disp, conf)
     with torch.no_grad():
-        out = model(x[None])[0]
+        p = torch.sigmoid(model(x[None])[0])
     lo, hi = disp_range
-    return out.clamp(lo, hi), conf
+    out = refine_with_confidence(disp, p, lf.center_view.float().to(disp.device), lam, sigma, power)
+    return out.clamp(lo, hi), p
