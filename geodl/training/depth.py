@@ -110,26 +110,39 @@ def room_path(cache: Path, seed: int, size: int) -> Path:
     return Path(cache) / f"room_{seed:04d}_{size}.npz"
 
 
+def check_training_seed(seed: int) -> int:
+    """``seed``, or ``ValueError`` when it is a benchmark seed."""
+    from geodl.datasets import BENCHMARK_SEEDS
+
+    if seed in BENCHMARK_SEEDS:
+        raise ValueError(f"seed: {seed} is a benchmark seed; train on training_seeds only")
+    return seed
+
+
+def save_room_file(path: Path, **arrays: np.ndarray) -> Path:
+    """Write ``arrays`` to ``path`` (compressed .npz) atomically: ranks sharing
+    a cache never read half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.stem + f".tmp{os.getpid()}.npz")
+    np.savez_compressed(tmp, **arrays)
+    tmp.replace(path)
+    return path
+
+
 def cache_room(seed: int, size: int, cache: str | Path) -> Path:
     """Render training room ``seed`` (9 x 9 views, ``size`` px, plain rendered
     depth as ground truth) and store its grey uint8 star views and disparity;
     returns the file (reused when it exists)."""
-    from geodl.datasets import BENCHMARK_SEEDS, render_hci_scene
+    from geodl.datasets import render_hci_scene
 
-    if seed in BENCHMARK_SEEDS:
-        raise ValueError(f"seed: {seed} is a benchmark seed; train on training_seeds only")
-    path = room_path(Path(cache), seed, size)
+    path = room_path(Path(cache), check_training_seed(seed), size)
     if path.exists():
         return path
     lf = render_hci_scene(seed, size=size, grid=9, gt_factor=1, progress=False)
     g = (0.299 * lf.views[:, :, 0] + 0.587 * lf.views[:, :, 1] + 0.114 * lf.views[:, :, 2])
     views = torch.stack([g[r, c] for r, c in star_views(9)])
     u8 = (views.clamp(0, 1) * 255).round().to(torch.uint8).numpy()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.stem + f".tmp{os.getpid()}.npz")
-    np.savez_compressed(tmp, views=u8, disparity=lf.disparity.float().numpy())
-    tmp.replace(path)  # atomic: ranks sharing a cache never read half a file
-    return path
+    return save_room_file(path, views=u8, disparity=lf.disparity.float().numpy())
 
 
 @dataclass

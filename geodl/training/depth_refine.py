@@ -29,7 +29,6 @@ The loop, checkpoints, resumption and DistributedDataParallel behaviour are
 """
 from __future__ import annotations
 
-import os
 import tempfile
 from dataclasses import asdict
 from pathlib import Path
@@ -52,14 +51,13 @@ def refine_room_path(cache: Path, seed: int, size: int) -> Path:
 
 def cache_refine_room(seed: int, size: int, cache: str | Path) -> Path:
     """Build (or reuse) training room ``seed``'s features and ground truth."""
-    from geodl.datasets import BENCHMARK_SEEDS, render_hci_scene
+    from geodl.datasets import render_hci_scene
     from geodl.lightfield import load_hci, write_hci_scene
     from geodl.lightfield.depth import estimate_disparity
     from geodl.lightfield.depth.refine_net import refine_features
+    from geodl.training.depth import check_training_seed, save_room_file
 
-    if seed in BENCHMARK_SEEDS:
-        raise ValueError(f"seed: {seed} is a benchmark seed; train on training_seeds only")
-    path = refine_room_path(Path(cache), seed, size)
+    path = refine_room_path(Path(cache), check_training_seed(seed), size)
     if path.exists():
         return path
     lf = render_hci_scene(seed, size=size, grid=9, gt_factor=1, progress=False)
@@ -67,12 +65,8 @@ def cache_refine_room(seed: int, size: int, cache: str | Path) -> Path:
         lf = load_hci(write_hci_scene(Path(tmp) / "scene", lf, scene=f"room_{seed}"))
     disp, conf = estimate_disparity(lf, "cost_volume", smooth=0)  # before its WLS
     x = refine_features(lf, disp, conf)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp_path = path.with_name(path.stem + f".tmp{os.getpid()}.npz")
-    np.savez_compressed(tmp_path, features=x.numpy().astype(np.float16),
-                        disparity=lf.disparity.float().numpy())
-    tmp_path.replace(path)  # atomic: ranks sharing a cache never read half a file
-    return path
+    return save_room_file(path, features=x.numpy().astype(np.float16),
+                          disparity=lf.disparity.float().numpy())
 
 
 class RefineRoom:
