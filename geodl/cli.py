@@ -651,16 +651,16 @@ def build_parser() -> argparse.ArgumentParser:
     dp.add_argument("--force", action="store_true", help="replace existing outputs")
     dp.set_defaults(func=cmd_depth)
 
-    t = sub.add_parser("train-depth", help="train the epinet or cost_net disparity network on "
+    t = sub.add_parser("train-depth", help="train the epinet, cost_net or refine_net disparity network on "
                        "rendered training rooms (runs under torchrun for data parallelism)")
     t.add_argument("--model", choices=["epinet", "cost_net", "refine_net"], required=True)
     _training_options(t, rooms=8, cache="datasets/cache/depth_rooms", width=24)
     t.add_argument("--steps", type=int, default=0, help="optimiser steps (0: the model's "
-                   "default, 11000 for epinet, 5000 for cost_net)")
+                   "default, 11000 for epinet, 5000 for cost_net, 2000 for refine_net)")
     t.add_argument("--batch", type=int, default=0, help="patches per step (0: the model's "
-                   "default, 16 for epinet, 8 for cost_net)")
+                   "default, 16 for epinet, 8 for cost_net and refine_net)")
     t.add_argument("--patch", type=int, default=0, help="patch size in px (0: the model's "
-                   "default, 32 for epinet, 24 for cost_net)")
+                   "default, 32 for epinet, 24 for cost_net, 128 for refine_net)")
     t.set_defaults(func=cmd_train_depth)
 
     ts = sub.add_parser("train-synthesis", help="train the learned view-synthesis network on "

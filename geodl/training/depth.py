@@ -56,7 +56,7 @@ DEFAULT_CONFIGS: dict[str, dict[str, Any]] = {
 #: default patches per step, patch size and steps: about an hour on a 2-core CPU
 DEFAULT_BATCH = {"epinet": 16, "cost_net": 8, "refine_net": 8}
 DEFAULT_PATCH = {"epinet": 32, "cost_net": 24, "refine_net": 128}
-DEFAULT_STEPS = {"epinet": 11000, "cost_net": 5000, "refine_net": 2500}
+DEFAULT_STEPS = {"epinet": 11000, "cost_net": 5000, "refine_net": 2000}
 #: larger configurations for a GPU (``--large``)
 LARGE_CONFIGS: dict[str, dict[str, Any]] = {
     "epinet": {"n_views": 9, "width": 48, "stream_blocks": 3, "merge_blocks": 7,
