@@ -188,6 +188,23 @@ def cost_volume_disparity(lf: LightField, disp_range: tuple[float, float], step:
     return disp, confidence
 
 
+def warp_to_centre(src: Tensor, disp: Tensor, dr: Tensor | int, dc: Tensor | int
+                   ) -> tuple[Tensor, Tensor]:
+    r"""Views ``src`` (n, C, H, W) at offsets (``dr``, ``dc``) from the centre,
+    sampled bilinearly at :math:`(x - d\,\delta c, y - d\,\delta r)` for the
+    centre's disparity ``disp`` (H, W); returns the samples (n, C, H, W) and
+    whether each sample lies inside its image (n, H, W) (outside: edge values)."""
+    H, W = disp.shape
+    ys, xs = torch.meshgrid(torch.arange(H, dtype=disp.dtype, device=disp.device),
+                            torch.arange(W, dtype=disp.dtype, device=disp.device), indexing="ij")
+    sx, sy = xs - disp * dc, ys - disp * dr
+    grid = torch.stack([2 * (sx + 0.5) / W - 1, 2 * (sy + 0.5) / H - 1], -1)
+    grid = grid.expand(src.shape[0], H, W, 2)
+    s = F.grid_sample(src, grid, mode="bilinear", padding_mode="border", align_corners=False)
+    inside = (sx >= 0) & (sx <= W - 1) & (sy >= 0) & (sy <= H - 1)
+    return s, inside.expand(src.shape[0], H, W)
+
+
 def refine_disparity(feats: Tensor, offsets: list[tuple[int, int]], centre: int, disp: Tensor,
                      iterations: int = 3, radius: int = 2,
                      max_step: float = 0.2, sigma: float = 0.05, damping: float = 1e-4
@@ -213,9 +230,6 @@ def refine_disparity(feats: Tensor, offsets: list[tuple[int, int]], centre: int,
         centre: index of the centre view in ``feats``.
         disp: (H, W) initial disparity.
     """
-    N, _, H, W = feats.shape
-    ys, xs = torch.meshgrid(torch.arange(H, dtype=feats.dtype),
-                            torch.arange(W, dtype=feats.dtype), indexing="ij")
     ref = feats[centre, 0]
     others = [i for i, o in enumerate(offsets) if o != (0, 0)]
     dr = torch.tensor([offsets[i][0] for i in others], dtype=feats.dtype)[:, None, None]
@@ -223,13 +237,11 @@ def refine_disparity(feats: Tensor, offsets: list[tuple[int, int]], centre: int,
     src = feats[others]
     d = disp.to(feats.dtype).clone()
     for _ in range(iterations):
-        sx, sy = xs - d * dc, ys - d * dr  # (n, H, W)
-        grid = torch.stack([2 * (sx + 0.5) / W - 1, 2 * (sy + 0.5) / H - 1], -1)
-        s = F.grid_sample(src, grid, mode="bilinear", padding_mode="border", align_corners=False)
+        s, inside = warp_to_centre(src, d, dr, dc)
         r = s[:, 0] - ref
         J = -(dc * s[:, 1] + dr * s[:, 2])
         w = 1.0 / (1.0 + (r / sigma) ** 2)
-        w = w * ((sx >= 0) & (sx <= W - 1) & (sy >= 0) & (sy <= H - 1)).to(w.dtype)
+        w = w * inside.to(w.dtype)
         num = box_mean((w * J * r).sum(0), radius)
         den = box_mean((w * J * J).sum(0), radius)
         step = -num / (den + damping)

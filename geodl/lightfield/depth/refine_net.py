@@ -44,7 +44,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from geodl.lightfield.depth.cost_volume import HALVES, cost_volume_disparity
+from geodl.lightfield.depth.cost_volume import HALVES, cost_volume_disparity, warp_to_centre
 from geodl.lightfield.depth.filters import to_grey
 from geodl.lightfield.depth.learned import cached_model, register_model
 from geodl.lightfield.depth.wls import wls_smooth
@@ -73,8 +73,6 @@ def refine_features(lf: LightField, disparity: Tensor, confidence: Tensor) -> Te
     grey = to_grey(lf.views.float()).reshape(U * V, H, W)
     centre = grey[r0 * V + c0]
     d = disparity.to(dev).float()
-    ys, xs = torch.meshgrid(torch.arange(H, dtype=torch.float32, device=dev),
-                            torch.arange(W, dtype=torch.float32, device=dev), indexing="ij")
     sums = torch.zeros(len(HALVES) + 1, H, W, device=dev)
     counts = torch.zeros_like(sums)
     for r in range(U):  # one view at a time: memory stays O(H W)
@@ -82,11 +80,8 @@ def refine_features(lf: LightField, disparity: Tensor, confidence: Tensor) -> Te
             dr, dc = r - r0, c - c0
             if (dr, dc) == (0, 0):
                 continue
-            sx, sy = xs - d * dc, ys - d * dr
-            grid = torch.stack([2 * (sx + 0.5) / W - 1, 2 * (sy + 0.5) / H - 1], -1)
-            warped = F.grid_sample(grey[r * V + c][None, None], grid[None], mode="bilinear",
-                                   padding_mode="border", align_corners=False)[0, 0]
-            inside = ((sx >= 0) & (sx <= W - 1) & (sy >= 0) & (sy <= H - 1)).float()
+            warped, inside = warp_to_centre(grey[r * V + c][None, None], d, dr, dc)
+            warped, inside = warped[0, 0], inside[0].float()
             res = (warped - centre).abs() * inside
             for h, member in enumerate([*HALVES, lambda a, b: True]):
                 if member(dr, dc):
