@@ -174,6 +174,8 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--methods", nargs="+", default=default)
     ap.add_argument("--quick", action="store_true", help="one small training room (a test)")
     ap.add_argument("--out", type=Path, default=HERE, help="writes results/ and figures/ here")
+    ap.add_argument("--resume", action="store_true", help="keep the rooms and methods already "
+                    "in results/view_synthesis.json and run only the missing ones")
     args = ap.parse_args(argv)
     torch.manual_seed(0)
     tmp = tempfile.TemporaryDirectory()
@@ -186,28 +188,38 @@ def main(argv: list[str] | None = None) -> dict:
     if args.rooms:
         scenes = scenes[:args.rooms]
     results: dict = {s: {m: {"rooms": {}} for m in args.methods} for s in grids}
-    example = None
+    previous = args.out / "results" / "view_synthesis.json"
+    if args.resume and previous.exists():
+        old = json.loads(previous.read_text())["results"]
+        for setting in grids:
+            for m in args.methods:
+                results[setting][m]["rooms"].update(old.get(setting, {}).get(m, {}).get("rooms", {}))
+    example = None  # (light field, run) of the figure's method on the first room
+    shown = "learned" if "learned" in args.methods else "warp"
     done: list[Path] = []
     for folder in scenes:
         lf_full = load_hci(folder)
         for setting, n in grids.items():
             lf = lf_full if n == lf_full.grid_shape[0] else inner_grid(lf_full, n)
             for m in args.methods:
+                if folder.name in results[setting][m]["rooms"] and not (
+                        example is None and m == shown and setting == next(iter(grids))):
+                    continue  # kept from the previous run
                 run = run_method(lf, m, options)
                 print(f"{folder.name} {setting} {m}: PSNR {run['psnr']:.2f} dB, SSIM "
                       f"{run['ssim']:.4f}, {run['seconds_per_view']:.2f} s per view", flush=True)
-                if example is None and m == "warp" and setting == next(iter(grids)):
+                if example is None and m == shown and setting == next(iter(grids)):
                     example = (lf, run)
                 results[setting][m]["rooms"][folder.name] = {
                     k: run[k] for k in ("per_view", "psnr", "ssim", "seconds_per_view")}
         done.append(folder)
-        table = save(results, grids, done, example, args.out)  # after every room: a long run
+        table = save(results, grids, done, example, shown, args.out)  # after every room: a long run
     print(table)                                                # can stop early and keep them
     tmp.cleanup()
     return {"scenes": [p.name for p in done], "results": results}
 
 
-def save(results: dict, grids: dict, done: list[Path], example, out: Path) -> str:
+def save(results: dict, grids: dict, done: list[Path], example, shown: str, out: Path) -> str:
     """Means over the rooms so far; JSON, table, heat maps and the example figure."""
     for setting in grids:
         for r in results[setting].values():
@@ -226,7 +238,7 @@ def save(results: dict, grids: dict, done: list[Path], example, out: Path) -> st
         f"rooms: {', '.join(p.name for p in done)}\n\n{table}\n")
     heat_maps(results, grids, out / "figures" / "view_synthesis_psnr_per_view.png")
     if example is not None:
-        example_figure(*example, "warp", out / "figures" / "view_synthesis_example.png")
+        example_figure(*example, shown, out / "figures" / "view_synthesis_example.png")
     return table
 
 

@@ -276,7 +276,8 @@ def cmd_train_synthesis(args: argparse.Namespace) -> int:
     cfg = SynthTrainConfig(rooms=args.rooms, val_rooms=args.val_rooms, size=args.size,
                            steps=args.steps, batch=args.batch, patch=args.patch,
                            margin=args.margin, lr=args.lr, seed=args.seed,
-                           grad_weight=args.grad_weight, val_every=args.val_every,
+                           grad_weight=args.grad_weight, disp_weight=args.disp_weight,
+                           val_every=args.val_every,
                            ckpt_every=args.val_every,
                            arch=_arch(LARGE_ARCH if args.large else DEFAULT_ARCH, args.arch))
     if args.threads:
@@ -665,14 +666,17 @@ def build_parser() -> argparse.ArgumentParser:
 
     ts = sub.add_parser("train-synthesis", help="train the learned view-synthesis network on "
                         "rendered training rooms (runs under torchrun for data parallelism)")
-    _training_options(ts, rooms=6, cache="datasets/cache/synthesis_rooms", width=48)
-    ts.add_argument("--steps", type=int, default=3000, help="optimiser steps")
-    ts.add_argument("--batch", type=int, default=4, help="examples per step")
+    _training_options(ts, rooms=16, cache="datasets/cache/synthesis_rooms", width=32)
+    ts.add_argument("--steps", type=int, default=1200, help="optimiser steps")
+    ts.add_argument("--batch", type=int, default=8, help="examples per step")
     ts.add_argument("--patch", type=int, default=48, help="loss region per example in px")
     ts.add_argument("--margin", type=int, default=24, help="context around the loss region "
                     "in px (what the sources shift in)")
     ts.add_argument("--grad-weight", type=float, default=0.5,
                     help="weight of the L1 loss on image differences")
+    ts.add_argument("--disp-weight", type=float, default=0.05,
+                    help="weight of the L1 loss on the disparity (against the rooms' "
+                         "ground truth)")
     ts.set_defaults(func=cmd_train_synthesis)
 
     sy = sub.add_parser("synthesize", help="novel views of an HCI-format scene from a few of "

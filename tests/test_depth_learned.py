@@ -143,7 +143,7 @@ def test_shipped_weights_recover_planes(name, plane, tol):
     assert float(conf.min()) >= 0 and float(conf.max()) <= 1
     err = float(_interior((disp - truth).abs()).median())
     print(f"{name} {plane}: median |error| {err:.4f} px, {seconds:.2f} s")
-    assert seconds < 10
+    assert seconds < 60  # "in seconds"; a loose bound: the speed goals live in benchmarks/
     assert err < tol
 
 

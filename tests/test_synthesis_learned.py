@@ -44,7 +44,7 @@ def _rgb(grey: torch.Tensor) -> torch.Tensor:
 def _plane_room(a: float, size: int, seed: int = 0) -> SynthRoom:
     views, _ = plane_views(size=size, a=a, seed=seed)
     u8 = (_rgb(views) * 255).round().to(torch.uint8)
-    return SynthRoom(u8, (a - 0.25, a + 0.25))
+    return SynthRoom(u8, (a - 0.25, a + 0.25), torch.full((size, size), a))
 
 
 def _perturbed(arch: dict, seed: int = 0) -> SynthesisNet:
@@ -125,6 +125,8 @@ def test_examples_keep_the_light_field_geometry():
         ex = sample_example(room, 16, margin, g, [9, 7, 5, 3], centre=bool(i % 2))
         d = float(ex.disp_range.mean())  # a / s
         scales.add(round(a / d))
+        # the true disparity of the target follows the scale
+        assert torch.allclose(ex.truth_disp, torch.full_like(ex.truth_disp, d), atol=1e-5)
         S = ex.views.shape[-1]
         off = (ex.target[None] - ex.positions)[None]
         for sign, store in ((1.0, None), (-1.0, wrong)):
@@ -144,7 +146,10 @@ def test_sample_batch_shapes_and_centre_source():
     g = torch.Generator().manual_seed(1)
     ns = set()
     for _ in range(12):
-        views, pos, tgt, truth, rng = sample_batch(rooms, 3, 16, 8, g, [9, 7, 4], 0.5)
+        views, pos, tgt, truth, rng, truth_disp = sample_batch(rooms, 3, 16, 8, g, [9, 7, 4],
+                                                               0.5)
+        assert truth_disp.shape == (3, 32, 32)  # the plane's, halved at scale 2
+        assert torch.allclose(truth_disp, rng.mean(1)[:, None, None].expand(3, 32, 32))
         n = views.shape[1]
         ns.add(n)
         assert views.shape[0] == 3 and views.shape[2:] == (3, 32, 32)
@@ -177,6 +182,9 @@ def test_training_resumes_and_refuses_to_overwrite(tmp_path):
     assert {"psnr", "psnr_9x9", "psnr_7x7", "loss", "seconds"} <= set(log[-1])
     ck = torch.load(tmp_path / "checkpoint.pt", weights_only=True)
     assert ck["step"] == 4
+    best = json.loads((tmp_path / "best.json").read_text())["info"]  # the best validation
+    assert best["val_psnr"] == max(r["psnr"] for r in log)
+    assert best["steps"] in (2, 4)
     model = load_synthesis_model(tmp_path)  # model.pt + model.json of the run
     for k, v in model.state_dict().items():
         assert torch.equal(v, ck["ema"][k]), k
@@ -284,3 +292,32 @@ def test_shipped_weights_load_and_run():
     out, disp = synthesize_learned(views, CORNERS, [(4, 4), (3.5, 2.25)], (-3.0, 3.0), model=model)
     assert out.shape == (2, 3, 40, 40) and torch.isfinite(disp).all()
     assert float(disp.min()) >= -3.0 - 1e-4 and float(disp.max()) <= 3.0 + 1e-4
+
+
+def test_disparity_term_of_the_loss():
+    """The disparity term is the mean |d - truth| over known pixels, weighted."""
+    from geodl.training.synthesis import synthesis_loss
+
+    pred = torch.zeros(1, 3, 12, 12)
+    truth = torch.zeros(1, 3, 12, 12)
+    d = torch.full((1, 12, 12), 0.5)
+    t = torch.full((1, 12, 12), 1.0)
+    t[0, :, :6] = torch.nan  # unknown: not counted
+    t[0, 3, 8] = 3.0
+    loss = synthesis_loss(pred, truth, 2, 0.5, d, t, 0.1)
+    known = torch.isfinite(t[0, 2:-2, 2:-2])
+    expected = (d[0, 2:-2, 2:-2] - torch.nan_to_num(t[0, 2:-2, 2:-2])).abs()[known].mean()
+    assert float(loss) == pytest.approx(0.1 * float(expected))
+    assert float(synthesis_loss(pred, truth, 2, 0.5, d, t, 0.0)) == 0.0
+
+
+def test_plane_sweep_over_a_range_narrower_than_three_labels():
+    """A range of one or two labels (a scene of one depth, halved by a scale
+    augmentation) gives the nearest label instead of failing."""
+    from geodl.lightfield.synthesis.sparse_disparity import plane_sweep_disparity
+
+    lf = _plane_lf(a=1.0, size=32)
+    views = torch.stack([lf.view(r, c) for r, c in CORNERS])
+    for rng in ((0.95, 1.05), (0.9, 1.1)):
+        d, _ = plane_sweep_disparity(views, torch.tensor(CORNERS).double(), (4.0, 4.0), rng)
+        assert float((d[8:-8, 8:-8] - 1.0).abs().median()) <= 0.1

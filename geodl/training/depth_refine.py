@@ -133,9 +133,8 @@ def validate(model: nn.Module, rooms: Sequence[RefineRoom], device: torch.device
              ) -> dict[str, float]:
     """BadPix 0.07 (%) and MAE of the refined disparity and of ``cost_volume``'s
     (its WLS with its own confidence) over the whole held-out rooms."""
+    from geodl.lightfield.depth.cost_volume import confidence_smoothing
     from geodl.lightfield.depth.refine_net import refine_with_confidence
-    from geodl.lightfield.depth.wls import wls_smooth
-
     was_training = model.training
     model.eval()
     tot = np.zeros((2, 3))
@@ -143,7 +142,7 @@ def validate(model: nn.Module, rooms: Sequence[RefineRoom], device: torch.device
         f = room.features
         p = torch.sigmoid(model(f[None].to(device))[0]).cpu()
         tot[0] += scores(refine_with_confidence(f[3], p, f[:3]), room.disparity)
-        tot[1] += scores(wls_smooth(f[3], f[4] ** 2 + 1e-4, f[:3], 10.0, 0.02), room.disparity)
+        tot[1] += scores(confidence_smoothing(f[3], f[4], f[:3]), room.disparity)
     model.train(was_training)
     n = np.maximum(tot[:, 2], 1)
     return {"badpix_0.07": 100 * tot[0, 0] / n[0], "mae": tot[0, 1] / n[0],

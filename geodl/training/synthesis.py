@@ -2,7 +2,7 @@ r"""Training the learned view-synthesis network (``geodl train-synthesis``).
 
 Data: rooms rendered from :func:`geodl.datasets.training_seeds` (never the
 benchmark seeds), cached on disk as all 9 x 9 RGB uint8 views plus the centre
-view's disparity range (``<cache>/room_<seed>_<size>.npz``); the last
+view's ground-truth disparity and its range (``<cache>/room_<seed>_<size>.npz``); the last
 ``val_rooms`` seeds after the training ones are held out for validation.
 
 A training example (:func:`sample_example`):
@@ -20,10 +20,12 @@ A training example (:func:`sample_example`):
   together (the HCI disparity relation is kept, see
   :mod:`geodl.training.depth`); positions are re-indexed by the same map;
 * photometric: gamma, per-channel gain and brightness, one draw per example,
-  the same for every view.
+  the same for every view;
+* the target's true disparity: the centre's, carried to the target
+  (:func:`~geodl.lightfield.synthesis.propagate.propagate_disparity`).
 
 Loss: L1 on the colour, plus ``grad_weight`` times L1 on its horizontal and
-vertical differences. Validation: mean PSNR (dB, data range 1, RGB, a
+vertical differences, plus ``disp_weight`` times L1 on the disparity. Validation: mean PSNR (dB, data range 1, RGB, a
 ``margin`` px border excluded) of a few targets synthesised from the 4 corners
 of the 9 x 9 grid and of the inner 7 x 7 grid, on the central ``val_crop`` px
 of each held-out room; logged as ``psnr_9x9``, ``psnr_7x7`` and their mean
@@ -34,6 +36,7 @@ The loop, checkpoints, resumption and DistributedDataParallel behaviour are
 """
 from __future__ import annotations
 
+import json
 import math
 import os
 from dataclasses import asdict, dataclass, field
@@ -46,6 +49,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from geodl.lightfield.synthesis.learned import STORE, SynthesisNet
+from geodl.lightfield.synthesis.propagate import propagate_disparity
 from geodl.training.depth import dihedral
 from geodl.training.loop import dist_setup, load_rooms, prepare_out, run_loop
 
@@ -67,11 +71,11 @@ GRID = 9
 class SynthTrainConfig:
     """Everything that defines a synthesis training run (written to ``config.json``)."""
 
-    rooms: int = 6
+    rooms: int = 16
     val_rooms: int = 1
     size: int = 512
-    steps: int = 3000
-    batch: int = 4
+    steps: int = 1200
+    batch: int = 8
     patch: int = 48
     margin: int = 24
     lr: float = 1e-3
@@ -79,6 +83,7 @@ class SynthTrainConfig:
     subgrids: list[int] = field(default_factory=lambda: [9, 9, 7, 7, 5, 3])
     centre_prob: float = 0.25
     grad_weight: float = 0.5
+    disp_weight: float = 0.05
     val_every: int = 250
     ckpt_every: int = 250
     val_crop: int = 192
@@ -110,38 +115,47 @@ def room_path(cache: Path, seed: int, size: int) -> Path:
 
 def cache_room(seed: int, size: int, cache: str | Path) -> Path:
     """Render training room ``seed`` (9 x 9 views, ``size`` px) and store its
-    RGB uint8 views and the centre view's finite disparity range; returns the
-    file (reused when it exists)."""
+    RGB uint8 views, the centre view's ground-truth disparity (NaN where no
+    surface) and its finite range; returns the file (reused when it exists
+    and holds the disparity)."""
     from geodl.datasets import BENCHMARK_SEEDS, render_hci_scene
 
     if seed in BENCHMARK_SEEDS:
         raise ValueError(f"seed: {seed} is a benchmark seed; train on training_seeds only")
     path = room_path(Path(cache), seed, size)
-    if path.exists():
+    if path.exists() and "disparity" in np.load(path).files:
         return path
     lf = render_hci_scene(seed, size=size, grid=GRID, gt_factor=1, progress=False)
     u8 = (lf.views.clamp(0, 1) * 255).round().to(torch.uint8).numpy()
     d = lf.disparity[torch.isfinite(lf.disparity)]
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.stem + f".tmp{os.getpid()}.npz")
-    np.savez_compressed(tmp, views=u8, disp_range=np.array([float(d.min()), float(d.max())]))
+    np.savez_compressed(tmp, views=u8, disp_range=np.array([float(d.min()), float(d.max())]),
+                        disparity=lf.disparity.float().numpy())
     tmp.replace(path)  # atomic: ranks sharing a cache never read half a file
     return path
 
 
 @dataclass
 class SynthRoom:
-    """All views (U, V, 3, H, W) uint8 and the disparity range (min, max) px,
-    widened by 0.25 px on each side as the scene's range is for depth search."""
+    """All views (U, V, 3, H, W) uint8, the disparity range (min, max) px,
+    widened by 0.25 px on each side as the scene's range is for depth search,
+    and the centre view's ground-truth disparity (H, W) (NaN-free: pixels
+    without a surface take the farthest value; None when unknown)."""
 
     views: Tensor
     disp_range: tuple[float, float]
+    disparity: Tensor | None = None
 
     @classmethod
     def load(cls, path: str | Path) -> "SynthRoom":
         z = np.load(path)
         lo, hi = (float(v) for v in z["disp_range"])
-        return cls(torch.from_numpy(z["views"]), (lo - 0.25, hi + 0.25))
+        disp = None
+        if "disparity" in z.files:
+            disp = torch.from_numpy(z["disparity"]).float()
+            disp = torch.where(torch.isfinite(disp), disp, torch.full_like(disp, lo))
+        return cls(torch.from_numpy(z["views"]), (lo - 0.25, hi + 0.25), disp)
 
 
 # ------------------------------------------------------------ examples
@@ -152,6 +166,7 @@ class Example:
     target: Tensor  # (2,)
     truth: Tensor  # (3, S, S)
     disp_range: Tensor  # (2,)
+    truth_disp: Tensor  # (S, S) the target's true disparity (NaN: unknown)
 
 
 def grid_map(k: int, transpose: bool, n: int = GRID) -> Tensor:
@@ -206,17 +221,25 @@ def sample_example(room: SynthRoom, patch: int, margin: int, g: torch.Generator,
     crop = dihedral(crop, rot, tr, (2, 3))
     crop = photometric_rgb(crop, g)
     lo, hi = room.disp_range
-    return Example(crop[:-1], torch.tensor(pos, dtype=torch.float32),
-                   torch.tensor(target, dtype=torch.float32), crop[-1],
-                   torch.tensor([lo / s, hi / s]))
+    positions = torch.tensor(pos, dtype=torch.float32)
+    tgt = torch.tensor(target, dtype=torch.float32)
+    truth_disp = torch.full(crop.shape[-2:], torch.nan)
+    if room.disparity is not None:  # the centre's, carried to the target
+        d = room.disparity[None, y:y + size, x:x + size]
+        d = dihedral(F.avg_pool2d(d, s) / s if s > 1 else d, rot, tr, (1, 2))[0]
+        c = (GRID - 1) / 2  # the grid's centre is fixed by every dihedral map
+        truth_disp = propagate_disparity(d, (c, c), tuple(target))
+    return Example(crop[:-1], positions, tgt, crop[-1], torch.tensor([lo / s, hi / s]),
+                   truth_disp)
 
 
 def sample_batch(rooms: Sequence[SynthRoom], batch: int, patch: int, margin: int,
                  g: torch.Generator, subgrids: Sequence[int], centre_prob: float
                  ) -> tuple[Tensor, Tensor, Tensor, Tensor, Tensor]:
     """(views (B, N, 3, S, S), positions (B, N, 2), targets (B, 2), truth
-    (B, 3, S, S), disp_range (B, 2)); N is 4, or 5 for the whole batch with
-    probability ``centre_prob`` (then only odd sub-grids are drawn)."""
+    (B, 3, S, S), disp_range (B, 2), truth_disp (B, S, S));
+    N is 4, or 5 for the whole batch with probability ``centre_prob`` (then
+    only odd sub-grids are drawn)."""
     centre = float(torch.rand(1, generator=g)) < centre_prob
     grids = [k for k in subgrids if k % 2 == 1 and k >= 3] if centre else list(subgrids)
     if not grids:
@@ -225,20 +248,29 @@ def sample_batch(rooms: Sequence[SynthRoom], batch: int, patch: int, margin: int
           for _ in range(batch)]
     return (torch.stack([e.views for e in ex]), torch.stack([e.positions for e in ex]),
             torch.stack([e.target for e in ex]), torch.stack([e.truth for e in ex]),
-            torch.stack([e.disp_range for e in ex]))
+            torch.stack([e.disp_range for e in ex]), torch.stack([e.truth_disp for e in ex]))
 
 
 # ----------------------------------------------------------------- loss
-def synthesis_loss(pred: Tensor, truth: Tensor, margin: int, grad_weight: float) -> Tensor:
+def synthesis_loss(pred: Tensor, truth: Tensor, margin: int, grad_weight: float,
+                   disp: Tensor | None = None, truth_disp: Tensor | None = None,
+                   disp_weight: float = 0.0) -> Tensor:
     """L1 colour loss on the central region (``margin`` px border dropped),
-    plus ``grad_weight`` times L1 on the horizontal and vertical differences."""
-    if margin:
-        pred = pred[..., margin:-margin, margin:-margin]
-        truth = truth[..., margin:-margin, margin:-margin]
+    plus ``grad_weight`` times L1 on the horizontal and vertical differences,
+    plus ``disp_weight`` times L1 between the (B, H, W) disparities ``disp``
+    and ``truth_disp`` where the latter is known (finite)."""
+    def inner(x: Tensor) -> Tensor:
+        return x[..., margin:-margin, margin:-margin] if margin else x
+    pred, truth = inner(pred), inner(truth)
     loss = (pred - truth).abs().mean()
     if grad_weight:
         for dim in (-1, -2):
             loss = loss + grad_weight * (pred.diff(dim=dim) - truth.diff(dim=dim)).abs().mean()
+    if disp_weight and disp is not None and truth_disp is not None:
+        d, t = inner(disp), inner(truth_disp)
+        known = torch.isfinite(t)
+        if bool(known.any()):
+            loss = loss + disp_weight * (d - torch.nan_to_num(t)).abs()[known].mean()
     return loss
 
 
@@ -302,14 +334,21 @@ def train_synthesis(config: SynthTrainConfig, out: str | Path, cache: str | Path
                                         SynthRoom.load, rank, world, given=rooms)
 
     def loss(net: nn.Module, b: tuple[Tensor, ...]) -> Tensor:
-        views, pos, tgt, truth, rng = (t.to(device) for t in b)
-        pred, _ = net(views, pos, tgt, rng)
-        return synthesis_loss(pred, truth, config.margin, config.grad_weight)
+        views, pos, tgt, truth, rng, truth_disp = (t.to(device) for t in b)
+        pred, disp = net(views, pos, tgt, rng)
+        return synthesis_loss(pred, truth, config.margin, config.grad_weight, disp, truth_disp,
+                              config.disp_weight)
 
     def save(avg: nn.Module, step: int, last: dict[str, float]) -> None:
         info = {"steps": step, "train_seeds": f"training_seeds({config.rooms})",
                 "size": config.size, **{f"val_{k}": v for k, v in last.items()}}
         STORE.save(avg, "model", config.arch, out, info)
+        # the colour loss alone can let the disparity stage drift late in a run:
+        # also keep the weights of the best validation PSNR (best.pt + best.json)
+        best = out / "best.json"
+        if "psnr" in last and (not best.exists() or last["psnr"] >
+                               json.loads(best.read_text())["info"].get("val_psnr", -math.inf)):
+            STORE.save(avg, "best", config.arch, out, info)
 
     return run_loop(
         lambda: SynthesisNet(**config.arch), out=out, steps=config.steps, lr=config.lr,

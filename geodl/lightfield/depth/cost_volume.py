@@ -110,9 +110,12 @@ def _sweep(feats: ShiftedViews, offsets: list[tuple[int, int]], centre: Tensor,
 
 def subpixel_argmin(cost: Tensor, labels: Tensor) -> tuple[Tensor, Tensor]:
     """Best label per pixel, refined by a parabola through its neighbours;
-    returns (disparity, index)."""
+    returns (disparity, index). With fewer than 3 labels there is no
+    parabola: the best label itself."""
     D = cost.shape[0]
     idx = cost.argmin(0)
+    if D < 3:
+        return labels[idx], idx
     i = idx.clamp(1, D - 2)
     c0 = cost.gather(0, (i - 1)[None])[0]
     c1 = cost.gather(0, i[None])[0]
@@ -183,9 +186,17 @@ def cost_volume_disparity(lf: LightField, disp_range: tuple[float, float], step:
         disp = refine_disparity(feats_all, offsets_all, r0 * V + c0, disp, iterations,
                                 lk_radius, max_step=step).clamp(lo, hi)
     if smooth:
-        disp = wls_smooth(disp, confidence ** 2 + 1e-4, lf.center_view.float(), smooth,
-                          smooth_sigma).clamp(lo, hi)
+        disp = confidence_smoothing(disp, confidence, lf.center_view.float(), smooth,
+                                    smooth_sigma).clamp(lo, hi)
     return disp, confidence
+
+
+def confidence_smoothing(disp: Tensor, confidence: Tensor, guide: Tensor, smooth: float = 10.0,
+                         sigma: float = 0.02) -> Tensor:
+    """``cost_volume``'s last step: :func:`~geodl.lightfield.depth.wls.wls_smooth`
+    of the (H, W) disparity with data weight ``confidence**2`` (+1e-4, so that
+    no pixel is unconstrained), edges from the (C, H, W) ``guide``."""
+    return wls_smooth(disp, confidence ** 2 + 1e-4, guide, smooth, sigma)
 
 
 def warp_to_centre(src: Tensor, disp: Tensor, dr: Tensor | int, dc: Tensor | int

@@ -37,8 +37,10 @@ decoder's last layer start at zero: the mean of the warped views). Pooling inste
 of concatenation (Kalantari et al. concatenate four views) lets one network
 take any number of sources.
 
-Training uses the colour loss alone (``geodl train-synthesis``,
-:mod:`geodl.training.synthesis`); the disparity is learned through the warp.
+Training (``geodl train-synthesis``, :mod:`geodl.training.synthesis`): L1 on
+the colour and its gradients, through the warp, plus a small L1 term between
+the disparity and the rooms' ground truth (with the colour loss alone the
+disparity stage drifted late in a run, see docs/learned_synthesis.md).
 The shipped weights are in ``weights/learned.pt`` + ``learned.json``
 (:class:`geodl.nn.weights.WeightStore`, ``weights_only=True``).
 
