@@ -667,7 +667,7 @@ def build_parser() -> argparse.ArgumentParser:
     ts = sub.add_parser("train-synthesis", help="train the learned view-synthesis network on "
                         "rendered training rooms (runs under torchrun for data parallelism)")
     _training_options(ts, rooms=16, cache="datasets/cache/synthesis_rooms", width=32)
-    ts.add_argument("--steps", type=int, default=1200, help="optimiser steps")
+    ts.add_argument("--steps", type=int, default=1500, help="optimiser steps")
     ts.add_argument("--batch", type=int, default=8, help="examples per step")
     ts.add_argument("--patch", type=int, default=48, help="loss region per example in px")
     ts.add_argument("--margin", type=int, default=24, help="context around the loss region "

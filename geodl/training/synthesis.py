@@ -74,7 +74,7 @@ class SynthTrainConfig:
     rooms: int = 16
     val_rooms: int = 1
     size: int = 512
-    steps: int = 1200
+    steps: int = 1500
     batch: int = 8
     patch: int = 48
     margin: int = 24
