@@ -157,11 +157,21 @@ def quick_scene(tmp: Path) -> list[Path]:
 
 
 def format_table(results: dict) -> str:
+    """The mean table, then PSNR per room (one table per setting)."""
     lines = ["| setting | method | PSNR (dB) | SSIM | s per view |", "|---|---|---|---|---|"]
     for setting, per in results.items():
         for m, r in per.items():
             lines.append(f"| {setting} | {m} | {r['psnr']:.2f} | {r['ssim']:.4f} | "
                          f"{r['seconds_per_view']:.2f} |")
+    for setting, per in results.items():
+        rooms = list(next(iter(per.values()))["rooms"])
+        lines += ["", f"PSNR (dB) per room, {setting}:", "",
+                  "| method | " + " | ".join(r.replace("geodl_room_", "") for r in rooms) + " |",
+                  "|---|" + "---|" * len(rooms)]
+        for m, r in per.items():
+            lines.append(f"| {m} | " + " | ".join(
+                f"{r['rooms'][room]['psnr']:.2f}" if room in r["rooms"] else "-" for room in rooms)
+                + " |")
     return "\n".join(lines)
 
 
