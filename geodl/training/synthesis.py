@@ -25,10 +25,11 @@ A training example (:func:`sample_example`):
   (:func:`~geodl.lightfield.synthesis.propagate.propagate_disparity`).
 
 Loss: L1 on the colour, plus ``grad_weight`` times L1 on its horizontal and
-vertical differences, plus ``disp_weight`` times L1 on the disparity. Validation: mean PSNR (dB, data range 1, RGB, a
-``margin`` px border excluded) of a few targets synthesised from the 4 corners
-of the 9 x 9 grid and of the inner 7 x 7 grid, on the central ``val_crop`` px
-of each held-out room; logged as ``psnr_9x9``, ``psnr_7x7`` and their mean
+vertical differences, plus ``disp_weight`` times L1 on the disparity.
+Validation: mean PSNR (dB, data range 1, RGB, a ``margin`` px border
+excluded) of a few targets synthesised from the 4 corners of the 9 x 9 grid
+and of the inner 7 x 7 grid, on the central ``val_crop`` px of each held-out
+room; logged as ``psnr_9x9``, ``psnr_7x7`` and their mean
 ``psnr``.
 
 The loop, checkpoints, resumption and DistributedDataParallel behaviour are
