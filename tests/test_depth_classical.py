@@ -113,3 +113,15 @@ def test_depth_command_on_a_scene_and_on_a_folder_of_scenes(tmp_path, capsys):
     refused(["depth", str(tmp_path / "scenes"), "--out", str(sub)], "--force")
     refused(["depth", str(tmp_path / "scenes" / "a"), "--out", str(tmp_path / "x.txt")], ".pfm")
     refused(["depth", str(tmp_path), "--out", str(sub)], "scene")
+
+
+def test_subpixel_argmin_with_fewer_than_three_labels():
+    """No parabola fits 1 or 2 labels: the best label itself, per pixel."""
+    from geodl.lightfield.depth.cost_volume import subpixel_argmin
+
+    labels = torch.tensor([0.5, 0.75])
+    cost = torch.tensor([[[0.2, 0.1]], [[0.1, 0.3]]])  # (D=2, H=1, W=2)
+    disp, idx = subpixel_argmin(cost, labels)
+    assert disp.tolist() == [[0.75, 0.5]] and idx.tolist() == [[1, 0]]
+    disp, _ = subpixel_argmin(cost[:1], labels[:1])
+    assert disp.tolist() == [[0.5, 0.5]]
