@@ -76,6 +76,39 @@ def test_box_and_guided_filters_by_hand():
                           box_mean(box_mean(g, 2), 2), atol=1e-5)
 
 
+@pytest.mark.parametrize("radius", [1, 3, 7])
+def test_box_mean_matches_torch_average_pooling(radius):
+    """Our slice-sum box mean against ``avg_pool2d`` (padding not counted),
+    on a volume smaller than the window along one axis too."""
+    import torch.nn.functional as F
+    x = torch.rand(3, 37, 5, dtype=torch.float64)
+    ref = F.avg_pool2d(x[:, None], 2 * radius + 1, 1, radius, count_include_pad=False)[:, 0]
+    assert torch.allclose(box_mean(x, radius), ref, atol=1e-12)
+    # clipped windows, counted by hand at a corner and in the middle
+    b = box_mean(x, radius)
+    assert b[0, 0, 0] == pytest.approx(float(x[0, :radius + 1, :radius + 1].mean()))
+    assert b[1, 18, 2] == pytest.approx(float(
+        x[1, max(0, 18 - radius):18 + radius + 1, max(0, 2 - radius):2 + radius + 1].mean()))
+
+
+def test_gaussian_blur_matches_a_2d_convolution():
+    """Separable slice sums == one 2-D convolution with the outer-product kernel
+    on the replicate-padded image."""
+    import math
+
+    import torch.nn.functional as F
+
+    from geodl.lightfield.depth.filters import gaussian_blur
+    x = torch.rand(2, 1, 23, 31, dtype=torch.float64)
+    for sigma in (0.5, 1.3):
+        r = max(1, math.ceil(3 * sigma))
+        t = torch.arange(-r, r + 1, dtype=torch.float64)
+        k = torch.exp(-t * t / (2 * sigma ** 2))
+        k = k / k.sum()
+        ref = F.conv2d(F.pad(x, (r,) * 4, mode="replicate"), (k[:, None] * k[None])[None, None])
+        assert torch.allclose(gaussian_blur(x, sigma), ref, atol=1e-12)
+
+
 def test_weighted_median_removes_an_outlier_and_keeps_an_edge():
     v = torch.zeros(9, 9)
     v[:, 5:] = 1.0

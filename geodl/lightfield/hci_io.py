@@ -151,7 +151,9 @@ def _write_scene_files(folder: Path, lf: LightField, params: HCIParameters) -> N
     for r in range(U):
         for c in range(V):
             img = (lf.views[r, c].clamp(0, 1).permute(1, 2, 0).numpy() * 255).round()
-            Image.fromarray(img.astype(np.uint8)).save(folder / f"input_Cam{r * V + c:03d}.png")
+            # zlib level 1: 3x faster to write than PIL's default 6, files 20 % larger
+            Image.fromarray(img.astype(np.uint8)).save(folder / f"input_Cam{r * V + c:03d}.png",
+                                                       compress_level=1)
     params.write(folder / "parameters.cfg")
     gt = lf.ground_truth
     if gt is None:
