@@ -207,7 +207,7 @@ def cmd_reconstruct(args: argparse.Namespace) -> int:
     captures = load_captures(args.captures_dir)
     result = reconstruct_room(captures, method=args.method, voxel_size=args.voxel,
                               min_confidence=args.min_confidence,
-                              min_component_area=args.min_component)
+                              min_component_area=args.min_component, planes=not args.no_planes)
     out.parent.mkdir(parents=True, exist_ok=True)
     save_mesh(result.mesh, out, overwrite=args.force)
     stages = ", ".join(f"{k} {v:.1f} s" for k, v in result.seconds.items())
@@ -609,6 +609,8 @@ def build_parser() -> argparse.ArgumentParser:
     rr.add_argument("--min-component", type=float, default=0.1, metavar="M2",
                     help="remove mesh pieces smaller than this many square metres (default "
                     "0.1; 0 keeps all)")
+    rr.add_argument("--no-planes", action="store_true", help="fuse the disparity as "
+                    "estimated (default: snapped to each capture's dominant planes first)")
     rr.add_argument("--points", help="also write the captures' coloured points (.ply)")
     rr.add_argument("--force", action="store_true", help="replace existing output files")
     rr.set_defaults(func=cmd_reconstruct)

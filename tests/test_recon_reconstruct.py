@@ -40,7 +40,7 @@ def test_ground_truth_reconstruction_of_a_room(room_captures):
                                 samples=20000)
     assert m.fscore > 0.95, m
     assert res.mesh.colors is not None
-    assert set(res.seconds) == {"disparity", "points", "fusion", "total"}
+    assert set(res.seconds) == {"disparity", "planes", "points", "fusion", "total"}
     assert len(res.disparity) == len(res.confidence) == 4
     assert len(res.points) == 4 * SIZE * SIZE - sum(
         int((~torch.isfinite(c.ground_truth.depth)).sum()) for c in captures)

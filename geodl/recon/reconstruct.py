@@ -7,7 +7,10 @@ z-depth through the capture's *own* rig,
 :math:`Z = 1 / (d / (b f) + 1/F)` (``LightFieldRig.disparity_to_depth``;
 baseline, focal length and focus distance differ between captures), pixels
 below a confidence threshold are dropped, and the depth frames are fused by
-:func:`~geodl.recon.fusion.fuse_tsdf`.
+:func:`~geodl.recon.fusion.fuse_tsdf`. Before that, by default, each estimated
+disparity map is snapped to its dominant planes
+(:func:`~geodl.lightfield.depth.planes.snap_to_planes`: rooms are mostly
+walls, floor, ceiling and flat furniture faces).
 """
 from __future__ import annotations
 
@@ -26,6 +29,9 @@ from geodl.structures import LightField, Mesh, PointCloud
 #: they were chosen: its docstring)
 MIN_CONFIDENCE = 0.1
 MIN_COMPONENT_AREA = 0.1
+#: snap estimated disparity to its planes before fusing (training rooms 0, 1, 3:
+#: mean F-score at 5 cm 0.826 -> 0.857 with ``cost_volume``)
+PLANES = True
 
 #: the method that reads each capture's ground-truth depth (the ceiling)
 GROUND_TRUTH = "ground_truth"
@@ -123,8 +129,8 @@ def reconstruct_room(captures: Sequence[LightField], method: str = "cost_volume"
                      voxel_size: float = 0.02, min_confidence: float = MIN_CONFIDENCE,
                      sdf_trunc: float | None = None, depth_max: float | None = None,
                      device: str | None = None, progress: bool | None = None,
-                     min_component_area: float = MIN_COMPONENT_AREA, **method_options
-                     ) -> ReconstructionResult:
+                     min_component_area: float = MIN_COMPONENT_AREA, planes: bool = PLANES,
+                     **method_options) -> ReconstructionResult:
     """One room mesh from light-field captures.
 
     Args:
@@ -149,6 +155,9 @@ def reconstruct_room(captures: Sequence[LightField], method: str = "cost_volume"
             0.854; 0.25 m^2 was not finished on room 3). On single
             captures (training room 0100) either lowers F a little: a
             room's few captures see most surfaces once, so pass 0 there.
+        planes: snap each estimated disparity map to its dominant planes
+            first (:func:`~geodl.lightfield.depth.planes.snap_to_planes`, its
+            defaults; never for ``"ground_truth"``): :data:`PLANES`.
         sdf_trunc, depth_max, device: see :class:`~geodl.recon.fusion.TSDFVolume`.
         progress: tqdm bars per stage (None: only on a terminal).
         method_options: passed to ``estimate_disparity``.
@@ -182,7 +191,8 @@ def reconstruct_room(captures: Sequence[LightField], method: str = "cost_volume"
     seconds = time.perf_counter() - start
     result = fuse_captures(captures, disparities, confidences, voxel_size, min_confidence,
                            sdf_trunc, depth_max, device, progress,
-                           min_component_area=min_component_area)
+                           min_component_area=min_component_area,
+                           planes=planes and method != GROUND_TRUTH)
     result.seconds = {"disparity": seconds, **result.seconds}
     result.seconds["total"] += seconds
     return result
@@ -193,12 +203,14 @@ def fuse_captures(captures: Sequence[LightField], disparities: Sequence[Tensor],
                   min_confidence: float = MIN_CONFIDENCE, sdf_trunc: float | None = None,
                   depth_max: float | None = None, device: str | None = None,
                   progress: bool | None = None,
-                  min_component_area: float = MIN_COMPONENT_AREA) -> ReconstructionResult:
+                  min_component_area: float = MIN_COMPONENT_AREA, planes: bool = PLANES
+                  ) -> ReconstructionResult:
     """The second half of :func:`reconstruct_room`, for disparities already
     at hand: each capture's (H, W) centre-view ``disparities[i]`` (and
-    optional ``confidences[i]``) -> depth frame and points -> TSDF mesh.
-    ``seconds`` holds ``points``, ``fusion`` and ``total``; the arguments
-    are :func:`reconstruct_room`'s."""
+    optional ``confidences[i]``) -> (snapped to planes) -> depth frame and
+    points -> TSDF mesh. ``seconds`` holds ``planes``, ``points``, ``fusion``
+    and ``total``; the arguments are :func:`reconstruct_room`'s; the result
+    holds the disparities and confidences that were fused."""
     captures, disparities = list(captures), list(disparities)
     confidences = [None] * len(captures) if confidences is None else list(confidences)
     if not captures or not (len(captures) == len(disparities) == len(confidences)):
@@ -206,6 +218,18 @@ def fuse_captures(captures: Sequence[LightField], disparities: Sequence[Tensor],
                          f"got {len(captures)}, {len(disparities)}, {len(confidences)}")
     _check_voxel_size(voxel_size)
     start = time.perf_counter()
+    if planes:
+        from geodl.lightfield.depth.planes import snap_to_planes
+
+        confidences = [torch.isfinite(torch.as_tensor(d)).double() if c is None else c
+                       for d, c in zip(disparities, confidences)]
+        snaps = [snap_to_planes(*_check_maps(lf, d, c, min_confidence),
+                                min_confidence=min_confidence)
+                 for lf, d, c in zip(_progress(captures, progress, "planes"), disparities,
+                                     confidences)]
+        disparities = [p.disparity for p in snaps]
+        confidences = [p.confidence for p in snaps]
+    t_planes = time.perf_counter()
     frames = [capture_frame(lf, d, c, min_confidence)
               for lf, d, c in zip(captures, disparities, confidences)]
     points = [capture_points(lf, d, c, min_confidence)
@@ -216,7 +240,8 @@ def fuse_captures(captures: Sequence[LightField], disparities: Sequence[Tensor],
     mesh = fuse_tsdf(frames, voxel_size, sdf_trunc, depth_max, device, progress,
                      min_component_area=min_component_area)
     end = time.perf_counter()
-    seconds = {"points": t_points - start, "fusion": end - t_points, "total": end - start}
+    seconds = {"planes": t_planes - start, "points": t_points - t_planes,
+               "fusion": end - t_points, "total": end - start}
     confidences = [torch.isfinite(torch.as_tensor(d)).double() if c is None else c
                    for d, c in zip(disparities, confidences)]
     return ReconstructionResult(mesh, cloud, seconds, disparities, confidences)
