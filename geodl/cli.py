@@ -600,7 +600,7 @@ def build_parser() -> argparse.ArgumentParser:
                     "beside them is used to score the result")
     rr.add_argument("--out", required=True, help="the mesh to write (.ply, .obj or .glb)")
     rr.add_argument("--method", choices=[*DEPTH_METHODS, "ground_truth"],
-                    default="cost_volume", help="disparity method (default cost_volume; "
+                    default="refine_net", help="disparity method (default refine_net; "
                     "ground_truth reads each capture's ground-truth depth: the ceiling)")
     rr.add_argument("--voxel", type=float, default=0.02, help="TSDF voxel size in metres "
                     "(default 0.02)")

@@ -35,7 +35,7 @@ def test_demo_quick_writes_the_pipeline_outputs(demo_run):
     # (0.95 measured); the estimated row only has to be a number at this size
     f_gt = float(re.search(r"ground-truth depth \(ceiling\)\s+F ([0-9.]+)", printed).group(1))
     assert f_gt > 0.85, printed
-    assert re.search(r"estimated disparity \(cost_volume\)\s+F [0-9.]+", printed)
+    assert re.search(r"estimated disparity \(refine_net\)\s+F [0-9.]+", printed)
     assert "Summary" in printed
 
 
@@ -59,3 +59,12 @@ def test_reconstruct_command_on_the_demo_captures(demo_run, tmp_path, capsys):
         main(args)
     assert "--force" in capsys.readouterr().err
     assert main(args + ["--force"]) == 0
+
+
+def test_reconstruct_command_defaults_to_the_library_default():
+    """The CLI spells the default method out (importing geodl.recon for it
+    would cost every command seconds): it must be reconstruct_room's."""
+    from geodl.cli import build_parser
+    from geodl.recon.reconstruct import DEFAULT_METHOD
+    args = build_parser().parse_args(["reconstruct", "captures", "--out", "room.ply"])
+    assert args.method == DEFAULT_METHOD and not args.no_planes
