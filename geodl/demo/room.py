@@ -4,7 +4,8 @@ One seeded room, end to end, everything written into one folder:
 
 1. render K light-field captures of the room (HCI scene folders with poses,
    ``captures/``, plus the room's ground truth ``captures/room_gt.ply``);
-2. estimate each capture's disparity (``refine_net``, :data:`DEPTH_METHOD`) and score it against
+2. estimate each capture's disparity (``geodl.recon``'s default,
+   ``refine_net``) and score it against
    the rendered ground truth (BadPix 0.07, MSE x100) -> ``disparity.png``;
 3. synthesise capture 0's centre view from its 4 corner views (the learned
    network, and warping with a plane-sweep disparity beside it) and score it
@@ -25,10 +26,6 @@ from pathlib import Path
 import torch
 
 from geodl.recon.reconstruct import DEFAULT_METHOD
-
-#: the reconstruction's default depth method (the best on the benchmark rooms'
-#: fused meshes: experiments/README.md)
-DEPTH_METHOD = DEFAULT_METHOD
 
 
 @dataclass(frozen=True)
@@ -70,7 +67,7 @@ def _disparity_figure(captures, estimates, scores, path: Path) -> Path:
         row[0].imshow(lf.center_view.permute(1, 2, 0).clamp(0, 1).numpy())
         row[0].set_title(f"{lf.meta.get('scene', '')}: centre view")
         row[1].imshow(d.numpy(), cmap="viridis", vmin=lo, vmax=hi)
-        row[1].set_title(f"estimated disparity ({DEPTH_METHOD})")
+        row[1].set_title(f"estimated disparity ({DEFAULT_METHOD})")
         im = row[2].imshow(gt.numpy(), cmap="viridis", vmin=lo, vmax=hi)
         row[2].set_title("ground truth (px)")
         fig.colorbar(im, ax=row[2], fraction=0.046)
@@ -141,10 +138,10 @@ def run_room(out: Path, quick: bool = False, seed: int | None = None) -> list[di
     print(f"   wrote {folder}/ (HCI scene folders with poses, room_gt.ply, captures.json)")
     seconds["render"] = _done(t0)
 
-    t0 = _step(f"2. Disparity of every capture ({DEPTH_METHOD}), scored against the ground truth")
+    t0 = _step(f"2. Disparity of every capture ({DEFAULT_METHOD}), scored against the ground truth")
     estimates, confidences, scores = [], [], []
     for name, lf in zip(rc.names, captures):
-        d, c = estimate_disparity(lf, DEPTH_METHOD)
+        d, c = estimate_disparity(lf, DEFAULT_METHOD)
         s = evaluate(d, lf.ground_truth, border=min(15, lf.height // 8))
         estimates.append(d), confidences.append(c), scores.append(s)
         print(f"   {name}: BadPix0.07 {s['badpix0.07']:5.1f} %, MSE x100 {s['mse100']:.2f}")
@@ -185,7 +182,7 @@ def run_room(out: Path, quick: bool = False, seed: int | None = None) -> list[di
     gt_mesh = rc.room.to_mesh()
     cameras = [c.camera for c in captures]
     rows = []
-    for label, mesh in ((f"estimated disparity ({DEPTH_METHOD})", recon.mesh),
+    for label, mesh in ((f"estimated disparity ({DEFAULT_METHOD})", recon.mesh),
                         ("ground-truth depth (ceiling)", ceiling.mesh)):
         m = evaluate_reconstruction(mesh, gt_mesh, cameras)
         rows.append({"depth": label, "F-score": round(m.fscore, 3),

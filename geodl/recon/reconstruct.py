@@ -222,11 +222,11 @@ def fuse_captures(captures: Sequence[LightField], disparities: Sequence[Tensor],
                          f"got {len(captures)}, {len(disparities)}, {len(confidences)}")
     _check_voxel_size(voxel_size)
     start = time.perf_counter()
+    confidences = [torch.isfinite(torch.as_tensor(d)).double() if c is None else c
+                   for d, c in zip(disparities, confidences)]
     if planes:
         from geodl.lightfield.depth.planes import snap_to_planes
 
-        confidences = [torch.isfinite(torch.as_tensor(d)).double() if c is None else c
-                       for d, c in zip(disparities, confidences)]
         snaps = [snap_to_planes(*_check_maps(lf, d, c, min_confidence),
                                 min_confidence=min_confidence)
                  for lf, d, c in zip(_progress(captures, progress, "planes"), disparities,
@@ -246,6 +246,4 @@ def fuse_captures(captures: Sequence[LightField], disparities: Sequence[Tensor],
     end = time.perf_counter()
     seconds = {"planes": t_planes - start, "points": t_points - t_planes,
                "fusion": end - t_points, "total": end - start}
-    confidences = [torch.isfinite(torch.as_tensor(d)).double() if c is None else c
-                   for d, c in zip(disparities, confidences)]
     return ReconstructionResult(mesh, cloud, seconds, disparities, confidences)
