@@ -202,6 +202,20 @@ def reconstruct_room(captures: Sequence[LightField], method: str = DEFAULT_METHO
     return result
 
 
+def _planar_prior(lf: LightField, disparity: Tensor, confidence: Tensor,
+                  min_confidence: float):
+    """Textureless regions filled with their borders' planes, then the whole
+    map snapped to its dominant planes (``geodl.lightfield.depth``'s
+    ``textureless`` and ``planes``)."""
+    from geodl.lightfield.depth.planes import snap_to_planes
+    from geodl.lightfield.depth.textureless import fill_textureless
+
+    d, c = _check_maps(lf, disparity, confidence, min_confidence)
+    image = lf.center_view[:3] if lf.views.shape[2] >= 3 else lf.center_view[:1]
+    fill = fill_textureless(d, c, image.clamp(0, 1))
+    return snap_to_planes(fill.disparity, fill.confidence, min_confidence=min_confidence)
+
+
 def fuse_captures(captures: Sequence[LightField], disparities: Sequence[Tensor],
                   confidences: Sequence[Tensor | None] | None = None, voxel_size: float = 0.02,
                   min_confidence: float = MIN_CONFIDENCE, sdf_trunc: float | None = None,
@@ -225,10 +239,7 @@ def fuse_captures(captures: Sequence[LightField], disparities: Sequence[Tensor],
     confidences = [torch.isfinite(torch.as_tensor(d)).double() if c is None else c
                    for d, c in zip(disparities, confidences)]
     if planes:
-        from geodl.lightfield.depth.planes import snap_to_planes
-
-        snaps = [snap_to_planes(*_check_maps(lf, d, c, min_confidence),
-                                min_confidence=min_confidence)
+        snaps = [_planar_prior(lf, d, c, min_confidence)
                  for lf, d, c in zip(_progress(captures, progress, "planes"), disparities,
                                      confidences)]
         disparities = [p.disparity for p in snaps]

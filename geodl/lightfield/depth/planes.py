@@ -102,6 +102,32 @@ def _votes(planes: Tensor, A: Tensor, b: Tensor, tol: float, block: int = 2048) 
     return votes
 
 
+def ransac_plane(A: Tensor, b: Tensor, tol: float, hypotheses: int, score_points: int,
+                 generator: torch.Generator) -> Tensor | None:
+    """The plane :math:`b \\approx A a` (``A`` (N, 3) rows of
+    :func:`plane_coordinates`, ``b`` (N,) disparities) with most points within
+    ``tol``: ``hypotheses`` random triples, scored on ``score_points`` random
+    points, the best refitted by least squares on its inliers twice (the
+    inlier set moves). None where every triple is collinear."""
+    triples = torch.randint(len(b), (hypotheses, 3), generator=generator)
+    M, rhs = A[triples], b[triples]
+    ok = torch.linalg.det(M).abs() > 1e-9  # collinear triples fit no plane
+    if not ok.any():
+        return None
+    candidates = torch.linalg.solve(M[ok], rhs[ok][..., None])[..., 0]  # (h, 3)
+    sub = torch.randint(len(b), (min(score_points, len(b)),), generator=generator)
+    plane = candidates[_votes(candidates, A[sub], b[sub], tol).argmax()]
+    for _ in range(2):
+        inliers = (A @ plane - b).abs() < tol
+        if inliers.sum() < 3:
+            break
+        # normal equations: well conditioned here (x, y in [-0.5, 0.5]), and
+        # bitwise repeatable where LAPACK's threaded lstsq is not
+        Ai = A[inliers]
+        plane = torch.linalg.solve(Ai.T @ Ai, Ai.T @ b[inliers])
+    return plane
+
+
 def fit_disparity_planes(disparity: Tensor, confidence: Tensor, min_confidence: float = 0.1,
                          tol: float = 0.05, max_planes: int = 20, min_fraction: float = 0.005,
                          hypotheses: int = 256, score_points: int = 20_000, seed: int = 0
@@ -137,23 +163,9 @@ def fit_disparity_planes(disparity: Tensor, confidence: Tensor, min_confidence: 
         if len(idx) < min_inliers:
             break
         A, b = coords[idx], values[idx]
-        triples = torch.randint(len(idx), (hypotheses, 3), generator=gen)
-        M, rhs = A[triples], b[triples]
-        ok = torch.linalg.det(M).abs() > 1e-9  # collinear triples fit no plane
-        if not ok.any():
+        plane = ransac_plane(A, b, tol, hypotheses, score_points, gen)
+        if plane is None:
             break
-        candidates = torch.linalg.solve(M[ok], rhs[ok][..., None])[..., 0]  # (h, 3)
-        sub = torch.randint(len(idx), (min(score_points, len(idx)),), generator=gen)
-        votes = _votes(candidates, A[sub], b[sub], tol)
-        plane = candidates[votes.argmax()]
-        for _ in range(2):  # least squares on the inliers, twice (the inlier set moves)
-            inliers = (A @ plane - b).abs() < tol
-            if inliers.sum() < 3:
-                break
-            # normal equations: well conditioned here (x, y in [-0.5, 0.5]), and
-            # bitwise repeatable where LAPACK's threaded lstsq is not
-            Ai = A[inliers]
-            plane = torch.linalg.solve(Ai.T @ Ai, Ai.T @ b[inliers])
         inliers = (A @ plane - b).abs() < tol
         if inliers.sum() < min_inliers:
             break
