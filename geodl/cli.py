@@ -610,7 +610,8 @@ def build_parser() -> argparse.ArgumentParser:
                     help="remove mesh pieces smaller than this many square metres (default "
                     "0.1; 0 keeps all)")
     rr.add_argument("--no-planes", action="store_true", help="fuse the disparity as "
-                    "estimated (default: snapped to each capture's dominant planes first)")
+                    "estimated (default: textureless regions filled from their borders' planes, then "
+                    "snapped to each capture's dominant planes)")
     rr.add_argument("--points", help="also write the captures' coloured points (.ply)")
     rr.add_argument("--force", action="store_true", help="replace existing output files")
     rr.set_defaults(func=cmd_reconstruct)

@@ -8,7 +8,9 @@ z-depth through the capture's *own* rig,
 baseline, focal length and focus distance differ between captures), pixels
 below a confidence threshold are dropped, and the depth frames are fused by
 :func:`~geodl.recon.fusion.fuse_tsdf`. Before that, by default, each estimated
-disparity map is snapped to its dominant planes
+disparity map gets a planar prior: textureless regions take the plane of
+their borders (:func:`~geodl.lightfield.depth.textureless.fill_textureless`),
+then the map is snapped to its dominant planes
 (:func:`~geodl.lightfield.depth.planes.snap_to_planes`: rooms are mostly
 walls, floor, ceiling and flat furniture faces).
 """
@@ -159,8 +161,10 @@ def reconstruct_room(captures: Sequence[LightField], method: str = DEFAULT_METHO
             0.854; 0.25 m^2 was not finished on room 3). On single
             captures (training room 0100) either lowers F a little: a
             room's few captures see most surfaces once, so pass 0 there.
-        planes: snap each estimated disparity map to its dominant planes
-            first (:func:`~geodl.lightfield.depth.planes.snap_to_planes`, its
+        planes: fill each estimated disparity map's textureless regions
+            from their borders' planes and snap it to its dominant planes
+            first (:func:`~geodl.lightfield.depth.textureless.fill_textureless`,
+            :func:`~geodl.lightfield.depth.planes.snap_to_planes`, their
             defaults; never for ``"ground_truth"``): :data:`PLANES`.
         sdf_trunc, depth_max, device: see :class:`~geodl.recon.fusion.TSDFVolume`.
         progress: tqdm bars per stage (None: only on a terminal).
