@@ -33,10 +33,12 @@ MIN_CONFIDENCE = 0.1
 MIN_COMPONENT_AREA = 0.1
 #: the depth method of :func:`reconstruct_room` and ``geodl reconstruct``: the best
 #: on the benchmark rooms' fused meshes (mean F-score at 5 cm 0.786 with planes,
-#: cost_volume 0.759; experiments/README.md) at ~13 s per 9 x 9 x 512^2 capture
+#: cost_volume 0.759; 0.792 with the textureless fill too; experiments/README.md)
+#: at ~13 s per 9 x 9 x 512^2 capture
 DEFAULT_METHOD = "refine_net"
-#: snap estimated disparity to its planes before fusing (training rooms 0, 1, 3:
-#: mean F-score at 5 cm 0.826 -> 0.857 with ``cost_volume``)
+#: fill textureless regions and snap estimated disparity to its planes before
+#: fusing (training rooms 0, 1, 3: mean F-score at 5 cm 0.826 -> 0.857 with
+#: ``cost_volume`` snapping alone; ``refine_net`` 0.814 -> 0.862, 0.875 with the fill)
 PLANES = True
 
 #: the method that reads each capture's ground-truth depth (the ceiling)
