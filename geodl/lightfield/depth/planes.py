@@ -103,12 +103,13 @@ def _votes(planes: Tensor, A: Tensor, b: Tensor, tol: float, block: int = 2048) 
 
 
 def ransac_plane(A: Tensor, b: Tensor, tol: float, hypotheses: int, score_points: int,
-                 generator: torch.Generator) -> Tensor | None:
+                 generator: torch.Generator) -> tuple[Tensor, Tensor] | None:
     """The plane :math:`b \\approx A a` (``A`` (N, 3) rows of
     :func:`plane_coordinates`, ``b`` (N,) disparities) with most points within
     ``tol``: ``hypotheses`` random triples, scored on ``score_points`` random
     points, the best refitted by least squares on its inliers twice (the
-    inlier set moves). None where every triple is collinear."""
+    inlier set moves). Returns the plane (3,) and its inliers (N,) bool, or
+    None where every triple is collinear."""
     triples = torch.randint(len(b), (hypotheses, 3), generator=generator)
     M, rhs = A[triples], b[triples]
     ok = torch.linalg.det(M).abs() > 1e-9  # collinear triples fit no plane
@@ -125,7 +126,7 @@ def ransac_plane(A: Tensor, b: Tensor, tol: float, hypotheses: int, score_points
         # bitwise repeatable where LAPACK's threaded lstsq is not
         Ai = A[inliers]
         plane = torch.linalg.solve(Ai.T @ Ai, Ai.T @ b[inliers])
-    return plane
+    return plane, (A @ plane - b).abs() < tol
 
 
 def fit_disparity_planes(disparity: Tensor, confidence: Tensor, min_confidence: float = 0.1,
@@ -163,14 +164,11 @@ def fit_disparity_planes(disparity: Tensor, confidence: Tensor, min_confidence: 
         if len(idx) < min_inliers:
             break
         A, b = coords[idx], values[idx]
-        plane = ransac_plane(A, b, tol, hypotheses, score_points, gen)
-        if plane is None:
+        fit = ransac_plane(A, b, tol, hypotheses, score_points, gen)
+        if fit is None or fit[1].sum() < min_inliers:
             break
-        inliers = (A @ plane - b).abs() < tol
-        if inliers.sum() < min_inliers:
-            break
-        planes.append(plane)
-        remaining[idx[inliers]] = False
+        planes.append(fit[0])
+        remaining[idx[fit[1]]] = False
     return torch.stack(planes) if planes else torch.zeros(0, 3, dtype=torch.float64)
 
 

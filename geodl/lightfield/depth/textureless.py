@@ -140,12 +140,10 @@ def fill_textureless(disparity: Tensor, confidence: Tensor, image: Tensor,
         if len(idx) < 30:
             continue
         A, b = flat_coords[idx], values[idx]
-        plane = ransac_plane(A, b, tol, hypotheses, score_points, gen)
-        if plane is None:
+        fit = ransac_plane(A, b, tol, hypotheses, score_points, gen)
+        if fit is None or fit[1].sum() < max(30, min_inliers * len(idx)):
             continue
-        inliers = (A @ plane - b).abs() < tol
-        if inliers.sum() < max(30, min_inliers * len(idx)):
-            continue
+        plane, inliers = fit
         inside = coords[torch.from_numpy(region)]
         spread_in, spread_region = A[inliers, :2].std(0), inside[:, :2].std(0)
         if bool((spread_in < spread * spread_region).any()):
