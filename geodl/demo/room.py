@@ -10,8 +10,10 @@ One seeded room, end to end, everything written into one folder:
 3. synthesise capture 0's centre view from its 4 corner views (the learned
    network, and warping with a plane-sweep disparity beside it) and score it
    (PSNR / SSIM) -> ``novel_view.png``;
-4. snap each disparity to its planes and fuse the captures' depth into one
-   room mesh (TSDF on Open3D's ``VoxelBlockGrid``) -> ``room.ply``, ``points.ply``, and the ceiling of
+4. give each disparity the planar prior (textureless regions take their
+   borders' plane, then the map is snapped to its dominant planes) and fuse
+   the captures' depth into one room mesh (TSDF on Open3D's
+   ``VoxelBlockGrid``) -> ``room.ply``, ``points.ply``, and the ceiling of
    the same fusion from ground-truth depth;
 5. evaluate both meshes against the ground truth (accuracy, completeness,
    precision, recall, F-score at 5 cm) -> ``room.png``, ``report.html``
@@ -166,7 +168,7 @@ def run_room(out: Path, quick: bool = False, seed: int | None = None) -> list[di
     print(f"   wrote {_novel_view_figure(lf, sources, synthesised, real, nv, out / 'novel_view.png')}")
     seconds["view synthesis"] = _done(t0)
 
-    t0 = _step("4. Fuse the captures into one room mesh (disparity snapped to its planes, "
+    t0 = _step("4. Fuse the captures into one room mesh (disparity given the planar prior, "
                "TSDF on Open3D's VoxelBlockGrid)")
     # step 2's disparities, fused (reconstruct_room would estimate them again)
     recon = fuse_captures(captures, estimates, confidences, voxel_size=cfg.voxel, progress=False)

@@ -19,13 +19,16 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass, field
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
 import torch
 from torch import Tensor
 
 from geodl.recon.fusion import DepthFrame, _progress, fuse_tsdf
 from geodl.structures import LightField, Mesh, PointCloud
+
+if TYPE_CHECKING:  # the planar prior is imported where it runs (it pulls scipy in)
+    from geodl.lightfield.depth.planes import PlaneSnap
 
 #: defaults of :func:`reconstruct_room` for rooms seen by a few captures (how
 #: they were chosen: its docstring)
@@ -81,6 +84,13 @@ def _check_maps(lf: LightField, disparity: Tensor, confidence: Tensor | None,
     return d, c
 
 
+def _centre_colour(lf: LightField) -> Tensor:
+    """(3, H, W) the centre view's RGB in [0, 1] (grey views repeated)."""
+    if lf.views.shape[2] >= 3:
+        return lf.center_view[:3].clamp(0, 1)
+    return lf.center_view[:1].clamp(0, 1).expand(3, -1, -1)
+
+
 def capture_frame(lf: LightField, disparity: Tensor, confidence: Tensor | None = None,
                   min_confidence: float = 0.0) -> DepthFrame:
     """The centre view of capture ``lf`` as a :class:`DepthFrame`.
@@ -101,9 +111,7 @@ def capture_frame(lf: LightField, disparity: Tensor, confidence: Tensor | None =
     d, c = _check_maps(lf, disparity, confidence, min_confidence)
     depth = lf.rig.disparity_to_depth(d)
     mask = torch.isfinite(depth) & (c >= min_confidence)
-    color = lf.center_view[:3].clamp(0, 1) if lf.views.shape[2] >= 3 \
-        else lf.center_view[:1].clamp(0, 1).expand(3, -1, -1)
-    return DepthFrame(lf.camera, depth, color, mask)
+    return DepthFrame(lf.camera, depth, _centre_colour(lf), mask)
 
 
 def capture_points(lf: LightField, disparity: Tensor, confidence: Tensor | None = None,
@@ -209,7 +217,7 @@ def reconstruct_room(captures: Sequence[LightField], method: str = DEFAULT_METHO
 
 
 def _planar_prior(lf: LightField, disparity: Tensor, confidence: Tensor,
-                  min_confidence: float):
+                  min_confidence: float) -> PlaneSnap:
     """Textureless regions filled with their borders' planes, then the whole
     map snapped to its dominant planes (``geodl.lightfield.depth``'s
     ``textureless`` and ``planes``)."""
@@ -217,8 +225,7 @@ def _planar_prior(lf: LightField, disparity: Tensor, confidence: Tensor,
     from geodl.lightfield.depth.textureless import fill_textureless
 
     d, c = _check_maps(lf, disparity, confidence, min_confidence)
-    image = lf.center_view[:3] if lf.views.shape[2] >= 3 else lf.center_view[:1]
-    fill = fill_textureless(d, c, image.clamp(0, 1))
+    fill = fill_textureless(d, c, _centre_colour(lf))
     return snap_to_planes(fill.disparity, fill.confidence, min_confidence=min_confidence)
 
 

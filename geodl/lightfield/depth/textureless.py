@@ -40,7 +40,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from geodl.lightfield.depth.filters import gaussian_blur, to_grey
+from geodl.lightfield.depth.cost_volume import matching_features
 from geodl.lightfield.depth.planes import _check_maps, _check_tolerances, plane_coordinates, ransac_plane
 
 
@@ -74,12 +74,9 @@ def textureless_regions(image: Tensor, gradient: float = 0.01, blur: float = 1.0
         raise ValueError(f"gradient: expected > 0, got {gradient!r}")
     if not (isinstance(erode, int) and erode >= 0):
         raise ValueError(f"erode: expected an int >= 0, got {erode!r}")
-    grey = to_grey(img[None].float())[0] if img.shape[0] == 3 else img[0].float()
-    if blur > 0:
-        grey = gaussian_blur(grey[None, None], blur)[0, 0]
-    slope = torch.zeros_like(grey)
-    slope[:, 1:-1] += 0.5 * (grey[:, 2:] - grey[:, :-2]).abs()
-    slope[1:-1] += 0.5 * (grey[2:] - grey[:-2]).abs()
+    # the grey level's central differences, as the cost volume matches them
+    _, gx, gy = matching_features(img[None].float(), blur)[0]
+    slope = gx.abs() + gy.abs()
     flat = (slope < gradient).numpy()
     if erode:
         flat = ndimage.binary_erosion(flat, np.ones((3, 3), bool), iterations=erode)
@@ -117,9 +114,10 @@ def fill_textureless(disparity: Tensor, confidence: Tensor, image: Tensor,
 
     d, c = _check_maps(disparity, confidence)
     _check_tolerances(tol=tol, gate=gate)
-    if tuple(torch.as_tensor(image).shape[-2:]) != tuple(d.shape):
+    shape = tuple(torch.as_tensor(image).shape)
+    if shape[-2:] != tuple(d.shape):
         raise ValueError(f"image: expected (C, {d.shape[0]}, {d.shape[1]}) like the disparity, "
-                         f"got {tuple(torch.as_tensor(image).shape)}")
+                         f"got {shape}")
     for name, value in (("min_inliers", min_inliers), ("spread", spread)):
         if not 0 <= value <= 1:
             raise ValueError(f"{name}: expected in [0, 1], got {value!r}")
