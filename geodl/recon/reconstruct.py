@@ -126,7 +126,10 @@ def capture_points(lf: LightField, disparity: Tensor, confidence: Tensor | None 
     return PointCloud(pts[keep], colors)
 
 
-def _ground_truth_disparity(lf: LightField, index: int) -> Tensor:
+def ground_truth_disparity(lf: LightField, index: int = 0) -> Tensor:
+    """Capture ``lf``'s ground-truth centre disparity (H, W), float64: from its
+    depth through the capture's own rig when it has one, else its disparity map;
+    ``index`` names the capture in the error when it has neither."""
     gt = lf.ground_truth
     if gt is not None and gt.depth is not None:
         return lf.rig.depth_to_disparity(gt.depth)
@@ -200,7 +203,7 @@ def reconstruct_room(captures: Sequence[LightField], method: str = DEFAULT_METHO
     disparities, confidences = [], []
     for i, lf in enumerate(_progress(captures, progress, f"disparity ({method})")):
         if method == GROUND_TRUTH:
-            d = _ground_truth_disparity(lf, i)
+            d = ground_truth_disparity(lf, i)
             c = torch.isfinite(d).double()
         else:
             d, c = estimate_disparity(lf, method, **method_options)

@@ -131,10 +131,18 @@ def fill_textureless(disparity: Tensor, confidence: Tensor, image: Tensor,
     filled = torch.zeros(H, W, dtype=torch.bool)
     square = np.ones((3, 3), bool)
     labels = regions.numpy()
-    for k in range(1, int(regions.max()) + 1):
-        region = labels == k
-        fitting = ndimage.binary_dilation(region, square, iterations=ring) & confident
-        idx = torch.from_numpy(np.flatnonzero(fitting))
+    pad = ring + erode + 1  # the dilations below stay inside the padded box
+    rows, cols = np.arange(H).reshape(-1, 1), np.arange(W).reshape(1, -1)
+    for k, box in enumerate(ndimage.find_objects(labels), start=1):
+        if box is None:
+            continue
+        # Work in the region's bounding box grown by ``pad``: the same
+        # dilations as over the whole image, at a fraction of the cost.
+        ys = slice(max(0, box[0].start - pad), min(H, box[0].stop + pad))
+        xs = slice(max(0, box[1].start - pad), min(W, box[1].stop + pad))
+        region = labels[ys, xs] == k
+        fitting = ndimage.binary_dilation(region, square, iterations=ring) & confident[ys, xs]
+        idx = torch.from_numpy((rows[ys] * W + cols[:, xs])[fitting])  # row-major, as flat
         if len(idx) < 30:
             continue
         A, b = flat_coords[idx], values[idx]
@@ -142,15 +150,15 @@ def fill_textureless(disparity: Tensor, confidence: Tensor, image: Tensor,
         if fit is None or fit[1].sum() < max(30, min_inliers * len(idx)):
             continue
         plane, inliers = fit
-        inside = coords[torch.from_numpy(region)]
+        inside = coords[ys, xs][torch.from_numpy(region)]
         spread_in, spread_region = A[inliers, :2].std(0), inside[:, :2].std(0)
         if bool((spread_in < spread * spread_region).any()):
             continue
         if erode:
             region = ndimage.binary_dilation(region, square, iterations=erode)
-        on_plane = coords @ plane
-        take = torch.from_numpy(region) & ((d - on_plane).abs() < gate)
-        out[take] = on_plane[take]
-        conf[take] = conf[take].clamp(min=filled_confidence)
-        filled |= take
+        on_plane = coords[ys, xs] @ plane
+        take = torch.from_numpy(region) & ((d[ys, xs] - on_plane).abs() < gate)
+        out[ys, xs][take] = on_plane[take]
+        conf[ys, xs][take] = conf[ys, xs][take].clamp(min=filled_confidence)
+        filled[ys, xs] |= take
     return TexturelessFill(out, conf, filled, regions)
