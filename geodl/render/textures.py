@@ -3,8 +3,9 @@ r"""Surface textures for the procedural rooms.
 A ``Texture`` maps hit points and their normals, both (N, 3) in the world
 frame, to albedo (N, 3) RGB in [0, 1]. Two kinds:
 
-* solid procedural patterns (``checker``, ``stripes``, ``noise``): functions
-  of the 3D point only, so no UV maps are needed;
+* solid procedural patterns (``stripes``, ``noise``): functions of the 3D
+  point only, so no UV maps are needed; ``checker``, whose colour jumps, is
+  drawn on each surface in its box-projection coordinates (below);
 * ``photo``: a photograph shipped with scikit-image, applied by box
   projection. Each point is projected onto the axis plane most facing its
   normal, :math:`a = \arg\max_i |n_i|`, and the two remaining coordinates,
@@ -34,11 +35,23 @@ COLOR_PHOTOS = ("astronaut", "chelsea", "coffee", "rocket", "hubble_deep_field")
 
 
 def checker(c1, c2, size: float) -> Texture:
-    """3D checkerboard of cubes of edge ``size``."""
+    r"""Checkerboard of squares of edge ``size`` metres on each surface, in its
+    box-projection coordinates (:func:`box_projection`): square (i, j) with
+    :math:`i = \lfloor s / size \rfloor`, :math:`j = \lfloor t / size \rfloor`
+    has colour ``c1`` when i + j is even.
+
+    A pattern of the surface, not of space: a 3-D lattice of cubes puts any
+    surface lying on a lattice plane (a floor at z = 0, a wall at x = 3 m with
+    0.3 m cubes) on a colour boundary, where the rounding of each ray's hit
+    point picks the colour at random, so every view saw a different texture.
+    """
+    if not size > 0:
+        raise ValueError(f"size: expected > 0, got {size!r}")
     a, b = np.asarray(c1, float), np.asarray(c2, float)
 
     def f(p: np.ndarray, n: np.ndarray) -> np.ndarray:
-        k = np.floor(p / size).sum(1).astype(int) % 2
+        s, t = box_projection(p, n)
+        k = (np.floor(s / size) + np.floor(t / size)).astype(int) % 2
         return np.where(k[:, None] == 0, a, b)
     return f
 
