@@ -36,7 +36,8 @@ MIN_CONFIDENCE = 0.1
 MIN_COMPONENT_AREA = 0.1
 #: the depth method of :func:`reconstruct_room` and ``geodl reconstruct``: the best
 #: on the benchmark rooms' fused meshes (mean F-score at 5 cm 0.786 with planes,
-#: cost_volume 0.759; 0.792 with the textureless fill too; experiments/README.md)
+#: cost_volume 0.759; 0.792 with the textureless fill too; 0.836 on the renders
+#: fixed in session 9; experiments/README.md)
 #: at ~13 s per 9 x 9 x 512^2 capture
 DEFAULT_METHOD = "refine_net"
 #: fill textureless regions and snap estimated disparity to its planes before
