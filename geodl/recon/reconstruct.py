@@ -37,8 +37,8 @@ MIN_COMPONENT_AREA = 0.1
 #: the depth method of :func:`reconstruct_room` and ``geodl reconstruct``: the best
 #: on the benchmark rooms' fused meshes (mean F-score at 5 cm 0.786 with planes,
 #: cost_volume 0.759; 0.792 with the textureless fill too; 0.836 on the renders
-#: fixed in session 9; experiments/README.md)
-#: at ~8.5 s per 9 x 9 x 512^2 capture (session 9, quiet machine)
+#: fixed in session 9, 0.855 with refine_net retrained on them; experiments/README.md)
+#: at 8.5-10.3 s per 9 x 9 x 512^2 capture (sessions 9-10)
 DEFAULT_METHOD = "refine_net"
 #: fill textureless regions and snap estimated disparity to its planes before
 #: fusing (training rooms 0, 1, 3: mean F-score at 5 cm 0.826 -> 0.857 with
