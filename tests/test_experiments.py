@@ -204,3 +204,34 @@ def test_view_synthesis_quick_run(tmp_path):
     assert len(res["5x5"]["warp"]["mean_per_view"]) == 21
     assert (tmp_path / "figures" / "view_synthesis_psnr_per_view.png").exists()
     assert (tmp_path / "figures" / "view_synthesis_example.png").exists()
+
+
+def test_depth_error_analysis_regions_by_hand():
+    """A 40 x 40 map: left half at disparity 1, right half at 0 (a jump at
+    column 20), a textured left half and a flat right half. An estimate that
+    is right everywhere except columns 21-22 (at the left, nearer side's 1:
+    fattening) and column 23 (0.5: a blend)."""
+    import torch
+
+    mod = _load("depth_error_analysis")
+    mod.BORDER = 2
+    gt = torch.zeros(40, 40)
+    gt[:, :20] = 1.0
+    rgb = torch.zeros(3, 40, 40)
+    rgb[:, :, :20] = torch.rand(3, 40, 20, generator=torch.Generator().manual_seed(0))
+    masks = mod.regions(gt, rgb)
+    inside = 36 * 36
+    # the jump is marked at column 20 (its difference with column 19): near
+    # it are columns 14-26; within the 2 px border, rows and columns 2-37
+    assert int(masks["near edge"].sum()) == 36 * 13
+    assert int(masks["low texture"].sum()) == 36 * 11  # columns 27-37, flat
+    assert int(masks["textured"].sum()) == 36 * 12  # columns 2-13, random
+    est = gt.clone()
+    est[:, 21:23] = 1.0
+    est[:, 23] = 0.5
+    row = mod.breakdown(est, gt, masks)
+    assert row["badpix"] == pytest.approx(100 * 36 * 3 / inside)
+    assert row["near edge: % of bad"] == pytest.approx(100)
+    assert row["near-edge bad: at the nearer side"] == pytest.approx(100 * 2 / 3)
+    assert row["near-edge bad: between"] == pytest.approx(100 / 3)
+    assert row["near-edge bad: at the farther side"] == 0
