@@ -54,7 +54,7 @@ def cache_refine_room(seed: int, size: int, cache: str | Path) -> Path:
     from geodl.datasets import render_hci_scene
     from geodl.lightfield import load_hci, write_hci_scene
     from geodl.lightfield.depth import estimate_disparity
-    from geodl.lightfield.depth.refine_net import refine_features
+    from geodl.lightfield.depth.refine_net import MATCHING, refine_features
     from geodl.training.depth import check_training_seed, save_room_file
 
     path = refine_room_path(Path(cache), check_training_seed(seed), size)
@@ -63,7 +63,7 @@ def cache_refine_room(seed: int, size: int, cache: str | Path) -> Path:
     lf = render_hci_scene(seed, size=size, grid=9, gt_factor=1, progress=False)
     with tempfile.TemporaryDirectory() as tmp:
         lf = load_hci(write_hci_scene(Path(tmp) / "scene", lf, scene=f"room_{seed}"))
-    disp, conf = estimate_disparity(lf, "cost_volume", smooth=0)  # before its WLS
+    disp, conf = estimate_disparity(lf, "cost_volume", **MATCHING, smooth=0)  # before its WLS
     x = refine_features(lf, disp, conf)
     return save_room_file(path, features=x.numpy().astype(np.float16),
                           disparity=lf.disparity.float().numpy())

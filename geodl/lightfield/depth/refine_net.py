@@ -54,6 +54,10 @@ from geodl.structures import LightField
 FEATURES = 10
 #: residuals are multiplied by this so that they are of order 1 in the network
 RESIDUAL_SCALE = 10.0
+#: ``cost_volume`` options of the matching the network reads, in training and in
+#: use: the settings its shipped weights were trained with (``cost_volume``'s own
+#: default ``tau_grad`` became 0.1 later, in session 10); its WLS step is never run
+MATCHING = {"tau_grad": 0.05}
 
 
 @torch.no_grad()
@@ -168,8 +172,8 @@ def refine_net_disparity(lf: LightField, disp_range: tuple[float, float],
     Returns the disparity and the learned probability that the matching was
     right (the confidence). ``lam``, ``sigma``, ``threshold``: the WLS (module
     docstring); other options go to ``cost_volume`` (keep them at the
-    defaults the weights were trained with)."""
-    disp, conf = cost_volume_disparity(lf, disp_range, **{**cost_volume_options, "smooth": 0})
+    settings the weights were trained with, :data:`MATCHING`)."""
+    disp, conf = cost_volume_disparity(lf, disp_range, **{**MATCHING, **cost_volume_options, "smooth": 0})
     model = cached_model("refine_net", checkpoint, lf.views.device)
     x = refine_features(lf, disp, conf)
     with torch.no_grad():
