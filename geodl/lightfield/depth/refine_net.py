@@ -56,8 +56,9 @@ FEATURES = 10
 RESIDUAL_SCALE = 10.0
 #: ``cost_volume`` options of the matching the network reads, in training and in
 #: use: the settings its shipped weights were trained with (``cost_volume``'s own
-#: default ``tau_grad`` became 0.1 later, in session 10); its WLS step is never run
-MATCHING = {"tau_grad": 0.05}
+#: defaults changed later: ``tau_grad`` 0.1 in session 10, semi-global instead of
+#: guided-filter aggregation in session 11); its WLS step is never run
+MATCHING = {"tau_grad": 0.05, "radius": 5, "sgm_penalties": None}
 
 
 @torch.no_grad()
