@@ -121,6 +121,22 @@ def test_a_right_confidence_repairs_a_wrong_patch():
     assert float((out - truth)[15:25, 15:25].abs().max()) < 0.02
 
 
+def test_data_weight_is_the_probability_to_the_power():
+    # two pixels, uniform guide (affinity 1): the WLS normal equations
+    # [[c1 + lam, -lam], [-lam, c2 + lam]] x = [c1 d1, c2 d2] solved by hand,
+    # with c = p^4 + 1e-4
+    d = torch.tensor([[0.0, 1.0]])
+    p = torch.tensor([[1.0, 0.5]])
+    guide = torch.zeros(3, 1, 2)
+    c1, c2, lam = 1.0 + 1e-4, 0.5 ** 4 + 1e-4, 1.0
+    det = (c1 + lam) * (c2 + lam) - lam ** 2
+    expected = torch.tensor([[lam * c2 / det, (c1 + lam) * c2 / det]])
+    out = refine_with_confidence(d, p, guide, lam=lam, power=4)
+    assert torch.allclose(out, expected, atol=1e-5)
+    with pytest.raises(ValueError, match="power"):
+        refine_with_confidence(d, p, guide, power=0)
+
+
 def test_save_reload_identical(tmp_path):
     torch.manual_seed(1)
     net = RefineNet((4, 6, 8)).eval()

@@ -41,6 +41,22 @@ def test_matches_the_recursion_written_out():
     got = semi_global_aggregation(cost, guide, p1, p2, gamma)
     assert torch.allclose(got, expected / 4, atol=1e-12)
 
+    # 8 paths: the diagonal lines (down-right and down-left), each both ways
+    for dx in (1, -1):
+        starts = [(0, x) for x in range(W)] + [(y, 0 if dx > 0 else W - 1) for y in range(1, H)]
+        for y0, x0 in starts:
+            pixels = [(y0 + k, x0 + dx * k) for k in range(max(H, W))
+                      if y0 + k < H and 0 <= x0 + dx * k < W]
+            line = [cost[:, y, x].tolist() for y, x in pixels]
+            g = [float(guide[y, x]) for y, x in pixels]
+            forward = _path(line, g, p1, p2, gamma)
+            backward = _path(line[::-1], g[::-1], p1, p2, gamma)[::-1]
+            for k, (y, x) in enumerate(pixels):
+                expected[:, y, x] += torch.tensor(forward[k], dtype=torch.float64)
+                expected[:, y, x] += torch.tensor(backward[k], dtype=torch.float64)
+    got = semi_global_aggregation(cost, guide, p1, p2, gamma, paths=8)
+    assert torch.allclose(got, expected / 8, atol=1e-12)
+
 
 def test_overrules_a_wrong_pixel_and_keeps_an_edge_the_guide_shows():
     """True labels: 2 left of x = 8, 6 right of it, where the guide steps too.
@@ -65,6 +81,7 @@ def test_overrules_a_wrong_pixel_and_keeps_an_edge_the_guide_shows():
     ({"guide": torch.zeros(3, 3)}, "guide"),
     ({"p1": 0.1, "p2": 0.05}, "p1 <= p2"),
     ({"gamma": 0.0}, "gamma"),
+    ({"paths": 6}, "paths"),
 ])
 def test_bad_input_is_named(kwargs, message):
     args = {"cost": torch.zeros(3, 4, 4), "guide": torch.zeros(4, 4), **kwargs}

@@ -29,6 +29,8 @@ The loop, checkpoints, resumption and DistributedDataParallel behaviour are
 """
 from __future__ import annotations
 
+import hashlib
+import json
 import tempfile
 from dataclasses import asdict
 from pathlib import Path
@@ -45,8 +47,12 @@ from geodl.training.loop import dist_setup, load_rooms, prepare_out, run_loop
 BORDER = 15
 
 
-def refine_room_path(cache: Path, seed: int, size: int) -> Path:
-    return Path(cache) / f"refine_{seed:04d}_{size}.npz"
+def refine_room_path(cache: Path, seed: int, size: int, matching: dict) -> Path:
+    """Cache file of one room's features; its name carries a hash of the
+    ``cost_volume`` options, so that features built with other matching
+    settings are never reused."""
+    tag = hashlib.sha1(json.dumps(matching, sort_keys=True).encode()).hexdigest()[:8]
+    return Path(cache) / f"refine_{seed:04d}_{size}_{tag}.npz"
 
 
 def cache_refine_room(seed: int, size: int, cache: str | Path) -> Path:
@@ -57,7 +63,7 @@ def cache_refine_room(seed: int, size: int, cache: str | Path) -> Path:
     from geodl.lightfield.depth.refine_net import MATCHING, refine_features
     from geodl.training.depth import check_training_seed, save_room_file
 
-    path = refine_room_path(Path(cache), check_training_seed(seed), size)
+    path = refine_room_path(Path(cache), check_training_seed(seed), size, MATCHING)
     if path.exists():
         return path
     lf = render_hci_scene(seed, size=size, grid=9, gt_factor=1, progress=False)
