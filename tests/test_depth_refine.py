@@ -3,6 +3,7 @@ learned refinement of cost_volume (refine_net): its features, its start at
 the classical answer, save/reload, training, and the shipped weights on planes."""
 from __future__ import annotations
 
+import inspect
 import sys
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from geodl.lightfield.depth import METHODS, estimate_disparity  # noqa: E402
 from geodl.lightfield.depth.learned import WEIGHTS_DIR, load_model, save_model  # noqa: E402
 from geodl.lightfield.depth.refine_net import (  # noqa: E402
     FEATURES,
+    MATCHING,
     RefineNet,
     refine_features,
     refine_with_confidence,
@@ -119,6 +121,15 @@ def test_a_right_confidence_repairs_a_wrong_patch():
     right[15:25, 15:25] = 0
     out = refine_with_confidence(d, right, torch.full((3, 40, 40), 0.5))
     assert float((out - truth)[15:25, 15:25].abs().max()) < 0.02
+
+
+def test_matching_pins_every_cost_volume_option():
+    # a new or changed cost_volume default must not silently change what the
+    # shipped weights read, nor reuse training caches built with other settings
+    from geodl.lightfield.depth.cost_volume import cost_volume_disparity
+    params = inspect.signature(cost_volume_disparity).parameters
+    options = set(list(params)[2:]) - {"smooth", "smooth_sigma"}
+    assert set(MATCHING) == options
 
 
 def test_data_weight_is_the_probability_to_the_power():

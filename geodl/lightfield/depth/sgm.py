@@ -50,8 +50,7 @@ def _scan_both_ways(cost: Tensor, guide: Tensor, p1: float, p2: float, gamma: fl
     # guide change between each element and its predecessor, forward (at i, from
     # i - 1) and backward (at j, from j + 1); the diagonal ones are shifted by one
     if shift == 0:
-        step = guide.diff(dim=0).abs_()  # (N - 1, A): element i + 1 against i
-        fwd_jump = bwd_jump = step
+        fwd_jump = bwd_jump = guide.diff(dim=0).abs_()  # (N - 1, A): element i + 1 against i
     else:
         fwd_jump = (guide[1:] - guide[:-1].roll(shift, dims=1)).abs_()
         bwd_jump = (guide[:-1] - guide[1:].roll(-shift, dims=1)).abs_()
@@ -60,6 +59,8 @@ def _scan_both_ways(cost: Tensor, guide: Tensor, p1: float, p2: float, gamma: fl
         return (p2 / (1 + jump / gamma)).clamp_(min=p1)[:, None]  # (N - 1, 1, A)
 
     fwd_pen, bwd_pen = penalty(fwd_jump), penalty(bwd_jump)
+    # columns whose predecessor lies outside (it wraps around under the roll)
+    start_fwd, start_bwd = (0, A - 1) if shift > 0 else (A - 1, 0)
     total = torch.zeros_like(cost)
     # Both directions as one batch of 2 (forward at i, backward at N - 1 - i).
     prev = torch.stack([cost[0], cost[N - 1]])  # (2, D, A)
@@ -75,7 +76,6 @@ def _scan_both_ways(cost: Tensor, guide: Tensor, p1: float, p2: float, gamma: fl
         best[:, :-1] = torch.minimum(best[:, :-1], prev[:, 1:] + p1)  # from label d + 1
         prev = torch.stack([cost[i], cost[j]]).add_(best).sub_(low)
         if shift:  # the column whose predecessor wrapped around starts afresh
-            start_fwd, start_bwd = (0, A - 1) if shift > 0 else (A - 1, 0)
             prev[0, :, start_fwd] = cost[i, :, start_fwd]
             prev[1, :, start_bwd] = cost[j, :, start_bwd]
         total[i] += prev[0]
