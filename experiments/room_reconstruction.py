@@ -116,7 +116,7 @@ def main(argv: list[str] | None = None) -> dict:
                 variants = [(method, rec, rec.seconds["disparity"])]
             else:
                 from geodl.lightfield.depth import estimate_disparity
-                maps = [estimate_disparity(lf, method) for lf in captures]
+                maps = [estimate_disparity(lf, method, planes=False) for lf in captures]
                 seconds_disp = time.perf_counter() - t0
                 # the same disparities fused as estimated and snapped to planes
                 variants = [(f"{method}{suffix}", fuse_captures(

@@ -361,7 +361,8 @@ def _estimate_scene(folder: Path, args: argparse.Namespace):
 
     lf = load_hci(folder, highres=args.highres)
     t0 = time.perf_counter()
-    disparity, _ = estimate_disparity(lf, args.method, disp_range=args.disp_range)
+    disparity, _ = estimate_disparity(lf, args.method, disp_range=args.disp_range,
+                                      planes=args.planes)
     seconds = time.perf_counter() - t0
     gt = lf.ground_truth
     scores = evaluate(disparity.numpy(), gt) if gt is not None and gt.disparity is not None \
@@ -650,6 +651,9 @@ def build_parser() -> argparse.ArgumentParser:
     dp.add_argument("--disp-range", nargs=2, type=float, metavar=("MIN", "MAX"),
                     help="disparity range to search in px (default: the scene's "
                          "disp_min/disp_max from parameters.cfg, widened by 0.25)")
+    dp.add_argument("--planes", action=argparse.BooleanOptionalAction, default=None,
+                    help="snap the answer to the scene's dominant planes (default: on for "
+                         "cost_volume and refine_net, off for the others)")
     dp.add_argument("--highres", action="store_true",
                     help="score against the 10x ground truth too, where present")
     dp.add_argument("--force", action="store_true", help="replace existing outputs")

@@ -207,7 +207,9 @@ def reconstruct_room(captures: Sequence[LightField], method: str = DEFAULT_METHO
             d = ground_truth_disparity(lf, i)
             c = torch.isfinite(d).double()
         else:
-            d, c = estimate_disparity(lf, method, **method_options)
+            # as estimated: the planar prior of this pipeline is its own
+            # (fill, then snap: ``planes``), not estimate_disparity's
+            d, c = estimate_disparity(lf, method, planes=False, **method_options)
         disparities.append(d)
         confidences.append(c)
     seconds = time.perf_counter() - start

@@ -69,7 +69,8 @@ def cache_refine_room(seed: int, size: int, cache: str | Path) -> Path:
     lf = render_hci_scene(seed, size=size, grid=9, gt_factor=1, progress=False)
     with tempfile.TemporaryDirectory() as tmp:
         lf = load_hci(write_hci_scene(Path(tmp) / "scene", lf, scene=f"room_{seed}"))
-    disp, conf = estimate_disparity(lf, "cost_volume", **MATCHING, smooth=0)  # before its WLS
+    disp, conf = estimate_disparity(lf, "cost_volume", planes=False, **MATCHING,
+                                    smooth=0)  # before its WLS and the planes
     x = refine_features(lf, disp, conf)
     return save_room_file(path, features=x.numpy().astype(np.float16),
                           disparity=lf.disparity.float().numpy())
