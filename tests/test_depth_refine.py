@@ -144,8 +144,22 @@ def test_data_weight_is_the_probability_to_the_power():
     expected = torch.tensor([[lam * c2 / det, (c1 + lam) * c2 / det]])
     out = refine_with_confidence(d, p, guide, lam=lam, power=4)
     assert torch.allclose(out, expected, atol=1e-5)
+    # with the matching's confidence (0.8, 0.5) and confidence_power 1: c = p^4 conf + 1e-4
+    conf = torch.tensor([[0.8, 0.5]])
+    c1, c2 = 0.8 + 1e-4, 0.5 ** 4 * 0.5 + 1e-4
+    det = (c1 + lam) * (c2 + lam) - lam ** 2
+    expected = torch.tensor([[lam * c2 / det, (c1 + lam) * c2 / det]])
+    out = refine_with_confidence(d, p, guide, lam=lam, power=4, confidence=conf,
+                                 confidence_power=1)
+    assert torch.allclose(out, expected, atol=1e-5)
+    assert torch.equal(refine_with_confidence(d, p, guide, confidence=conf, confidence_power=0),
+                       refine_with_confidence(d, p, guide))
     with pytest.raises(ValueError, match="power"):
         refine_with_confidence(d, p, guide, power=0)
+    with pytest.raises(ValueError, match="confidence_power"):
+        refine_with_confidence(d, p, guide, confidence=conf, confidence_power=-1)
+    with pytest.raises(ValueError, match="confidence"):
+        refine_with_confidence(d, p, guide, confidence=torch.ones(2, 2))
 
 
 def test_save_reload_identical(tmp_path):

@@ -148,7 +148,7 @@ def validate(model: nn.Module, rooms: Sequence[RefineRoom], device: torch.device
     for room in rooms:
         f = room.features
         p = torch.sigmoid(model(f[None].to(device))[0]).cpu()
-        tot[0] += scores(refine_with_confidence(f[3], p, f[:3]), room.disparity)
+        tot[0] += scores(refine_with_confidence(f[3], p, f[:3], confidence=f[4]), room.disparity)
         tot[1] += scores(confidence_smoothing(f[3], f[4], f[:3]), room.disparity)
     model.train(was_training)
     n = np.maximum(tot[:, 2], 1)

@@ -28,8 +28,10 @@ Yoon, CVPR 2018). It reads
 
 and a small U-Net (5 scales, receptive field over 100 px) predicts the
 logit of :math:`P(|d - d_{true}| < 0.07)`. The answer is the WLS solution
-with data weight :math:`p^k + 10^{-4}` (``power`` :math:`k`: the pixels the
-network calls right hold, the others follow them), smoothness ``lam``. The
+with data weight :math:`p^k c^m + 10^{-4}` (``power`` :math:`k`: the pixels the
+network calls right hold, the others follow them; :math:`c` the matching's
+own confidence, ``confidence_power`` :math:`m`: a pixel holds only where its
+cost curve agrees), smoothness ``lam``. The
 features are built on the light field's device; any grid with a centre view
 works (the features do not depend on the grid size).
 
@@ -156,31 +158,49 @@ register_model("refine_net", RefineNet)
 #: WLS settings of the refinement, chosen for the weights of session 11 on training
 #: rooms 100-106 (never in training: mean BadPix 0.07 / MSE x100 there: p^4, lam 3:
 #: 10.69 / 2.79; weight 1 where p > 0.5: 10.71 / 3.24; p^4, lam 10: 11.30 / 2.49;
-#: p^2: 11.43 / 3.05; cost_volume: 11.86 / 2.89)
-LAM, SIGMA, POWER = 3.0, 0.02, 4.0
+#: p^2: 11.43 / 3.05; cost_volume: 11.86 / 2.89). CONFIDENCE_POWER (session 13, the
+#: same rooms, answers snapped to planes as estimate_disparity does by default):
+#: weight p^4 8.10 / 2.78, p^4 c 7.51 / 2.67 (better on both metrics in rooms
+#: 100-102 and in 103-106), p^4 c^2 8.07 / 2.60 (worse BadPix on 103-106), p^4 c^0.5
+#: 7.76 / 2.72, p^2 c 8.93 / 2.97, p^4 c with lam 5 8.83 / 2.57; not snapped: p^4
+#: 10.69 / 2.79, p^4 c 10.79 / 2.70
+LAM, SIGMA, POWER, CONFIDENCE_POWER = 3.0, 0.02, 4.0, 1.0
 
 
 def refine_with_confidence(disparity: Tensor, probability: Tensor, guide: Tensor,
-                           lam: float = LAM, sigma: float = SIGMA,
-                           power: float = POWER) -> Tensor:
+                           lam: float = LAM, sigma: float = SIGMA, power: float = POWER,
+                           confidence: Tensor | None = None,
+                           confidence_power: float = CONFIDENCE_POWER) -> Tensor:
     """The WLS answer from a disparity (H, W), the probability (H, W) that each
     pixel is right and the colour guide (C, H, W): data weight
-    ``probability ** power + 1e-4`` (a high power trusts only the pixels the
-    network is sure of, without the hard cut of a threshold)."""
+    ``probability ** power * confidence ** confidence_power + 1e-4`` (a high
+    power trusts only the pixels the network is sure of, without the hard cut
+    of a threshold; the matching's ``confidence`` (H, W) in [0, 1], when
+    given, withdraws trust where the cost curve has no clear minimum)."""
     if not (isinstance(power, (int, float)) and power > 0):
         raise ValueError(f"power: expected a positive exponent, got {power!r}")
-    return wls_smooth(disparity, probability.clamp(0, 1) ** power + 1e-4, guide, lam, sigma)
+    if not (isinstance(confidence_power, (int, float)) and confidence_power >= 0):
+        raise ValueError(f"confidence_power: expected an exponent >= 0, got {confidence_power!r}")
+    weight = probability.clamp(0, 1) ** power
+    if confidence is not None:
+        if confidence.shape != weight.shape:
+            raise ValueError(f"confidence: expected shape {tuple(weight.shape)}, got "
+                             f"{tuple(confidence.shape)}")
+        weight = weight * confidence.to(weight).clamp(0, 1) ** confidence_power
+    return wls_smooth(disparity, weight + 1e-4, guide, lam, sigma)
 
 
 def refine_net_disparity(lf: LightField, disp_range: tuple[float, float],
                          checkpoint: str | Path | None = None, lam: float = LAM,
                          sigma: float = SIGMA, power: float = POWER,
+                         confidence_power: float = CONFIDENCE_POWER,
                          **cost_volume_options
                          ) -> tuple[Tensor, Tensor]:
     """``cost_volume``'s matching, a learned confidence (:class:`RefineNet`,
     shipped weights or ``checkpoint``) and the WLS propagation it drives.
     Returns the disparity and the learned probability that the matching was
-    right (the confidence). ``lam``, ``sigma``, ``power``: the WLS (module
+    right (the confidence). ``lam``, ``sigma``, ``power``,
+    ``confidence_power``: the WLS (module
     docstring); other options go to ``cost_volume`` (keep them at the
     settings the weights were trained with, :data:`MATCHING`)."""
     disp, conf = cost_volume_disparity(lf, disp_range, **{**MATCHING, **cost_volume_options, "smooth": 0})
@@ -190,5 +210,5 @@ def refine_net_disparity(lf: LightField, disp_range: tuple[float, float],
         p = torch.sigmoid(model(x[None])[0])
     lo, hi = disp_range
     out = refine_with_confidence(disp, p, lf.center_view.float().to(disp.device), lam, sigma,
-                                 power)
+                                 power, conf, confidence_power)
     return out.clamp(lo, hi), p
