@@ -46,7 +46,7 @@ from geodl.recon import (
     load_room_ground_truth,
     reconstruct_room,
 )
-from geodl.recon.reconstruct import MIN_COMPONENT_AREA, MIN_CONFIDENCE
+from geodl.recon.reconstruct import MIN_COMPONENT_AREA, MIN_CONFIDENCE, estimate_for_fusion
 from geodl.structures import Mesh
 
 HERE = Path(__file__).resolve().parent
@@ -93,6 +93,9 @@ def main(argv: list[str] | None = None) -> dict:
                     help="remove mesh pieces under this area (m^2)")
     ap.add_argument("--skip-no-planes", action="store_true", help="only the default "
                     "fusion (snapped to planes), not also the disparity as estimated")
+    ap.add_argument("--method-options", type=json.loads, default={}, metavar="JSON",
+                    help='options of estimate_disparity for the estimated methods, e.g. '
+                    '\'{"confidence_power": 0}\'')
     ap.add_argument("--cache", type=Path, default=CACHE)
     ap.add_argument("--out", type=Path, default=HERE)
     args = ap.parse_args(argv)
@@ -115,8 +118,8 @@ def main(argv: list[str] | None = None) -> dict:
                                        min_component_area=args.min_component)
                 variants = [(method, rec, rec.seconds["disparity"])]
             else:
-                from geodl.lightfield.depth import estimate_disparity
-                maps = [estimate_disparity(lf, method, planes=False) for lf in captures]
+                maps = [estimate_for_fusion(lf, method, **args.method_options)
+                        for lf in captures]
                 seconds_disp = time.perf_counter() - t0
                 # the same disparities fused as estimated and snapped to planes
                 variants = [(f"{method}{suffix}", fuse_captures(

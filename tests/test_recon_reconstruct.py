@@ -104,3 +104,24 @@ def test_estimated_disparity_runs(room_captures):
     res = reconstruct_room(captures[:1], "structure_tensor", voxel_size=0.05,
                            disp_range=(-3.5, 3.5))
     assert res.mesh.num_faces > 0 and res.disparity[0].shape == (SIZE, SIZE)
+
+
+def test_the_fusion_reads_refine_net_without_the_planar_prior_and_with_weight_p4(room_captures):
+    # the fusion applies its own fill + snap, and its settings were chosen with
+    # refine_net's WLS weight p^4 (confidence_power 0): estimate_for_fusion must
+    # give exactly that, and a caller's option must still win
+    from geodl.lightfield.depth import estimate_disparity
+    from geodl.recon import estimate_for_fusion
+
+    lf = room_captures[1][0]
+    d = lf.disparity[torch.isfinite(lf.disparity)]
+    r = {"disp_range": (float(d.min()) - 0.25, float(d.max()) + 0.25)}
+    got = estimate_for_fusion(lf, "refine_net", **r)
+    want = estimate_disparity(lf, "refine_net", planes=False, confidence_power=0.0, **r)
+    assert all(torch.equal(a, b) for a, b in zip(got, want))
+    mine = estimate_for_fusion(lf, "refine_net", confidence_power=1.0, **r)
+    assert all(torch.equal(a, b) for a, b in
+               zip(mine, estimate_disparity(lf, "refine_net", planes=False, **r)))
+    assert not torch.equal(mine[0], got[0])
+    plain = estimate_for_fusion(lf, "cost_volume", **r)
+    assert torch.equal(plain[0], estimate_disparity(lf, "cost_volume", planes=False, **r)[0])

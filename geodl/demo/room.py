@@ -109,9 +109,9 @@ def run_room(out: Path, quick: bool = False, seed: int | None = None) -> list[di
     """The pipeline above into ``out``; returns summary rows ("result", "value")."""
     from geodl.datasets import BENCHMARK_SEEDS, write_room_captures
     from geodl.lightfield.benchmark import evaluate
-    from geodl.lightfield.depth import estimate_disparity
     from geodl.lightfield.synthesis import psnr, ssim, synthesize_views
     from geodl.recon import (
+        estimate_for_fusion,
         evaluate_reconstruction,
         fuse_captures,
         load_captures,
@@ -143,7 +143,7 @@ def run_room(out: Path, quick: bool = False, seed: int | None = None) -> list[di
     t0 = _step(f"2. Disparity of every capture ({DEFAULT_METHOD}), scored against the ground truth")
     estimates, confidences, scores = [], [], []
     for name, lf in zip(rc.names, captures):
-        d, c = estimate_disparity(lf, DEFAULT_METHOD, planes=False)  # the fusion snaps to planes
+        d, c = estimate_for_fusion(lf, DEFAULT_METHOD)
         s = evaluate(d, lf.ground_truth, border=min(15, lf.height // 8))
         estimates.append(d), confidences.append(c), scores.append(s)
         print(f"   {name}: BadPix0.07 {s['badpix0.07']:5.1f} %, MSE x100 {s['mse100']:.2f}")

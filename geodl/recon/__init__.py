@@ -9,11 +9,13 @@ from geodl.recon.reconstruct import (
     ReconstructionResult,
     capture_frame,
     capture_points,
+    estimate_for_fusion,
     fuse_captures,
     reconstruct_room,
 )
 
 __all__ = ["DepthFrame", "ReconstructionMetrics", "ReconstructionResult", "TSDFVolume",
-           "capture_frame", "capture_points", "evaluate_reconstruction", "fuse_captures", "fuse_tsdf",
+           "capture_frame", "capture_points", "estimate_for_fusion", "evaluate_reconstruction",
+           "fuse_captures", "fuse_tsdf",
            "load_captures", "load_room_ground_truth", "reconstruct_room", "sample_surface",
            "save_mesh"]
