@@ -78,7 +78,8 @@ def estimate_disparity(lf: LightField, method: str = "cost_volume",
     Args:
         lf: an RGB light field (any U x V grid with a centre view).
         method: a name in :data:`METHODS` (``cost_volume``,
-            ``structure_tensor``, and the learned ``epinet`` and ``cost_net``).
+            ``structure_tensor``, and the learned ``epinet``, ``cost_net`` and
+            ``refine_net``).
         disp_range: (min, max) px to search; default: the scene's range.
         planes: snap the answer to the scene's dominant planes (module
             docstring; snapped pixels get confidence at least 0.5); None:
