@@ -16,7 +16,7 @@ one option here for every method; :data:`PLANAR_PRIOR` says which methods use
 it by default. Chosen on training rooms 100-106 (session 13; never the
 benchmark rooms), mean BadPix 0.07 / MSE x100 as estimated -> snapped:
 ``cost_volume`` 11.86 / 2.89 -> 8.88 / 2.87, ``refine_net`` 10.69 / 2.79 ->
-8.10 / 2.78 (better in 6 of the 7 rooms; in the seventh a cylinder's pixels
+8.10 / 2.78 (``experiments/depth_choices.py``; better in 6 of the 7 rooms; in the seventh a cylinder's pixels
 were taken by a plane). Curved surfaces are what it can get wrong.
 """
 from __future__ import annotations

@@ -163,7 +163,8 @@ register_model("refine_net", RefineNet)
 #: weight p^4 8.10 / 2.78, p^4 c 7.51 / 2.67 (better on both metrics in rooms
 #: 100-102 and in 103-106), p^4 c^2 8.07 / 2.60 (worse BadPix on 103-106), p^4 c^0.5
 #: 7.76 / 2.72, p^2 c 8.93 / 2.97, p^4 c with lam 5 8.83 / 2.57; not snapped: p^4
-#: 10.69 / 2.79, p^4 c 10.79 / 2.70
+#: 10.69 / 2.79, p^4 c 10.79 / 2.70 (p^4 and p^4 c: experiments/depth_choices.py; the
+#: others from session scripts, experiments/README.md)
 LAM, SIGMA, POWER, CONFIDENCE_POWER = 3.0, 0.02, 4.0, 1.0
 
 

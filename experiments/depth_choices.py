@@ -1,0 +1,77 @@
+"""The training-room comparisons behind session 13's two disparity choices:
+the planar prior of ``estimate_disparity`` and ``refine_net``'s WLS data
+weight p^4 c (training rooms only; never run on the benchmark rooms).
+
+    .venv/bin/python experiments/depth_choices.py            # rooms 100-106
+
+Variants, each scored with the benchmark's BadPix 0.07 and MSE x100 per room,
+over all rooms and over the two halves the rule looks at (100-102, 103-106):
+
+* ``cost_volume`` as estimated and snapped to planes;
+* ``refine_net`` with data weight p^4 (``confidence_power=0``) and p^4 c (the
+  default), each as estimated and snapped.
+
+"Snapped" is :func:`~geodl.lightfield.depth.planes.snap_to_planes` of the
+answer as estimated, which is what ``estimate_disparity(..., planes=True)``
+returns (``tests/test_depth_planar_prior.py``), so each method runs once.
+"""
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+from geodl.datasets import scene_name, write_room_scenes
+from geodl.lightfield import load_hci
+from geodl.lightfield.benchmark.metrics import evaluate
+from geodl.lightfield.depth import estimate_disparity
+from geodl.lightfield.depth.planes import snap_to_planes
+
+HERE = Path(__file__).resolve().parent
+CACHE = HERE.parent / "datasets" / "cache" / "analysis_rooms"
+
+#: name -> (method, options of estimate_disparity); each is scored as estimated and snapped
+VARIANTS = {"cost_volume": ("cost_volume", {}),
+            "refine_net p^4": ("refine_net", {"confidence_power": 0.0}),
+            "refine_net p^4 c": ("refine_net", {"confidence_power": 1.0})}
+
+
+def _mean(values: list[float]) -> float:
+    return sum(values) / len(values)
+
+
+def main(argv: list[str] | None = None) -> dict:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--seeds", nargs="+", type=int, default=list(range(100, 107)))
+    ap.add_argument("--cache", type=Path, default=CACHE)
+    args = ap.parse_args(argv)
+    missing = [s for s in args.seeds if not (args.cache / scene_name(s) / "parameters.cfg").exists()]
+    for path, _, seconds in write_room_scenes(args.cache, missing):
+        print(f"rendered {path.name} ({seconds:.0f} s)", flush=True)
+    rows: dict[str, list[tuple[float, float]]] = {}
+    for seed in args.seeds:
+        lf = load_hci(args.cache / scene_name(seed))
+        for name, (method, options) in VARIANTS.items():
+            t0 = time.perf_counter()
+            d, c = estimate_disparity(lf, method, planes=False, **options)
+            for suffix, answer in (("", d), (" + planes", snap_to_planes(d, c).disparity)):
+                m = evaluate(answer.double().numpy(), lf.ground_truth)
+                rows.setdefault(name + suffix, []).append((m["badpix0.07"], m["mse100"]))
+            print(f"room {seed} {name} ({time.perf_counter() - t0:.1f} s)", flush=True)
+    halves = [i for i, s in enumerate(args.seeds) if s <= 102], \
+        [i for i, s in enumerate(args.seeds) if s > 102]
+    print("\n| variant | BadPix 0.07 per room | mean BadPix / MSE x100 | 100-102 | 103-106 |")
+    print("|---|---|---|---|---|")
+    summary = {}
+    for name, r in rows.items():
+        bad, mse = [b for b, _ in r], [e for _, e in r]
+        part = [f"{_mean([bad[i] for i in h]):.2f} / {_mean([mse[i] for i in h]):.2f}"
+                if h else "-" for h in halves]
+        summary[name] = {"badpix0.07": _mean(bad), "mse100": _mean(mse)}
+        print(f"| {name} | {' '.join(f'{b:.2f}' for b in bad)} | {_mean(bad):.2f} / "
+              f"{_mean(mse):.2f} | {part[0]} | {part[1]} |")
+    return summary
+
+
+if __name__ == "__main__":
+    main()
