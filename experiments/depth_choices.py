@@ -21,7 +21,7 @@ import argparse
 import time
 from pathlib import Path
 
-from geodl.datasets import scene_name, write_room_scenes
+from geodl.datasets import ROOM_SUPERSAMPLE, cached_room_scenes
 from geodl.lightfield import load_hci
 from geodl.lightfield.benchmark.metrics import evaluate
 from geodl.lightfield.depth import estimate_disparity
@@ -44,13 +44,14 @@ def main(argv: list[str] | None = None) -> dict:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--seeds", nargs="+", type=int, default=list(range(100, 107)))
     ap.add_argument("--cache", type=Path, default=CACHE)
+    ap.add_argument("--supersample", type=int, default=ROOM_SUPERSAMPLE,
+                    help="rays per pixel side of the renders (the recorded figures: 1)")
     args = ap.parse_args(argv)
-    missing = [s for s in args.seeds if not (args.cache / scene_name(s) / "parameters.cfg").exists()]
-    for path, _, seconds in write_room_scenes(args.cache, missing):
-        print(f"rendered {path.name} ({seconds:.0f} s)", flush=True)
+    folders = dict(zip(args.seeds, cached_room_scenes(args.cache, args.seeds,
+                                                      supersample=args.supersample)))
     rows: dict[str, list[tuple[float, float]]] = {}
     for seed in args.seeds:
-        lf = load_hci(args.cache / scene_name(seed))
+        lf = load_hci(folders[seed])
         for name, (method, options) in VARIANTS.items():
             t0 = time.perf_counter()
             d, c = estimate_disparity(lf, method, planes=False, **options)

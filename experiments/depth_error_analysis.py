@@ -28,7 +28,7 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
-from geodl.datasets import scene_name, write_room_scenes
+from geodl.datasets import ROOM_SUPERSAMPLE, cached_room_scenes
 from geodl.lightfield import load_hci
 from geodl.lightfield.depth import METHODS, estimate_disparity
 from geodl.lightfield.depth.filters import box_mean, to_grey
@@ -87,13 +87,14 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--seeds", nargs="+", type=int, default=[100, 101, 102],
                     help="training rooms (the rooms cost_volume's settings were chosen on)")
     ap.add_argument("--cache", type=Path, default=CACHE)
+    ap.add_argument("--supersample", type=int, default=ROOM_SUPERSAMPLE,
+                    help="rays per pixel side of the renders (the recorded figures: 1)")
     args = ap.parse_args(argv)
-    missing = [s for s in args.seeds if not (args.cache / scene_name(s) / "parameters.cfg").exists()]
-    for path, _, seconds in write_room_scenes(args.cache, missing):
-        print(f"rendered {path.name} ({seconds:.0f} s)", flush=True)
+    folders = dict(zip(args.seeds, cached_room_scenes(args.cache, args.seeds,
+                                                      supersample=args.supersample)))
     results: dict[str, list[dict[str, float]]] = {m: [] for m in args.methods}
     for seed in args.seeds:
-        lf = load_hci(args.cache / scene_name(seed))
+        lf = load_hci(folders[seed])
         gt = lf.ground_truth.disparity.float()
         masks = regions(gt, lf.center_view.float())
         for method in args.methods:

@@ -36,7 +36,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from geodl.datasets import BENCHMARK_SEEDS, scene_name, textured_plane, write_room_scenes
+from geodl.datasets import BENCHMARK_SEEDS, cached_room_scenes, textured_plane
 from geodl.lightfield import load_hci, write_hci_scene
 from geodl.lightfield.benchmark import evaluate
 from geodl.lightfield.depth import METHODS, estimate_disparity, scene_disparity_range
@@ -98,11 +98,7 @@ def benchmark_scenes(folder: Path | None) -> list[Path]:
         if not scenes:
             raise SystemExit(f"{folder}: no scene folders")
         return scenes
-    root = CACHE / "benchmark_rooms"
-    missing = [s for s in BENCHMARK_SEEDS if not (root / scene_name(s) / "parameters.cfg").exists()]
-    for path, _, seconds in write_room_scenes(root, missing, highres=True):
-        print(f"rendered {path.name} ({seconds:.0f} s)", flush=True)
-    return [root / scene_name(s) for s in BENCHMARK_SEEDS]
+    return cached_room_scenes(CACHE / "benchmark_rooms", BENCHMARK_SEEDS, highres=True)
 
 
 def main(argv: list[str] | None = None) -> dict:

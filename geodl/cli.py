@@ -118,12 +118,14 @@ def _positive(value: int, option: str) -> None:
 
 
 def cmd_render_lightfield(args: argparse.Namespace) -> int:
-    from geodl.datasets import BENCHMARK_SEEDS, write_room_scenes
+    from geodl.datasets import BENCHMARK_SEEDS, ROOM_SUPERSAMPLE, write_room_scenes
     from geodl.structures import GroundTruth, LightField
 
     if args.benchmark and (args.seed is not None or args.scenes is not None):
         raise ValueError("--benchmark: writes the fixed rooms 9000-9007; it takes no --seed "
                          "or --scenes")
+    if args.supersample is None:
+        args.supersample = ROOM_SUPERSAMPLE
     for option in ("size", "grid", "supersample"):
         _positive(getattr(args, option), f"--{option}")
     if args.size < 8:
@@ -565,7 +567,9 @@ def build_parser() -> argparse.ArgumentParser:
                    "default 1)")
     r.add_argument("--size", type=int, default=512, help="image side in pixels (default 512)")
     r.add_argument("--grid", type=int, default=9, help="views per side (default 9)")
-    r.add_argument("--supersample", type=int, default=1, help="samples per pixel side")
+    r.add_argument("--supersample", type=int,
+                   help="rays per pixel side, averaged (default 3: the benchmark rooms' "
+                        "anti-aliasing, geodl.datasets.ROOM_SUPERSAMPLE; 1: one ray per pixel)")
     r.add_argument("--benchmark", action="store_true",
                    help="write the fixed benchmark set (seeds 9000-9007; training uses "
                         "seeds below 9000) instead of --seed/--scenes")

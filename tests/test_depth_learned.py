@@ -219,3 +219,17 @@ def test_learned_methods_reject_other_grids(name):
     with pytest.raises(ValueError, match="square odd grid"):
         estimate_disparity(LightField(views, lf.camera, 0.01, 1.0), method=name,
                            disp_range=(-2, 2))
+
+
+def test_room_caches_are_named_by_how_the_rooms_were_rendered(tmp_path):
+    """A cache of one-ray-per-pixel rooms (sessions up to 13) is never read as
+    the anti-aliased rooms: the file names carry the rays per pixel side, and
+    refine_net's also the matching options' hash."""
+    from geodl.datasets import ROOM_SUPERSAMPLE
+    from geodl.training.depth import room_path
+    from geodl.training.depth_refine import refine_room_path
+
+    assert room_path(tmp_path, 3, 64).name == f"room_0003_64_ss{ROOM_SUPERSAMPLE}.npz"
+    a = refine_room_path(tmp_path, 3, 64, {"levels": 8})
+    b = refine_room_path(tmp_path, 3, 64, {"levels": 9})
+    assert a.name.startswith(f"refine_0003_64_ss{ROOM_SUPERSAMPLE}_") and a != b

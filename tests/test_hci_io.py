@@ -257,3 +257,38 @@ def test_a_submission_that_abstains_scores_worse(tmp_path):
     b = evaluate_submission(tmp_path / "abstain", tmp_path / "scenes")["room"]
     assert a["badpix0.07"] == pytest.approx(100 * 16 / 100) == b["badpix0.07"]
     assert b["mse100"] == np.inf > a["mse100"]
+
+
+def test_rooms_are_rendered_anti_aliased_by_default():
+    """The rooms' default is ROOM_SUPERSAMPLE rays per pixel side, each view the
+    mean of its s x s samples: a render at s times the size, block-averaged
+    by hand, is the same view (up to float rounding)."""
+    from geodl.datasets import ROOM_SUPERSAMPLE, render_hci_scene
+    from geodl.render import Renderer
+
+    s = ROOM_SUPERSAMPLE
+    assert s == 3
+    lf = render_hci_scene(5, size=24, grid=3, gt_factor=1, progress=False)
+    room = lf.meta["room"]
+    fine = Renderer(room).render(lf.rig.camera_at(0, 2).scaled(s)).color  # (3, 72, 72)
+    by_hand = fine.reshape(3, 24, s, 24, s).mean((2, 4))
+    assert torch.allclose(lf.view(0, 2), by_hand, atol=1e-5)
+    point = render_hci_scene(5, size=24, grid=3, gt_factor=1, supersample=1, progress=False)
+    assert not torch.allclose(point.view(0, 2), by_hand, atol=1e-3)  # one ray per pixel differs
+    # geometry from the pixel-centre sample: the same rays up to float rounding
+    assert torch.allclose(point.depth.nan_to_num(posinf=-1), lf.depth.nan_to_num(posinf=-1),
+                          rtol=1e-5)
+
+
+def test_cached_room_scenes_name_the_render_and_render_only_missing_rooms(tmp_path, capsys):
+    from geodl.datasets import cached_room_scenes
+
+    first = cached_room_scenes(tmp_path, [2], size=16, grid=3)
+    assert first == [tmp_path / "3x3_16px_ss3" / "geodl_room_0002"]
+    stamp = (first[0] / "parameters.cfg").stat().st_mtime_ns
+    both = cached_room_scenes(tmp_path, [2, 3], size=16, grid=3)
+    assert (both[0] / "parameters.cfg").stat().st_mtime_ns == stamp  # reused, not re-rendered
+    assert capsys.readouterr().out.count("rendered") == 2  # room 2 once, room 3 once
+    point = cached_room_scenes(tmp_path, [2], size=16, grid=3, supersample=1)
+    assert point[0].parent.name == "3x3_16px_ss1"
+    assert not torch.equal(load_hci(point[0]).views, load_hci(first[0]).views)

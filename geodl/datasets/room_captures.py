@@ -123,7 +123,13 @@ def render_room_captures(seed: int, captures: int = 4, size: int = 512, grid: in
     block median, as the benchmark), its disparity and the evaluation masks;
     ``view_depth`` keeps every view's depth. ``meta`` of each light field
     holds "scene" (``capture_<kk>``), "room" and the centre view's
-    "object_id" (H, W) and "normal" (3, H, W)."""
+    "object_id" (H, W) and "normal" (3, H, W).
+
+    ``supersample`` stays at one ray per pixel here, unlike the benchmark
+    rooms' ``ROOM_SUPERSAMPLE``: the reconstruction's settings and figures
+    (``geodl.recon``, ``experiments/room_reconstruction.py``) were measured
+    on such captures, and 3 x 3 rays would make each capture 5x slower to
+    render (the demo renders four)."""
     for name, value, least in (("captures", captures, 1), ("size", size, 8), ("grid", grid, 1),
                                ("supersample", supersample, 1), ("gt_factor", gt_factor, 1)):
         if isinstance(value, bool) or not isinstance(value, int) or value < least:

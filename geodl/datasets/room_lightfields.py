@@ -5,7 +5,7 @@ benchmark set and training seeds.
 evaluated on; training draws from ``training_seeds`` (0 .. 8999), which never
 meets them (benchmark seeds start at 9000), so the split holds by
 construction. Each scene is ``geodl.datasets.render_hci_scene(seed)``: 9 x 9
-views of 512 x 512 px, disparities within about [-3, 3] px, block-median
+views of 512 x 512 px (3 x 3 rays per pixel), disparities within about [-3, 3] px, block-median
 ground truth and evaluation masks (optionally the 10x ground truth as well).
 """
 from __future__ import annotations
@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterable, Iterator
 
-from geodl.datasets.room_scene import render_hci_scene, scene_name
+from geodl.datasets.room_scene import ROOM_SUPERSAMPLE, render_hci_scene, scene_name
 from geodl.lightfield import write_hci_scene
 
 if TYPE_CHECKING:
@@ -33,7 +33,7 @@ def training_seeds(n: int, offset: int = 0) -> list[int]:
 
 
 def write_room_scenes(out_dir: str | Path, seeds: Iterable[int], size: int = 512,
-                      grid: int = 9, supersample: int = 1, highres: bool = False,
+                      grid: int = 9, supersample: int = ROOM_SUPERSAMPLE, highres: bool = False,
                       overwrite: bool = False) -> Iterator[tuple[Path, LightField, float]]:
     """Render room ``seed`` for each seed and write it as an HCI scene folder
     ``out_dir/geodl_room_<seed>``; yields (folder, light field, seconds taken).
@@ -52,3 +52,21 @@ def write_room_scenes(out_dir: str | Path, seeds: Iterable[int], size: int = 512
         folder = write_hci_scene(Path(out_dir) / scene_name(seed), lf, scene=scene_name(seed),
                                  overwrite=overwrite)
         yield folder, lf, time.perf_counter() - t0
+
+
+def cached_room_scenes(cache: str | Path, seeds: Iterable[int], highres: bool = False,
+                       size: int = 512, grid: int = 9,
+                       supersample: int = ROOM_SUPERSAMPLE) -> list[Path]:
+    """The scene folders of rooms ``seeds``,
+    ``cache/<grid>x<grid>_<size>px_ss<supersample>/geodl_room_<seed>``,
+    rendering (and printing) the missing ones first. The folder's name holds
+    how its rooms were rendered, so renders made another way (another size,
+    one ray per pixel) are never mistaken for these."""
+    seeds = list(seeds)
+    root = Path(cache) / f"{grid}x{grid}_{size}px_ss{supersample}"
+    folders = [root / scene_name(s) for s in seeds]
+    missing = [s for s, f in zip(seeds, folders) if not (f / "parameters.cfg").exists()]
+    for path, _, seconds in write_room_scenes(root, missing, size, grid, supersample, highres,
+                                              overwrite=True):
+        print(f"rendered {path.name} ({seconds:.0f} s)", flush=True)
+    return folders

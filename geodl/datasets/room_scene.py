@@ -16,6 +16,14 @@ from geodl.structures import GroundTruth, LightField, LightFieldRig, PinholeCame
 #: the room objects that are thin (the benchmark's "fine structures")
 FINE_PARTS = ("table_leg", "chair_leg", "shelf_board", "shelf_side")
 
+#: Rays per pixel side of the seeded rooms' views (box-filtered, so 3 x 3
+#: samples per pixel). A camera integrates light over each pixel, and the HCI
+#: benchmark's scenes are anti-aliased renders; one ray per pixel aliases the
+#: procedural textures (checkers, bricks), so warping a view by its true
+#: disparity could not reproduce another (experiments/render_aliasing.py).
+#: Caches of rendered rooms carry it in their names (``ss3``).
+ROOM_SUPERSAMPLE = 3
+
 
 def scene_name(seed: int) -> str:
     """The folder and scene name of room ``seed``: ``geodl_room_<seed>``."""
@@ -59,11 +67,16 @@ def _viewpoint(renderer: Renderer, seed: int, size: int, fov_deg: float,
                            f"room {seed}")
 
 
-def render_hci_scene(seed: int, size: int = 512, grid: int = 9, supersample: int = 1,
+def render_hci_scene(seed: int, size: int = 512, grid: int = 9,
+                     supersample: int = ROOM_SUPERSAMPLE,
                      fov_deg: float = 60.0, gt_factor: int = 10, highres: bool = False,
                      view_depth: bool = False, progress: bool | None = None) -> LightField:
     """Room ``seed`` from a seeded viewpoint; baseline and focus chosen so the
     centre view's disparities span about [-3, 3] px (HCI-like).
+
+    Each view is rendered with ``supersample`` x ``supersample`` rays per
+    pixel, averaged (:data:`ROOM_SUPERSAMPLE`, the benchmark's anti-aliasing;
+    1 is the point-sampled render of sessions up to 13).
 
     The ground-truth depth is rendered at ``gt_factor`` x resolution and
     reduced by block median (1 = plain low-resolution depth), with the

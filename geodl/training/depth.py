@@ -3,8 +3,8 @@ r"""One training loop for the learned disparity methods (``epinet``, ``cost_net`
 
 Data: rooms rendered from :func:`geodl.datasets.training_seeds` (never the
 benchmark seeds), cached on disk as grey uint8 star views plus the centre
-view's disparity (``<cache>/room_<seed>_<size>.npz``). The last
-``val_rooms`` seeds after the training ones are held out for validation.
+view's disparity (``<cache>/room_<seed>_<size>_ss<n>.npz``, ``n`` the rays per
+pixel side). The last ``val_rooms`` seeds after the training ones are held out for validation.
 
 Patches follow the EPINet / LFattNet recipes:
 
@@ -106,8 +106,14 @@ class TrainConfig:
 
 
 # ----------------------------------------------------------------- rooms
-def room_path(cache: Path, seed: int, size: int) -> Path:
-    return Path(cache) / f"room_{seed:04d}_{size}.npz"
+def room_path(cache: Path, seed: int, size: int, kind: str = "room", tag: str = "") -> Path:
+    """Cache file of one rendered training room: ``<kind>_<seed>_<size>_ss<n>[_<tag>].npz``.
+    ``n`` is the renders' rays per pixel side (``ROOM_SUPERSAMPLE``), so that
+    rooms rendered another way are never reused."""
+    from geodl.datasets import ROOM_SUPERSAMPLE
+
+    suffix = f"_{tag}" if tag else ""
+    return Path(cache) / f"{kind}_{seed:04d}_{size}_ss{ROOM_SUPERSAMPLE}{suffix}.npz"
 
 
 def check_training_seed(seed: int) -> int:

@@ -6,7 +6,7 @@ seeds), each rendered, written as an HCI scene folder and read back (so the
 views are the 8-bit PNGs any user's scene has), then ``cost_volume`` run
 with the scene's disparity range, and the network input of
 :func:`~geodl.lightfield.depth.refine_net.refine_features` stored with the
-ground-truth disparity (``<cache>/refine_<seed>_<size>.npz``, float16
+ground-truth disparity (``<cache>/refine_<seed>_<size>_ss<n>_<hash>.npz``, float16
 features; the classical disparity is the one before ``cost_volume``'s own
 smoothing, which is what the learned confidence replaces). Building a room
 takes about 30 s on the 2-core CPU; the classical estimate is computed once,
@@ -51,8 +51,10 @@ def refine_room_path(cache: Path, seed: int, size: int, matching: dict) -> Path:
     """Cache file of one room's features; its name carries a hash of the
     ``cost_volume`` options, so that features built with other matching
     settings are never reused."""
+    from geodl.training.depth import room_path
+
     tag = hashlib.sha1(json.dumps(matching, sort_keys=True).encode()).hexdigest()[:8]
-    return Path(cache) / f"refine_{seed:04d}_{size}_{tag}.npz"
+    return room_path(cache, seed, size, kind="refine", tag=tag)
 
 
 def cache_refine_room(seed: int, size: int, cache: str | Path) -> Path:

@@ -2,8 +2,9 @@ r"""Training the learned view-synthesis network (``geodl train-synthesis``).
 
 Data: rooms rendered from :func:`geodl.datasets.training_seeds` (never the
 benchmark seeds), cached on disk as all 9 x 9 RGB uint8 views plus the centre
-view's ground-truth disparity and its range (``<cache>/room_<seed>_<size>.npz``); the last
-``val_rooms`` seeds after the training ones are held out for validation.
+view's ground-truth disparity and its range (``<cache>/room_<seed>_<size>_ss<n>.npz``,
+``n`` the rays per pixel side); the last ``val_rooms`` seeds after the training ones
+are held out for validation.
 
 A training example (:func:`sample_example`):
 
@@ -51,7 +52,7 @@ from torch import Tensor, nn
 
 from geodl.lightfield.synthesis.learned import STORE, SynthesisNet
 from geodl.lightfield.synthesis.propagate import propagate_disparity
-from geodl.training.depth import dihedral
+from geodl.training.depth import dihedral, room_path
 from geodl.training.loop import dist_setup, load_rooms, prepare_out, run_loop
 
 #: the shipped CPU-sized architecture
@@ -110,10 +111,6 @@ class SynthTrainConfig:
 
 
 # ----------------------------------------------------------------- rooms
-def room_path(cache: Path, seed: int, size: int) -> Path:
-    return Path(cache) / f"room_{seed:04d}_{size}.npz"
-
-
 def cache_room(seed: int, size: int, cache: str | Path) -> Path:
     """Render training room ``seed`` (9 x 9 views, ``size`` px) and store its
     RGB uint8 views, the centre view's ground-truth disparity (NaN where no
