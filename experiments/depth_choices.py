@@ -4,6 +4,10 @@ weight p^4 c (training rooms only; never run on the benchmark rooms).
 
     .venv/bin/python experiments/depth_choices.py            # rooms 100-106
 
+The figures recorded up to session 13 are of rooms rendered with one ray per
+pixel: ``--supersample 1`` reproduces them (the default is the rooms'
+anti-aliased ``ROOM_SUPERSAMPLE``).
+
 Variants, each scored with the benchmark's BadPix 0.07 and MSE x100 per room,
 over all rooms and over the two halves the rule looks at (100-102, 103-106):
 

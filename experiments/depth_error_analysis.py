@@ -4,6 +4,10 @@ what to improve, never run on the benchmark rooms).
 
     .venv/bin/python experiments/depth_error_analysis.py --methods cost_volume refine_net
 
+The figures recorded up to session 13 are of rooms rendered with one ray per
+pixel: ``--supersample 1`` reproduces them (the default is the rooms'
+anti-aliased ``ROOM_SUPERSAMPLE``).
+
 Regions (inside the benchmark's 15 px border), from the ground truth and the
 centre view:
 
