@@ -50,13 +50,18 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--cache", type=Path, default=CACHE)
     ap.add_argument("--supersample", type=int, default=ROOM_SUPERSAMPLE,
                     help="rays per pixel side of the renders (the recorded figures: 1)")
+    ap.add_argument("--refine-checkpoints", nargs="*", type=Path, default=[],
+                    help="also score refine_net (p^4 c) with these weights (.pt or run folder)")
     args = ap.parse_args(argv)
+    variants = dict(VARIANTS)
+    for path in args.refine_checkpoints:
+        variants[f"refine_net p^4 c [{path}]"] = ("refine_net", {"checkpoint": path})
     folders = dict(zip(args.seeds, cached_room_scenes(args.cache, args.seeds,
                                                       supersample=args.supersample)))
     rows: dict[str, list[tuple[float, float]]] = {}
     for seed in args.seeds:
         lf = load_hci(folders[seed])
-        for name, (method, options) in VARIANTS.items():
+        for name, (method, options) in variants.items():
             t0 = time.perf_counter()
             d, c = estimate_disparity(lf, method, planes=False, **options)
             for suffix, answer in (("", d), (" + planes", snap_to_planes(d, c).disparity)):

@@ -121,7 +121,8 @@ def test_the_fusion_reads_refine_net_without_the_planar_prior_and_with_weight_p4
     assert all(torch.equal(a, b) for a, b in zip(got, want))
     mine = estimate_for_fusion(lf, "refine_net", confidence_power=1.0, **r)
     assert all(torch.equal(a, b) for a, b in
-               zip(mine, estimate_disparity(lf, "refine_net", planes=False, **r)))
+               zip(mine, estimate_disparity(lf, "refine_net", planes=False, confidence_power=1.0,
+                                            **r)))
     assert not torch.equal(mine[0], got[0])
     plain = estimate_for_fusion(lf, "cost_volume", **r)
     assert torch.equal(plain[0], estimate_disparity(lf, "cost_volume", planes=False, **r)[0])

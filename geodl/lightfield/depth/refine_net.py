@@ -164,8 +164,14 @@ register_model("refine_net", RefineNet)
 #: 100-102 and in 103-106), p^4 c^2 8.07 / 2.60 (worse BadPix on 103-106), p^4 c^0.5
 #: 7.76 / 2.72, p^2 c 8.93 / 2.97, p^4 c with lam 5 8.83 / 2.57; not snapped: p^4
 #: 10.69 / 2.79, p^4 c 10.79 / 2.70 (p^4 and p^4 c: experiments/depth_choices.py; the
-#: others from session scripts, experiments/README.md)
-LAM, SIGMA, POWER, CONFIDENCE_POWER = 3.0, 0.02, 4.0, 1.0
+#: others from session scripts, experiments/README.md). Session 14, the same rooms
+#: rendered anti-aliased (ROOM_SUPERSAMPLE), snapped: p^4 7.64 / 2.75, p^4 c 8.03 /
+#: 2.70; by session 13's rule (p^4 c only if better on both metrics in 100-102 and in
+#: 103-106) p^4 again: it is better on both in 100-102 (6.45 / 1.29 against 8.48 /
+#: 1.34), worse on both in 103-106 (8.53 / 3.85 against 7.70 / 3.73);
+#: experiments/results/depth_choices_2026-12-04_s14_ss3.txt. The matching's
+#: confidence stays an option (confidence_power > 0).
+LAM, SIGMA, POWER, CONFIDENCE_POWER = 3.0, 0.02, 4.0, 0.0
 
 
 def refine_with_confidence(disparity: Tensor, probability: Tensor, guide: Tensor,
