@@ -289,6 +289,9 @@ def test_cached_room_scenes_name_the_render_and_render_only_missing_rooms(tmp_pa
     both = cached_room_scenes(tmp_path, [2, 3], size=16, grid=3)
     assert (both[0] / "parameters.cfg").stat().st_mtime_ns == stamp  # reused, not re-rendered
     assert capsys.readouterr().out.count("rendered") == 2  # room 2 once, room 3 once
+    assert not (first[0] / "gt_disp_highres.pfm").exists()
+    high = cached_room_scenes(tmp_path, [2], size=16, grid=3, highres=True)  # re-rendered with it
+    assert high == first and (first[0] / "gt_disp_highres.pfm").exists()
     point = cached_room_scenes(tmp_path, [2], size=16, grid=3, supersample=1)
     assert point[0].parent.name == "3x3_16px_ss1"
     assert not torch.equal(load_hci(point[0]).views, load_hci(first[0]).views)

@@ -59,13 +59,15 @@ def cached_room_scenes(cache: str | Path, seeds: Iterable[int], highres: bool = 
                        supersample: int = ROOM_SUPERSAMPLE) -> list[Path]:
     """The scene folders of rooms ``seeds``,
     ``cache/<grid>x<grid>_<size>px_ss<supersample>/geodl_room_<seed>``,
-    rendering (and printing) the missing ones first. The folder's name holds
+    rendering (and printing) the missing ones first (with ``highres``, also
+    those without the 10x ground truth). The folder's name holds
     how its rooms were rendered, so renders made another way (another size,
     one ray per pixel) are never mistaken for these."""
     seeds = list(seeds)
     root = Path(cache) / f"{grid}x{grid}_{size}px_ss{supersample}"
     folders = [root / scene_name(s) for s in seeds]
-    missing = [s for s, f in zip(seeds, folders) if not (f / "parameters.cfg").exists()]
+    wanted = ["parameters.cfg"] + (["gt_disp_highres.pfm"] if highres else [])
+    missing = [s for s, f in zip(seeds, folders) if not all((f / w).exists() for w in wanted)]
     for path, _, seconds in write_room_scenes(root, missing, size, grid, supersample, highres,
                                               overwrite=True):
         print(f"rendered {path.name} ({seconds:.0f} s)", flush=True)
