@@ -12,8 +12,10 @@ Variants, each scored with the benchmark's BadPix 0.07 and MSE x100 per room,
 over all rooms and over the two halves the rule looks at (100-102, 103-106):
 
 * ``cost_volume`` as estimated and snapped to planes;
-* ``refine_net`` with data weight p^4 (``confidence_power=0``) and p^4 c (the
-  default), each as estimated and snapped.
+* ``refine_net`` with data weight p^4 (``confidence_power=0``, the default
+  again since session 14) and p^4 c (the default of session 13), each as
+  estimated and snapped; with ``--refine-checkpoints``, the same two for
+  other weights.
 
 "Snapped" is :func:`~geodl.lightfield.depth.planes.snap_to_planes` of the
 answer as estimated, which is what ``estimate_disparity(..., planes=True)``
@@ -51,11 +53,14 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--supersample", type=int, default=ROOM_SUPERSAMPLE,
                     help="rays per pixel side of the renders (the recorded figures: 1)")
     ap.add_argument("--refine-checkpoints", nargs="*", type=Path, default=[],
-                    help="also score refine_net (p^4 c) with these weights (.pt or run folder)")
+                    help="also score refine_net with these weights (.pt or run folder), "
+                         "with each data weight")
     args = ap.parse_args(argv)
     variants = dict(VARIANTS)
     for path in args.refine_checkpoints:
-        variants[f"refine_net p^4 c [{path}]"] = ("refine_net", {"checkpoint": path})
+        for name, (_, options) in VARIANTS.items():
+            if name.startswith("refine_net"):
+                variants[f"{name} [{path}]"] = ("refine_net", {**options, "checkpoint": path})
     folders = dict(zip(args.seeds, cached_room_scenes(args.cache, args.seeds,
                                                       supersample=args.supersample)))
     rows: dict[str, list[tuple[float, float]]] = {}

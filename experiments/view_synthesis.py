@@ -26,6 +26,7 @@ synthesised light field beside the real one.
 
     nice -n 5 .venv/bin/python experiments/view_synthesis.py [--scenes DIR] [--rooms N]
     .venv/bin/python experiments/view_synthesis.py --quick   # a small room, seconds
+    .venv/bin/python experiments/view_synthesis.py --methods learned --checkpoint OLD.pt --out DIR
 """
 from __future__ import annotations
 
@@ -184,6 +185,8 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--methods", nargs="+", default=default)
     ap.add_argument("--quick", action="store_true", help="one small training room (a test)")
     ap.add_argument("--out", type=Path, default=HERE, help="writes results/ and figures/ here")
+    ap.add_argument("--checkpoint", type=Path, help="weights of `learned` other than the "
+                    "shipped ones (a .pt beside its .json, or a run folder)")
     ap.add_argument("--resume", action="store_true", help="keep the rooms and methods already "
                     "in results/view_synthesis.json and run only the missing ones")
     args = ap.parse_args(argv)
@@ -195,6 +198,8 @@ def main(argv: list[str] | None = None) -> dict:
     else:
         scenes, grids = benchmark_scenes(args.scenes), {"9x9": 9, "7x7": 7}
         options = {}
+    if args.checkpoint is not None:
+        options["learned"] = {"checkpoint": args.checkpoint}
     if args.rooms:
         scenes = scenes[:args.rooms]
     results: dict = {s: {m: {"rooms": {}} for m in args.methods} for s in grids}
