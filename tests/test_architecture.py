@@ -7,16 +7,17 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1] / "geodl"
 ALLOWED = {  # package -> the geodl packages its modules may import (besides itself)
     "_optional": set(),
-    "ops": {"_optional"},
-    "structures": {"ops", "_optional"},
-    "nn": {"ops", "structures", "_optional"},
-    "render": {"structures", "_optional"},
-    "lightfield": {"nn", "ops", "structures", "_optional"},
-    "recon": {"lightfield", "render", "structures", "ops", "nn", "_optional"},
-    "datasets": {"recon", "lightfield", "render", "nn", "ops", "structures", "_optional"},
-    "viz": {"structures", "render", "lightfield", "ops", "_optional"},
-    "testing": {"nn", "structures", "ops"},
-    "training": {"datasets", "recon", "lightfield", "render", "nn", "ops", "structures", "_optional"},
+    "io": set(),
+    "ops": {"io", "_optional"},
+    "structures": {"io", "ops", "_optional"},
+    "nn": {"io", "ops", "structures", "_optional"},
+    "render": {"io", "structures", "_optional"},
+    "lightfield": {"io", "nn", "ops", "structures", "_optional"},
+    "recon": {"io", "lightfield", "render", "structures", "ops", "nn", "_optional"},
+    "datasets": {"io", "recon", "lightfield", "render", "nn", "ops", "structures", "_optional"},
+    "viz": {"io", "structures", "render", "lightfield", "ops", "_optional"},
+    "testing": {"io", "nn", "structures", "ops"},
+    "training": {"io", "datasets", "recon", "lightfield", "render", "nn", "ops", "structures", "_optional"},
 }
 
 
