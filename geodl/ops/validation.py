@@ -1,10 +1,22 @@
-"""Input checks shared by the operators. Each raises ``ValueError`` (or
-``TypeError``) naming the argument, what was expected and what came."""
+"""Input checks shared by the operators, the structures and the layers: the
+one place where geodl validates its inputs. Each raises ``ValueError`` (or
+``TypeError``) naming the argument, what was expected and what came.
+
+Checks that read tensor values (index ranges, finiteness) are skipped while
+``torch.compile`` traces (reading a value would break the graph); eager runs
+make them.
+"""
 from __future__ import annotations
+
+from typing import Optional, Sequence, Union
 
 import numpy as np
 import torch
 from torch import Tensor
+
+
+def _compiling() -> bool:
+    return torch.compiler.is_compiling()
 
 
 def as_tensor(value, name: str, dtype: torch.dtype | None = None) -> Tensor:
@@ -72,9 +84,115 @@ def check_faces(faces, num_verts: int) -> Tensor:
     return check_index(faces, "faces", num_verts, width=3)
 
 
-def check_edge_index(edge_index, num_nodes: int) -> Tensor:
-    """(2, E) long edge index indexing ``num_nodes`` nodes."""
-    return check_index(edge_index, "edge_index", num_nodes, rows=2)
+def check_edge_index(edge_index, size: Union[int, Sequence[int]],
+                     name: str = "edge_index") -> Tensor:
+    """(2, E) integer edge index, row 0 the sources and row 1 the targets.
+
+    ``size`` is the number of nodes N, or ``(N_src, N_dst)`` for a bipartite
+    graph: sources must lie in ``[0, N_src)`` and targets in ``[0, N_dst)``.
+    Arrays and lists are converted; floating, boolean or complex indices are
+    refused (an index stored as a float is almost always a mix-up of
+    arguments). Returns the index as ``torch.long``.
+    """
+    if not isinstance(edge_index, Tensor):
+        edge_index = as_tensor(edge_index, name)
+    if edge_index.is_floating_point() or edge_index.is_complex() or edge_index.dtype == torch.bool:
+        raise ValueError(f"{name}: expected integer indices (torch.long), got {edge_index.dtype}")
+    if edge_index.dim() != 2 or edge_index.shape[0] != 2:
+        raise ValueError(f"{name}: expected shape (2, E), got {tuple(edge_index.shape)}")
+    n_src, n_dst = (size, size) if isinstance(size, (int, np.integer)) else (int(size[0]),
+                                                                          int(size[1]))
+    if not _compiling() and edge_index.numel():
+        lo = edge_index.amin(1).tolist()
+        hi = edge_index.amax(1).tolist()
+        if min(lo) < 0 or hi[0] >= n_src or hi[1] >= n_dst:
+            raise ValueError(f"{name}: sources must lie in [0, {n_src}) and targets in "
+                             f"[0, {n_dst}), got ranges [{lo[0]}, {hi[0]}] and "
+                             f"[{lo[1]}, {hi[1]}]")
+    return edge_index.long()
+
+
+def check_edge_weight(edge_weight: Optional[Tensor], num_edges: int,
+                      nonnegative: bool = False, name: str = "edge_weight") -> None:
+    """(E,) finite floating weights (and >= 0 where a degree normalisation
+    takes their roots); None passes."""
+    if edge_weight is None:
+        return
+    if not isinstance(edge_weight, Tensor) or not edge_weight.is_floating_point():
+        got = edge_weight.dtype if isinstance(edge_weight, Tensor) else type(edge_weight).__name__
+        raise ValueError(f"{name}: expected a floating tensor of shape ({num_edges},), got {got}")
+    if edge_weight.dim() != 1 or edge_weight.shape[0] != num_edges:
+        raise ValueError(f"{name}: expected shape ({num_edges},), got {tuple(edge_weight.shape)}")
+    if _compiling():
+        return
+    if not bool(torch.isfinite(edge_weight).all()):
+        raise ValueError(f"{name}: contains NaN or inf")
+    if nonnegative and edge_weight.numel() and bool((edge_weight < 0).any()):
+        raise ValueError(f"{name}: expected non-negative weights (the degree normalisation "
+                         f"takes their square root), got minimum {float(edge_weight.min())}")
+
+
+def check_edge_attr(edge_attr: Optional[Tensor], num_edges: int,
+                    name: str = "edge_attr") -> None:
+    """(E,) or (E, D) floating edge features; None passes."""
+    if edge_attr is None:
+        return
+    if not isinstance(edge_attr, Tensor) or edge_attr.dim() not in (1, 2) or \
+            edge_attr.shape[0] != num_edges:
+        got = tuple(edge_attr.shape) if isinstance(edge_attr, Tensor) else type(edge_attr).__name__
+        raise ValueError(f"{name}: expected shape ({num_edges}, D), got {got}")
+    if not edge_attr.is_floating_point():
+        raise ValueError(f"{name}: expected floating edge features, got {edge_attr.dtype}")
+
+
+def check_features(x, channels: int = -1, num_nodes: Optional[int] = None, *,
+                   batched: bool = False, name: str = "x") -> None:
+    """Node features (N, channels), or also (B, N, channels) with ``batched``
+    (one graph, B feature sets). ``channels <= 0`` (lazy) and ``num_nodes``
+    None check nothing of that size."""
+    ranks = (2, 3) if batched else (2,)
+    c = str(channels) if channels > 0 else "F"
+    rows = "N" if num_nodes is None else str(num_nodes)
+    want = f"({rows}, {c})" + (f" or (B, {rows}, {c})" if batched else "")
+    if not isinstance(x, Tensor) or x.dim() not in ranks or (
+            channels > 0 and x.shape[-1] != channels) or (
+            num_nodes is not None and x.shape[-2] != num_nodes):
+        got = tuple(x.shape) if isinstance(x, Tensor) else type(x).__name__
+        raise ValueError(f"{name}: expected shape {want}, got {got}")
+
+
+def check_channels(value, name: str, lazy: bool = False) -> None:
+    """A positive number of channels (or -1 for lazy ones, where allowed)."""
+    ok = isinstance(value, (int, np.integer)) and not isinstance(value, bool) and (
+        value >= 1 or (lazy and value == -1))
+    if not ok:
+        want = "a positive int" + (" or -1 (inferred on the first call)" if lazy else "")
+        raise ValueError(f"{name}: expected {want}, got {value!r}")
+
+
+def check_dtype(x: Tensor, dtype: Optional[torch.dtype], owner: str, name: str = "x") -> None:
+    """``x`` must have the dtype of the parameters it meets (``dtype``; None:
+    none to meet). Under autocast the layer casts itself, so anything passes."""
+    if dtype is None or x.dtype == dtype or torch.is_autocast_enabled(x.device.type):
+        return
+    fix = f"pass {name}.to({dtype})"
+    if x.is_floating_point():
+        fix += f" or convert the layer with .to({x.dtype})"
+    raise ValueError(f"{name}: dtype {x.dtype} does not match {owner}'s parameters ({dtype}); "
+                     f"{fix}")
+
+
+#: PyG's aggregation names and the reduction each one is ('add' is 'sum').
+AGGR = {"add": "sum", "sum": "sum", "mean": "mean", "max": "max", "min": "min"}
+
+
+def check_aggr(aggr: str, allowed: tuple[str, ...]) -> str:
+    """PyG's aggregation names ('add' is 'sum'); returns the canonical one."""
+    canon = AGGR.get(aggr) if isinstance(aggr, str) else None
+    if canon is None or canon not in allowed:
+        names = ", ".join(repr(a) for a in allowed)
+        raise ValueError(f"aggr: expected one of {names} (or 'add' for 'sum'), got {aggr!r}")
+    return canon
 
 
 def check_positive(value, name: str) -> float:

@@ -5,12 +5,14 @@ import math
 import torch
 from torch import Tensor
 
+from geodl.nn.conv.base import GraphLayer
 from geodl.nn.conv.laplacian import laplacian_entries
-from geodl.nn.conv.propagation import GraphStructure, check_edge_weight, check_x, parse_graph
+from geodl.nn.conv.propagation import GraphStructure
 from geodl.nn.inits import glorot_linear
+from geodl.ops.validation import check_channels
 
 
-class CayleyConv(torch.nn.Module):
+class CayleyConv(GraphLayer):
     r"""Cayley polynomial filters from `"CayleyNets: Graph Convolutional Neural
     Networks with Complex Rational Spectral Filters"
     <https://arxiv.org/abs/1705.07664>`_ (Levie, Monti, Bresson & Bronstein, 2018).
@@ -46,10 +48,14 @@ class CayleyConv(torch.nn.Module):
         - **output:** :math:`(N, F_{out})`
     """
 
+    adjacency_values = "edge_weight"
+
     def __init__(self, in_channels: int, out_channels: int, r: int = 3,
                  jacobi_iterations: int = 10, normalization: str | None = "sym",
                  zoom: float = 1.0, bias: bool = True) -> None:
         super().__init__()
+        check_channels(in_channels, "in_channels")
+        check_channels(out_channels, "out_channels")
         if r < 1 or jacobi_iterations < 1:
             raise ValueError(f"r and jacobi_iterations: expected >= 1, got {r}, {jacobi_iterations}")
         if not zoom > 0:
@@ -75,6 +81,10 @@ class CayleyConv(torch.nn.Module):
             self.log_zoom.fill_(math.log(self._zoom0))
         if self.bias is not None:
             torch.nn.init.zeros_(self.bias)
+
+    @property
+    def nonnegative_edge_weight(self) -> bool:
+        return self.normalization is not None
 
     @property
     def zoom(self) -> Tensor:
@@ -119,15 +129,9 @@ class CayleyConv(torch.nn.Module):
         return out
 
     def forward(self, x: Tensor, edge_index: Tensor, edge_weight: Tensor | None = None) -> Tensor:
-        check_x(x, self.in_channels)
-        if x.dim() != 2:
-            raise ValueError(f"x: expected shape (N, {self.in_channels}), got {tuple(x.shape)}")
-        g = parse_graph(edge_index, None, x, x)
-        if edge_weight is None and g.values is not None:
-            edge_weight = g.values
-        check_edge_weight(edge_weight, g.num_edges, nonnegative=self.normalization is not None)
-        s = g.structure(self_loops=True)
-        lap, _ = laplacian_entries(s, g.edge_index, edge_weight, self.normalization, x.dtype)
+        inp = self.prepare(x, edge_index, edge_weight=edge_weight)
+        s = inp.structure(self_loops=True)
+        lap, _ = laplacian_entries(s, inp.edge_index, inp.edge_weight, self.normalization, x.dtype)
         diag = lap[s.num_edges:]
         out = self.lin0(x)
         for j, (re, im) in enumerate(self.cayley_powers(x, s, lap, diag)):

@@ -6,17 +6,13 @@ import torch
 from torch import Tensor
 from torch_geometric.nn.dense.linear import Linear
 
-from geodl.nn.conv.laplacian import laplacian_entries
-from geodl.nn.conv.propagation import (
-    GraphStructure,
-    check_edge_weight,
-    check_x,
-    node_matmul,
-    parse_graph,
-)
+from geodl.nn.conv.base import GraphLayer
+from geodl.nn.conv.laplacian import scaled_laplacian
+from geodl.nn.conv.propagation import GraphStructure, node_matmul
+from geodl.ops.validation import check_channels
 
 
-class ChebConv(torch.nn.Module):
+class ChebConv(GraphLayer):
     r"""Chebyshev spectral graph convolution from `"Convolutional Neural Networks
     on Graphs with Fast Localized Spectral Filtering"
     <https://arxiv.org/abs/1606.09375>`_ (Defferrard, Bresson & Vandergheynst, 2016).
@@ -51,14 +47,21 @@ class ChebConv(torch.nn.Module):
           ``edge_weight`` :math:`(E,)` *(optional; finite, non-negative for
           "sym"/"rw")*, ``batch`` :math:`(N,)` *(optional)*, ``lambda_max``
           scalar or :math:`(B,)` *(optional; default 2 for ``"sym"``/``"rw"``,
-          twice the largest degree for ``None``)*
+          twice the largest degree for ``None``: an upper bound, by
+          Gershgorin; on a graph without edges L = 0 and any positive
+          value gives the same filter)*
         - **output:** :math:`(N, F_{out})`
     """
+
+    batched_features = True
+    adjacency_values = "edge_weight"
 
     def __init__(self, in_channels: int, out_channels: int, K: int,
                  normalization: Optional[str] = "sym", bias: bool = True,
                  cached: bool = False) -> None:
         super().__init__()
+        check_channels(in_channels, "in_channels", lazy=True)
+        check_channels(out_channels, "out_channels")
         if K < 1:
             raise ValueError(f"K: expected >= 1, got {K}")
         if normalization not in (None, "sym", "rw"):
@@ -79,50 +82,33 @@ class ChebConv(torch.nn.Module):
             torch.nn.init.zeros_(self.bias)
         self._cached = None
 
+    @property
+    def nonnegative_edge_weight(self) -> bool:
+        return self.normalization is not None
+
     def scaled_laplacian(self, g, edge_weight: Optional[Tensor], dtype: torch.dtype,
                          lambda_max: Optional[Tensor | float], batch: Optional[Tensor]
                          ) -> tuple[GraphStructure, Tensor]:
-        """:math:`\\hat L` as (structure, values in CSR order)."""
+        """:math:`\\hat L` of a parsed graph ``g`` as (structure, values in CSR order)."""
         s = g.structure(self_loops=True)
-        lap, deg = laplacian_entries(s, g.edge_index, edge_weight, self.normalization, dtype)
-        n = g.size[0]
-        ei = g.edge_index
-        if lambda_max is None:
-            if self.normalization is None:
-                lam = 2.0 * deg.max() if deg.numel() else torch.tensor(2.0, dtype=dtype, device=ei.device)
-            else:
-                lam = torch.tensor(2.0, dtype=dtype, device=ei.device)
-        else:
-            lam = torch.as_tensor(lambda_max, dtype=dtype, device=ei.device)
-            if not torch.compiler.is_compiling() and (
-                    (lam <= 0).any() or not torch.isfinite(lam).all()):
-                raise ValueError("lambda_max: expected positive finite values")
-        if lam.numel() > 1:
-            if batch is None:
-                raise ValueError("lambda_max: one value per graph needs the batch vector")
-            src = torch.cat([ei[0], torch.arange(n, device=ei.device)])
-            lam = lam[batch[src]]
-        w = 2.0 * lap / lam
-        w = w.masked_fill(torch.isinf(w), 0.0)
-        w = torch.cat([w[:s.num_edges], w[s.num_edges:] - 1.0])
-        return s, s.sort(w)
+        return s, s.sort(scaled_laplacian(s, g.edge_index, edge_weight, self.normalization,
+                                          dtype, lambda_max, batch))
 
     def forward(self, x: Tensor, edge_index: Tensor, edge_weight: Optional[Tensor] = None,
                 batch: Optional[Tensor] = None,
                 lambda_max: Optional[Tensor | float] = None) -> Tensor:
-        check_x(x, self.in_channels)
         cache = self._cached if self.cached else None
         if cache is None:
-            g = parse_graph(edge_index, None, x, x)
-            if edge_weight is None and g.values is not None:
-                edge_weight = g.values
-            check_edge_weight(edge_weight, g.num_edges,
-                              nonnegative=self.normalization is not None)
-            if batch is not None and (batch.dim() != 1 or batch.numel() != g.size[0]):
-                raise ValueError(f"batch: expected shape ({g.size[0]},), got {tuple(batch.shape)}")
-            cache = self.scaled_laplacian(g, edge_weight, x.dtype, lambda_max, batch)
+            inp = self.prepare(x, edge_index, edge_weight=edge_weight)
+            cache = self.scaled_laplacian(inp.graph, inp.edge_weight, x.dtype, lambda_max, batch)
             if self.cached:
                 self._cached = (cache[0], cache[1].detach())
+        else:
+            self.check_dtype(x)
+            if cache[0].size[1] != x.shape[-2]:
+                raise ValueError(f"x: {self.__class__.__name__}(cached=True) keeps the Laplacian "
+                                 f"of its first graph ({cache[0].size[1]} nodes), got "
+                                 f"{x.shape[-2]} nodes; use cached=False for other graphs")
         s, w = cache
         w = w.to(x.dtype)
         t0 = x

@@ -5,16 +5,11 @@ from typing import Optional, Tuple, Union
 import torch
 from torch import Tensor
 
-from geodl.nn.conv.gin_conv import reset_module
-from geodl.nn.conv.propagation import (
-    XInput,
-    check_aggr,
-    check_x,
-    parse_graph,
-    scatter_nodes,
-    split_x,
-)
+from geodl.nn.conv.base import GraphLayer, nn_in_features
+from geodl.nn.conv.propagation import XInput, scatter_nodes, split_x
+from geodl.nn.inits import reset_module
 from geodl.ops.neighbors import knn
+from geodl.ops.validation import check_aggr
 
 
 def _first_linear(nn: torch.nn.Module) -> tuple[torch.nn.Linear | None, torch.nn.Module]:
@@ -26,7 +21,7 @@ def _first_linear(nn: torch.nn.Module) -> tuple[torch.nn.Linear | None, torch.nn
     return None, nn
 
 
-class EdgeConv(torch.nn.Module):
+class EdgeConv(GraphLayer):
     r"""Edge convolution from `"Dynamic Graph CNN for Learning on Point Clouds"
     <https://arxiv.org/abs/1801.07829>`_ (Wang et al., 2019).
 
@@ -49,8 +44,11 @@ class EdgeConv(torch.nn.Module):
     Shapes:
         - **input:** ``x`` :math:`(N, F)` or a pair ``(x_src, x_dst)``,
           ``edge_index`` :math:`(2, E)` or a sparse ``adj_t``
-        - **output:** :math:`(N_t, F_{out})`
+        - **output:** :math:`(N_t, F_{out})`; F is half of what ``nn``
+          takes (checked where its first layer says it)
     """
+
+    needs_target = True
 
     def __init__(self, nn: torch.nn.Module, aggr: str = "max") -> None:
         super().__init__()
@@ -60,6 +58,13 @@ class EdgeConv(torch.nn.Module):
 
     def reset_parameters(self) -> None:
         reset_module(self.nn)
+
+    def input_channels(self) -> tuple[int, int]:
+        f = nn_in_features(self.nn)  # h takes [x_i, x_j - x_i]: twice the features
+        if f > 0 and f % 2:
+            raise ValueError(f"nn: EdgeConv's network takes [x_i, x_j - x_i], an even number of "
+                             f"features, but its first layer takes {f}")
+        return (f // 2, f // 2) if f > 0 else (-1, -1)
 
     def edge_features(self, x_src: Tensor, x_dst: Tensor, src: Tensor, dst: Tensor) -> Tensor:
         """(E, F_out) :math:`h([x_i, x_j - x_i])` for edges ``src -> dst``."""
@@ -76,17 +81,14 @@ class EdgeConv(torch.nn.Module):
         return rest(centre.index_select(0, dst) + neighbour.index_select(0, src))
 
     def forward(self, x: XInput, edge_index: Tensor) -> Tensor:
-        x_src, x_dst = split_x(x)
-        if x_dst is None:
-            raise ValueError("x: EdgeConv needs target features (x_src, x_dst), got x_dst None")
-        check_x(x_src, -1)
-        check_x(x_dst, x_src.shape[-1])
-        if x_src.dim() != 2:
-            raise ValueError(f"x: EdgeConv takes (N, F) features, got {tuple(x_src.shape)}")
-        g = parse_graph(edge_index, None, x_src, x_dst)
-        s = g.structure()  # messages in CSR (target-major) order: contiguous reductions
+        inp = self.prepare(x, edge_index)
+        x_src, x_dst = inp.x_src, inp.x_dst
+        if x_dst.shape[-1] != x_src.shape[-1]:
+            raise ValueError(f"x: source and target features differ in size ({x_src.shape[-1]} "
+                             f"vs {x_dst.shape[-1]})")
+        s = inp.structure()  # messages in CSR (target-major) order: contiguous reductions
         msg = self.edge_features(x_src, x_dst, s.src, s.dst)
-        return scatter_nodes(msg, s.dst, g.size[1], self._aggr)
+        return scatter_nodes(msg, s.dst, inp.size[1], self._aggr)
 
     def __repr__(self) -> str:
         return f"{self.__class__.__name__}(nn={self.nn})"
@@ -121,6 +123,8 @@ class DynamicEdgeConv(EdgeConv):
         x_src, x_dst = split_x(x)
         if x_dst is None:
             raise ValueError("x: DynamicEdgeConv needs target features, got x_dst None")
+        self.check_dtype(x_src)  # before the kNN search, which reads the features too
+        self.check_dtype(x_dst)
         b = batch if isinstance(batch, (tuple, list)) else (batch, batch)
         ei = knn(x_src.detach(), x_dst.detach(), self.k, b[0], b[1]).flip(0)
         return super().forward((x_src, x_dst), ei)

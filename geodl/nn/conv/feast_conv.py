@@ -4,10 +4,12 @@ import torch
 from torch import Tensor
 from torch_geometric.nn.dense.linear import Linear
 
-from geodl.nn.conv.propagation import XInput, check_x, parse_graph, split_x
+from geodl.nn.conv.base import GraphLayer
+from geodl.nn.conv.propagation import XInput
+from geodl.ops.validation import check_channels
 
 
-class FeaStConv(torch.nn.Module):
+class FeaStConv(GraphLayer):
     r"""Feature-steered convolution from `"FeaStNet: Feature-Steered Graph
     Convolutions for 3D Shape Analysis" <https://arxiv.org/abs/1706.05206>`_
     (Verma, Boyer & Verbeek, 2018).
@@ -32,9 +34,13 @@ class FeaStConv(torch.nn.Module):
         - **output:** :math:`(N_t, F_{out})`
     """
 
+    needs_target = True
+
     def __init__(self, in_channels: int, out_channels: int, heads: int = 1,
                  add_self_loops: bool = True, bias: bool = True) -> None:
         super().__init__()
+        check_channels(in_channels, "in_channels", lazy=True)
+        check_channels(out_channels, "out_channels")
         if heads < 1:
             raise ValueError(f"heads: expected >= 1, got {heads}")
         self.in_channels, self.out_channels, self.heads = in_channels, out_channels, heads
@@ -54,15 +60,9 @@ class FeaStConv(torch.nn.Module):
             torch.nn.init.normal_(self.bias, 0.0, 0.1)
 
     def forward(self, x: XInput, edge_index: Tensor) -> Tensor:
-        x_src, x_dst = split_x(x)
-        if x_dst is None:
-            raise ValueError("x: FeaStConv needs target features (x_src, x_dst), got x_dst None")
-        check_x(x_src, self.in_channels)
-        check_x(x_dst, self.in_channels)
-        if x_src.dim() != 2:
-            raise ValueError(f"x: FeaStConv takes (N, F) features, got {tuple(x_src.shape)}")
-        g = parse_graph(edge_index, None, x_src, x_dst)
-        s = g.structure(self_loops=self.add_self_loops)
+        inp = self.prepare(x, edge_index)
+        x_src, x_dst = inp.x_src, inp.x_dst
+        s = inp.structure(self_loops=self.add_self_loops)
         # u^T (x_j - x_i) = u^T x_j - u^T x_i: per node, then per entry (CSR order)
         q = torch.softmax(self.u(x_src).index_select(0, s.src) - self.u(x_dst).index_select(0, s.dst)
                           + self.c, dim=1)

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import math
 from typing import Optional, Tuple, Union
 
 import torch
@@ -9,15 +8,13 @@ from torch import Tensor
 from torch_geometric.nn.dense.linear import Linear
 from torch_geometric.utils import softmax
 
-from geodl.nn.conv.propagation import Size, XInput, check_edge_attr, check_x, parse_graph, split_x
+from geodl.nn.conv.base import GraphLayer
+from geodl.nn.conv.propagation import Size, XInput
+from geodl.nn.inits import glorot
+from geodl.ops.validation import check_channels
 
 
-def _glorot(p: Tensor) -> None:
-    a = math.sqrt(6.0 / (p.shape[-2] + p.shape[-1]))
-    torch.nn.init.uniform_(p, -a, a)
-
-
-class GATConv(torch.nn.Module):
+class GATConv(GraphLayer):
     r"""Graph attention from `"Graph Attention Networks"
     <https://arxiv.org/abs/1710.10903>`_ (Veličković et al., 2018).
 
@@ -69,6 +66,9 @@ class GATConv(torch.nn.Module):
                  fill_value: Union[float, Tensor, str] = "mean", bias: bool = True,
                  residual: bool = False) -> None:
         super().__init__()
+        for c in ((in_channels,) if isinstance(in_channels, int) else tuple(in_channels)):
+            check_channels(c, "in_channels", lazy=True)
+        check_channels(out_channels, "out_channels")
         if heads < 1:
             raise ValueError(f"heads: expected >= 1, got {heads}")
         if not 0.0 <= dropout < 1.0:
@@ -110,9 +110,14 @@ class GATConv(torch.nn.Module):
                 lin.reset_parameters()
         for att in (self.att_src, self.att_dst, self.att_edge):
             if att is not None:
-                _glorot(att)
+                glorot(att)
         if self.bias is not None:
             torch.nn.init.zeros_(self.bias)
+
+    @property
+    def adjacency_values(self) -> Optional[str]:  # type: ignore[override]
+        """A sparse adjacency's values are edge features where ``edge_dim`` is set."""
+        return "edge_attr" if self.lin_edge is not None else None
 
     def _loop_attr(self, s, edge_attr: Tensor, dst: Tensor) -> Tensor:
         """(n, D) edge features of the added self-loops."""
@@ -135,19 +140,10 @@ class GATConv(torch.nn.Module):
     def forward(self, x: XInput, edge_index: Tensor, edge_attr: Optional[Tensor] = None,
                 size: Size = None, return_attention_weights: Optional[bool] = None):
         H, C = self.heads, self.out_channels
-        x_src, x_dst = split_x(x)
         is_pair = not isinstance(x, Tensor)
-        in_s = self.in_channels if isinstance(self.in_channels, int) else self.in_channels[0]
-        in_t = self.in_channels if isinstance(self.in_channels, int) else self.in_channels[1]
-        check_x(x_src, in_s)
-        if x_src.dim() != 2:
-            raise ValueError(f"x: GATConv takes (N, F) features, got {tuple(x_src.shape)}")
-        if x_dst is not None:
-            check_x(x_dst, in_t)
-        g = parse_graph(edge_index, size, x_src, x_dst)
-        if edge_attr is None and g.values is not None and self.lin_edge is not None:
-            edge_attr = g.values
-        check_edge_attr(edge_attr, g.num_edges)
+        inp = self.prepare(x, edge_index, size, edge_attr=edge_attr)
+        x_src, x_dst, g = inp.x_src, inp.x_dst, inp.graph
+        edge_attr = inp.edge_attr if self.lin_edge is not None else None
         res = self.res(x_dst) if (self.res is not None and x_dst is not None) else None
         lin_s = self.lin if self.lin is not None else self.lin_src
         lin_t = self.lin if self.lin is not None else self.lin_dst
@@ -166,8 +162,7 @@ class GATConv(torch.nn.Module):
         if a_dst is not None:                 # backward than advanced indexing)
             logit = logit + a_dst.index_select(0, s.dst)
         if edge_attr is not None and self.lin_edge is not None:
-            ea = edge_attr.view(-1, 1) if edge_attr.dim() == 1 else edge_attr
-            ea = ea.to(h_src.dtype)
+            ea = edge_attr
             if self.add_self_loops:
                 ea = torch.cat([ea, self._loop_attr(s, ea, ei[1])])
             a_edge = (self.lin_edge(s.sort(ea)).view(-1, H, C) * self.att_edge).sum(-1)

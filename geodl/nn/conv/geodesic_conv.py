@@ -5,11 +5,12 @@ import math
 import torch
 from torch import Tensor
 
-from geodl.nn._checks import check_features
+from geodl.nn.conv.base import GraphLayer
 from geodl.nn.conv.propagation import parse_graph
+from geodl.ops.validation import check_channels, check_features
 
 
-class GeodesicConv(torch.nn.Module):
+class GeodesicConv(GraphLayer):
     r"""Geodesic convolution from `"Geodesic convolutional neural networks on
     Riemannian manifolds" <https://arxiv.org/abs/1501.06297>`_ (Masci et al., 2015).
 
@@ -37,6 +38,8 @@ class GeodesicConv(torch.nn.Module):
     def __init__(self, in_channels: int, out_channels: int, n_rho: int = 3,
                  n_theta: int = 8) -> None:
         super().__init__()
+        check_channels(in_channels, "in_channels")
+        check_channels(out_channels, "out_channels")
         self.in_channels, self.out_channels = in_channels, out_channels
         self.n_rho, self.n_theta = n_rho, n_theta
         self.weight = torch.nn.Parameter(torch.empty(n_rho, n_theta, in_channels, out_channels))
@@ -64,6 +67,7 @@ class GeodesicConv(torch.nn.Module):
 
     def forward(self, x: Tensor, patch_index: Tensor, patch_weight: Tensor) -> Tensor:
         check_features(x, self.in_channels)
+        self.check_dtype(x)
         d = self.patch(x, patch_index, patch_weight)
         # all N_theta rotations of the filter at once: (R, N_rho, N_theta, F_in, F_out)
         rolled = torch.stack([torch.roll(self.weight, -r, dims=1) for r in range(self.n_theta)])

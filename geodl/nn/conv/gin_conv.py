@@ -6,27 +6,12 @@ import torch
 from torch import Tensor
 from torch_geometric.nn.dense.linear import Linear
 
-from geodl.nn.conv.propagation import (
-    Size,
-    XInput,
-    check_edge_attr,
-    check_x,
-    gather,
-    node_matmul,
-    parse_graph,
-    scatter_nodes,
-    split_x,
-)
+from geodl.nn.conv.base import GraphLayer, nn_in_features
+from geodl.nn.conv.propagation import Size, XInput, gather, node_matmul, scatter_nodes
+from geodl.nn.inits import reset_module
 
 
-def reset_module(nn: torch.nn.Module) -> None:
-    """Re-initialise every sub-module of ``nn`` that can be (as PyG's ``reset``)."""
-    for m in nn.modules():
-        if hasattr(m, "reset_parameters"):
-            m.reset_parameters()
-
-
-class GINConv(torch.nn.Module):
+class GINConv(GraphLayer):
     r"""Graph isomorphism operator from `"How Powerful are Graph Neural
     Networks?" <https://arxiv.org/abs/1810.00826>`_ (Xu et al., 2019).
 
@@ -42,9 +27,12 @@ class GINConv(torch.nn.Module):
     Shapes:
         - **input:** ``x`` :math:`(N, F)`, :math:`(B, N, F)` or a pair
           ``(x_src, x_dst)`` (``x_dst`` may be None: then no root term),
-          ``edge_index`` :math:`(2, E)` or a sparse ``adj_t``, ``size`` *(optional)*
+          ``edge_index`` :math:`(2, E)` or a sparse ``adj_t``, ``size`` *(optional)*;
+          F is what ``nn`` takes (checked where its first layer says it)
         - **output:** :math:`(N_t, F_{out})`
     """
+
+    batched_features = True
 
     def __init__(self, nn: torch.nn.Module, eps: float = 0.0, train_eps: bool = False) -> None:
         super().__init__()
@@ -60,22 +48,24 @@ class GINConv(torch.nn.Module):
         with torch.no_grad():
             self.eps.fill_(self.initial_eps)
 
+    def input_channels(self) -> tuple[int, int]:
+        f = nn_in_features(self.nn)
+        return f, f
+
     def forward(self, x: XInput, edge_index: Tensor, size: Size = None) -> Tensor:
-        x_src, x_dst = split_x(x)
-        check_x(x_src, -1)
-        g = parse_graph(edge_index, size, x_src, x_dst)
-        s = g.structure()
-        ones = s.edge_mask(x_src.dtype)  # all ones: the plain neighbour sum
-        out = node_matmul(s, ones, x_src)
-        if x_dst is not None:
-            out = out + (1 + self.eps) * x_dst
+        inp = self.prepare(x, edge_index, size)
+        s = inp.structure()
+        ones = s.edge_mask(inp.x_src.dtype)  # all ones: the plain neighbour sum
+        out = node_matmul(s, ones, inp.x_src)
+        if inp.x_dst is not None:
+            out = out + (1 + self.eps) * inp.x_dst
         return self.nn(out)
 
     def __repr__(self) -> str:
         return f"{self.__class__.__name__}(nn={self.nn})"
 
 
-class GINEConv(torch.nn.Module):
+class GINEConv(GraphLayer):
     r"""GIN with edge features, from `"Strategies for Pre-training Graph Neural
     Networks" <https://arxiv.org/abs/1905.12265>`_ (Hu et al., 2020).
 
@@ -102,6 +92,10 @@ class GINEConv(torch.nn.Module):
         - **output:** :math:`(N_t, F_{out})`
     """
 
+    batched_features = True
+    adjacency_values = "edge_attr"
+    needs_edge_attr = True
+
     def __init__(self, nn: torch.nn.Module, eps: float = 0.0, train_eps: bool = False,
                  edge_dim: Optional[int] = None) -> None:
         super().__init__()
@@ -111,9 +105,8 @@ class GINEConv(torch.nn.Module):
         else:
             self.register_buffer("eps", torch.empty(1))
         if edge_dim is not None:
-            first = nn[0] if isinstance(nn, torch.nn.Sequential) else nn
-            in_ch = getattr(first, "in_features", getattr(first, "in_channels", None))
-            if in_ch is None:
+            in_ch = nn_in_features(nn)
+            if in_ch < 1:
                 raise ValueError("nn: could not infer its input channels (needed with edge_dim)")
             self.lin = Linear(edge_dim, in_ch)
         else:
@@ -127,24 +120,24 @@ class GINEConv(torch.nn.Module):
         if self.lin is not None:
             self.lin.reset_parameters()
 
+    def input_channels(self) -> tuple[int, int]:
+        f = nn_in_features(self.nn)
+        return f, f
+
     def forward(self, x: XInput, edge_index: Tensor, edge_attr: Optional[Tensor] = None,
                 size: Size = None) -> Tensor:
-        x_src, x_dst = split_x(x)
-        check_x(x_src, -1)
-        g = parse_graph(edge_index, size, x_src, x_dst)
-        if edge_attr is None:
-            edge_attr = g.values
-        if edge_attr is None:
-            raise ValueError("edge_attr: GINEConv needs edge features (E, D)")
-        check_edge_attr(edge_attr, g.num_edges)
-        e = edge_attr.view(-1, 1) if edge_attr.dim() == 1 else edge_attr
+        inp = self.prepare(x, edge_index, size, edge_attr=edge_attr)
+        x_src, x_dst, e = inp.x_src, inp.x_dst, inp.edge_attr
         if self.lin is not None:
+            if self.lin.in_channels > 0 and e.shape[-1] != self.lin.in_channels:
+                raise ValueError(f"edge_attr: expected shape ({inp.num_edges}, "
+                                 f"{self.lin.in_channels}) (edge_dim), got {tuple(e.shape)}")
             e = self.lin(e)
         elif e.shape[-1] != x_src.shape[-1]:
             raise ValueError(f"edge_attr: node and edge feature sizes differ ({x_src.shape[-1]} "
                              f"vs {e.shape[-1]}); set GINEConv's edge_dim")
-        msg = (gather(x_src, g.edge_index[0]) + e).relu()
-        out = scatter_nodes(msg, g.edge_index[1], g.size[1], "sum")
+        msg = (gather(x_src, inp.edge_index[0]) + e).relu()
+        out = scatter_nodes(msg, inp.edge_index[1], inp.size[1], "sum")
         if x_dst is not None:
             out = out + (1 + self.eps) * x_dst
         return self.nn(out)

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import math
 from typing import Optional, Tuple, Union
 
 import torch
@@ -8,25 +7,13 @@ from torch import Tensor
 from torch.nn.parameter import UninitializedParameter
 from torch_geometric.nn.dense.linear import Linear
 
-from geodl.nn.conv.propagation import (
-    Size,
-    XInput,
-    channels_pair,
-    check_aggr,
-    check_edge_attr,
-    check_x,
-    parse_graph,
-    scatter_nodes,
-    split_x,
-)
+from geodl.nn.conv.base import GraphLayer
+from geodl.nn.conv.propagation import Size, XInput, channels_pair, scatter_nodes, split_x
+from geodl.nn.inits import glorot
+from geodl.ops.validation import check_aggr, check_channels
 
 
-def _glorot(p: Tensor) -> None:
-    a = math.sqrt(6.0 / (p.shape[-2] + p.shape[-1]))
-    torch.nn.init.uniform_(p, -a, a)
-
-
-class GMMConv(torch.nn.Module):
+class GMMConv(GraphLayer):
     r"""Gaussian mixture model convolution (MoNet) from `"Geometric deep
     learning on graphs and manifolds using mixture model CNNs"
     <https://arxiv.org/abs/1611.08402>`_ (Monti et al., 2017).
@@ -77,10 +64,17 @@ class GMMConv(torch.nn.Module):
         - **output:** :math:`(N_t, F_{out})`
     """
 
+    adjacency_values = "edge_attr"
+    needs_edge_attr = True
+    edge_attr_name = "edge_attr (pseudo)"
+
     def __init__(self, in_channels: Union[int, Tuple[int, int]], out_channels: int, dim: int,
                  kernel_size: int, separate_gaussians: bool = False, aggr: str = "mean",
                  root_weight: bool = True, bias: bool = True) -> None:
         super().__init__()
+        for c in ((in_channels,) if isinstance(in_channels, int) else tuple(in_channels)):
+            check_channels(c, "in_channels", lazy=True)
+        check_channels(out_channels, "out_channels")
         self._aggr = check_aggr(aggr, ("mean", "sum"))
         if dim < 1 or kernel_size < 1:
             raise ValueError(f"dim, kernel_size: expected >= 1, got {dim}, {kernel_size}")
@@ -106,7 +100,7 @@ class GMMConv(torch.nn.Module):
     def reset_parameters(self) -> None:
         if not isinstance(self.g, UninitializedParameter):
             for p in (self.g, self.mu, self.sigma):
-                _glorot(p)
+                glorot(p)
         if self.root is not None:
             self.root.reset_parameters()
         if self.bias is not None:
@@ -121,7 +115,11 @@ class GMMConv(torch.nn.Module):
         self.mu.materialize(shape, device=x.device, dtype=x.dtype)
         self.sigma.materialize(shape, device=x.device, dtype=x.dtype)
         for p in (self.g, self.mu, self.sigma):
-            _glorot(p)
+            glorot(p)
+
+    def input_channels(self) -> tuple[int, int]:
+        cin = channels_pair(self.in_channels)
+        return self.rel_in_channels, cin[1]
 
     def weights(self, pseudo: Tensor) -> Tensor:
         """(E, K) Gaussian weights :math:`w_k(\\mathbf{u}_{ji})` (shared Gaussians)."""
@@ -132,21 +130,12 @@ class GMMConv(torch.nn.Module):
                 size: Size = None) -> Tensor:
         x_src, x_dst = split_x(x)
         if isinstance(self.g, UninitializedParameter):
-            self._materialize(x_src.shape[-1], x_src)
-        check_x(x_src, self.rel_in_channels)
-        if x_src.dim() != 2:
-            raise ValueError(f"x: GMMConv takes (N, F) features, got {tuple(x_src.shape)}")
-        g = parse_graph(edge_index, size, x_src, x_dst)
-        pseudo = edge_attr if edge_attr is not None else g.values
-        if pseudo is None:
-            raise ValueError("edge_attr: GMMConv needs pseudo-coordinates (E, dim)")
-        check_edge_attr(pseudo, g.num_edges, name="edge_attr (pseudo)")
-        if pseudo.dim() == 1:
-            pseudo = pseudo[:, None]
+            self._materialize(x_src.shape[-1], x_src if x_src.is_floating_point() else x_src.float())
+        inp = self.prepare(x, edge_index, size, edge_attr=edge_attr)
+        x_src, x_dst, g, pseudo = inp.x_src, inp.x_dst, inp.graph, inp.edge_attr
         if pseudo.shape[1] != self.dim:
-            raise ValueError(f"edge_attr: expected shape ({g.num_edges}, {self.dim}), "
+            raise ValueError(f"edge_attr (pseudo): expected shape ({g.num_edges}, {self.dim}), "
                              f"got {tuple(pseudo.shape)}")
-        pseudo = pseudo.to(x_src.dtype)
         n_dst = g.size[1]
         k, m = self.kernel_size, self.out_channels
         if not self.separate_gaussians:

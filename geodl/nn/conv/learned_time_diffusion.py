@@ -3,9 +3,9 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from geodl.nn._checks import check_features
 from geodl.nn.spectral import from_spectral, to_spectral
 from geodl.ops.spmm import SparseOperator
+from geodl.ops.validation import check_features
 
 
 class LearnedTimeDiffusion(torch.nn.Module):

@@ -6,21 +6,13 @@ import torch
 from torch import Tensor
 from torch_geometric.nn.dense.linear import Linear
 
-from geodl.nn.conv.gin_conv import reset_module
-from geodl.nn.conv.propagation import (
-    Size,
-    XInput,
-    channels_pair,
-    check_aggr,
-    check_edge_attr,
-    check_x,
-    parse_graph,
-    scatter_nodes,
-    split_x,
-)
+from geodl.nn.conv.base import GraphLayer
+from geodl.nn.conv.propagation import Size, XInput, channels_pair, scatter_nodes
+from geodl.nn.inits import reset_module
+from geodl.ops.validation import check_aggr, check_channels
 
 
-class NNConv(torch.nn.Module):
+class NNConv(GraphLayer):
     r"""Edge-conditioned convolution (the MPNN edge network) from `"Neural
     Message Passing for Quantum Chemistry" <https://arxiv.org/abs/1704.01212>`_
     (Gilmer et al., 2017) and Simonovsky & Komodakis (2017).
@@ -52,10 +44,16 @@ class NNConv(torch.nn.Module):
         - **output:** :math:`(N_t, F_{out})`
     """
 
+    adjacency_values = "edge_attr"
+    needs_edge_attr = True
+
     def __init__(self, in_channels: Union[int, Tuple[int, int]], out_channels: int,
                  nn: torch.nn.Module, aggr: str = "add", root_weight: bool = True,
                  bias: bool = True) -> None:
         super().__init__()
+        for c in ((in_channels,) if isinstance(in_channels, int) else tuple(in_channels)):
+            check_channels(c, "in_channels", lazy=True)
+        check_channels(out_channels, "out_channels")
         self._aggr = check_aggr(aggr, ("sum", "mean", "max"))
         self.in_channels, self.out_channels, self.nn, self.aggr = in_channels, out_channels, nn, aggr
         self.root_weight = root_weight
@@ -77,21 +75,15 @@ class NNConv(torch.nn.Module):
 
     def forward(self, x: XInput, edge_index: Tensor, edge_attr: Optional[Tensor] = None,
                 size: Size = None) -> Tensor:
-        x_src, x_dst = split_x(x)
-        cin = channels_pair(self.in_channels)
-        check_x(x_src, cin[0])
-        if x_dst is not None:
-            check_x(x_dst, cin[1])
-        if x_src.dim() != 2:
-            raise ValueError(f"x: NNConv takes (N, F) features, got {tuple(x_src.shape)}")
-        g = parse_graph(edge_index, size, x_src, x_dst)
-        if edge_attr is None:
-            edge_attr = g.values
-        if edge_attr is None:
-            raise ValueError("edge_attr: NNConv needs edge features (E, D)")
-        check_edge_attr(edge_attr, g.num_edges)
-        e = edge_attr.view(-1, 1) if edge_attr.dim() == 1 else edge_attr
-        w = self.nn(e).view(-1, x_src.shape[1], self.out_channels)
+        inp = self.prepare(x, edge_index, size, edge_attr=edge_attr)
+        x_src, x_dst, g = inp.x_src, inp.x_dst, inp.graph
+        w = self.nn(inp.edge_attr)
+        want = x_src.shape[1] * self.out_channels
+        if w.dim() != 2 or w.shape[1] != want:
+            raise ValueError(f"nn: NNConv's network must map each edge's features to F_in * F_out "
+                             f"= {x_src.shape[1]} * {self.out_channels} = {want} values, got "
+                             f"shape {tuple(w.shape)}")
+        w = w.view(-1, x_src.shape[1], self.out_channels)
         ei = g.edge_index
         msg = torch.bmm(x_src.index_select(0, ei[0]).unsqueeze(1), w).squeeze(1)
         out = scatter_nodes(msg, ei[1], g.size[1], self._aggr)

@@ -10,8 +10,8 @@ update); this module does the rest, once, for all of them:
   CSR or CSC layout (``adj_t[i, j]`` holds edge :math:`j \to i`, what
   ``T.ToSparseTensor`` and ``to_torch_csc_tensor(edge_index).t()`` give);
   ``size=(N_src, N_dst)``;
-* **validation** (``ValueError`` naming the argument): integer indices in
-  range, sizes that agree, weights of the right length;
+* **validation** (``ValueError`` naming the argument, with the checks of
+  ``geodl.ops.validation``): integer indices in range, sizes that agree;
 * **the CSR structure** of :math:`A[i, j]` (``geodl.ops.SparseOperator``),
   sorted once per graph and *reused across calls on the same graph*: it is
   cached on the ``edge_index`` tensor object itself, keyed by its version
@@ -29,6 +29,7 @@ product becomes a gather + ``index_add_`` (see ``SparseOperator.matmul``).
 """
 from __future__ import annotations
 
+import warnings
 import weakref
 from typing import Optional, Tuple, Union
 
@@ -36,6 +37,14 @@ import torch
 from torch import Tensor
 
 from geodl.ops.spmm import SparseOperator
+from geodl.ops.validation import (  # noqa: F401  (re-exported: the layers' checks)
+    AGGR,
+    check_aggr,
+    check_edge_attr,
+    check_edge_index,
+    check_edge_weight,
+    check_features,
+)
 
 PairTensor = Tuple[Tensor, Optional[Tensor]]
 XInput = Union[Tensor, PairTensor]
@@ -173,14 +182,8 @@ class GraphStructure:
 
     def _last_loop(self) -> Tensor:
         """(n,) input position of each node's last self-loop, -1 if none."""
-        n = self.num_loops
         assert self.is_loop is not None and self.input_src is not None
-        pos = torch.arange(self.num_edges, device=self.is_loop.device)
-        pos = torch.where(self.is_loop, pos, torch.full_like(pos, -1))
-        # input self-loops have src == dst < n; others are -1 and clamped in range
-        node = self.input_src.clamp(max=max(n - 1, 0))
-        return torch.full((n,), -1, dtype=pos.dtype, device=pos.device).scatter_reduce(
-            0, node, pos, "amax", include_self=True)
+        return last_self_loop(self.input_src, self.is_loop, self.num_loops)
 
     def with_loops(self, edge_values: Tensor, loop_values: Tensor) -> Tensor:
         """Entry-order values: input edges (self-loops zeroed) then loops."""
@@ -189,6 +192,19 @@ class GraphStructure:
             return edge_values
         mask = (~keep).view(-1, *([1] * (edge_values.dim() - 1)))
         return torch.cat([edge_values * mask.to(edge_values.dtype), loop_values])
+
+
+def last_self_loop(src: Tensor, is_loop: Tensor, num_loops: int) -> Tensor:
+    """(num_loops,) input position of each node's last self-loop, -1 if
+    none, for edges with sources ``src`` (E,) of which ``is_loop`` (E,) are
+    self-loops; no data-dependent shapes (traces under ``torch.compile`` and
+    TorchScript)."""
+    pos = torch.arange(src.numel(), device=src.device)
+    pos = torch.where(is_loop, pos, torch.full_like(pos, -1))
+    # input self-loops have src == dst < num_loops; others are -1 and clamped in range
+    node = src.clamp(max=max(num_loops - 1, 0))
+    return torch.full((num_loops,), -1, dtype=pos.dtype, device=pos.device).scatter_reduce(
+        0, node, pos, "amax", include_self=True)
 
 
 def split_x(x: XInput, name: str = "x") -> tuple[Tensor, Optional[Tensor]]:
@@ -219,52 +235,6 @@ def _sparse_to_edges(adj: Tensor) -> tuple[Tensor, Tensor, tuple[int, int]]:
     if adj.dim() != 2 + (val.dim() - 1):
         raise ValueError(f"edge_index: expected a 2-D sparse adjacency, got shape {tuple(adj.shape)}")
     return torch.stack([src, dst]).long(), val, (int(adj.shape[1]), int(adj.shape[0]))
-
-
-def check_edge_index(edge_index: Tensor, size: tuple[int, int]) -> None:
-    """(2, E) integer indices with sources < N_src and targets < N_dst."""
-    if not isinstance(edge_index, Tensor):
-        raise TypeError(f"edge_index: expected a tensor, got {type(edge_index).__name__}")
-    if edge_index.is_floating_point() or edge_index.is_complex() or edge_index.dtype == torch.bool:
-        raise ValueError(f"edge_index: expected integer indices (torch.long), got "
-                         f"{edge_index.dtype}")
-    if edge_index.dim() != 2 or edge_index.shape[0] != 2:
-        raise ValueError(f"edge_index: expected shape (2, E), got {tuple(edge_index.shape)}")
-    if _compiling() or edge_index.numel() == 0:
-        return  # value checks read the data (a graph break); eager runs them
-    lo = edge_index.amin(1).tolist()
-    hi = edge_index.amax(1).tolist()
-    if min(lo) < 0 or hi[0] >= size[0] or hi[1] >= size[1]:
-        raise ValueError(f"edge_index: sources must lie in [0, {size[0]}) and targets in "
-                         f"[0, {size[1]}), got ranges [{lo[0]}, {hi[0]}] and [{lo[1]}, {hi[1]}]")
-
-
-def check_edge_weight(edge_weight: Optional[Tensor], num_edges: int,
-                      nonnegative: bool = False, name: str = "edge_weight") -> None:
-    """(E,) finite weights (and >= 0 where a degree normalisation takes roots)."""
-    if edge_weight is None:
-        return
-    if not isinstance(edge_weight, Tensor) or not edge_weight.is_floating_point():
-        got = edge_weight.dtype if isinstance(edge_weight, Tensor) else type(edge_weight).__name__
-        raise ValueError(f"{name}: expected a floating tensor of shape ({num_edges},), got {got}")
-    if edge_weight.dim() != 1 or edge_weight.shape[0] != num_edges:
-        raise ValueError(f"{name}: expected shape ({num_edges},), got {tuple(edge_weight.shape)}")
-    if _compiling():
-        return
-    if not bool(torch.isfinite(edge_weight).all()):
-        raise ValueError(f"{name}: contains NaN or inf")
-    if nonnegative and edge_weight.numel() and bool((edge_weight < 0).any()):
-        raise ValueError(f"{name}: expected non-negative weights (the degree normalisation "
-                         f"takes their square root), got minimum {float(edge_weight.min())}")
-
-
-def check_edge_attr(edge_attr: Optional[Tensor], num_edges: int, name: str = "edge_attr") -> None:
-    if edge_attr is None:
-        return
-    if not isinstance(edge_attr, Tensor) or edge_attr.dim() not in (1, 2) or \
-            edge_attr.shape[0] != num_edges:
-        got = tuple(edge_attr.shape) if isinstance(edge_attr, Tensor) else type(edge_attr).__name__
-        raise ValueError(f"{name}: expected shape ({num_edges}, D), got {got}")
 
 
 class Graph:
@@ -353,14 +323,11 @@ def parse_graph(edge_index: Tensor, size: Size, x_src: Tensor, x_dst: Optional[T
 
 
 def check_x(x: Tensor, channels: int, name: str = "x") -> None:
-    """Features (..., N, channels); ``channels <= 0`` (lazy) checks nothing
-    but the rank."""
-    if not isinstance(x, Tensor) or x.dim() not in (2, 3):
-        got = tuple(x.shape) if isinstance(x, Tensor) else type(x).__name__
-        raise ValueError(f"{name}: expected shape (N, F) or (B, N, F), got {got}")
-    if channels > 0 and x.shape[-1] != channels:
-        raise ValueError(f"{name}: expected shape (N, {channels}) or (B, N, {channels}), "
-                         f"got {tuple(x.shape)}")
+    """Deprecated: ``geodl.ops.validation.check_features(x, channels, batched=True)``."""
+    warnings.warn("geodl.nn.conv.propagation.check_x is deprecated; use "
+                  "geodl.ops.validation.check_features(x, channels, batched=True)",
+                  DeprecationWarning, stacklevel=2)
+    check_features(x, channels, batched=True, name=name)
 
 
 def channels_pair(in_channels: Union[int, Tuple[int, int]]) -> tuple[int, int]:
@@ -397,15 +364,3 @@ def scatter_nodes(msg: Tensor, index: Tensor, num_nodes: int, reduce: str) -> Te
         return msg.new_zeros(shape).scatter_add_(-2, idx, msg)
     red = {"mean": "mean", "max": "amax", "min": "amin"}[reduce]
     return msg.new_zeros(shape).scatter_reduce_(-2, idx, msg, red, include_self=False)
-
-
-AGGR = {"add": "sum", "sum": "sum", "mean": "mean", "max": "max", "min": "min"}
-
-
-def check_aggr(aggr: str, allowed: tuple[str, ...]) -> str:
-    """PyG's aggregation names ('add' is 'sum'); returns the canonical one."""
-    canon = AGGR.get(aggr) if isinstance(aggr, str) else None
-    if canon is None or canon not in allowed:
-        names = ", ".join(repr(a) for a in allowed)
-        raise ValueError(f"aggr: expected one of {names} (or 'add' for 'sum'), got {aggr!r}")
-    return canon

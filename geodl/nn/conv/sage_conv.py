@@ -7,21 +7,19 @@ import torch.nn.functional as F
 from torch import Tensor
 from torch_geometric.nn.dense.linear import Linear
 
+from geodl.nn.conv.base import GraphLayer
 from geodl.nn.conv.propagation import (
     Size,
     XInput,
     channels_pair,
-    check_aggr,
-    check_x,
     gather,
     node_matmul,
-    parse_graph,
     scatter_nodes,
-    split_x,
 )
+from geodl.ops.validation import check_aggr, check_channels
 
 
-class SAGEConv(torch.nn.Module):
+class SAGEConv(GraphLayer):
     r"""GraphSAGE operator from `"Inductive Representation Learning on Large
     Graphs" <https://arxiv.org/abs/1706.02216>`_ (Hamilton, Ying & Leskovec, 2017).
 
@@ -57,11 +55,16 @@ class SAGEConv(torch.nn.Module):
         - **output:** :math:`(N_t, F_{out})`
     """
 
+    batched_features = True
+
     def __init__(self, in_channels: Union[int, Tuple[int, int]], out_channels: int,
                  aggr: Any = "mean", normalize: bool = False, root_weight: bool = True,
                  project: bool = False, bias: bool = True,
                  aggr_kwargs: Optional[dict] = None) -> None:
         super().__init__()
+        for c in ((in_channels,) if isinstance(in_channels, int) else tuple(in_channels)):
+            check_channels(c, "in_channels", lazy=True)
+        check_channels(out_channels, "out_channels")
         self.in_channels, self.out_channels = in_channels, out_channels
         self.normalize, self.root_weight, self.project = normalize, root_weight, project
         cin = channels_pair(in_channels)
@@ -105,12 +108,8 @@ class SAGEConv(torch.nn.Module):
             self.lin_r.reset_parameters()
 
     def forward(self, x: XInput, edge_index: Tensor, size: Size = None) -> Tensor:
-        x_src, x_dst = split_x(x)
-        cin = channels_pair(self.in_channels)
-        check_x(x_src, cin[0])
-        if x_dst is not None:
-            check_x(x_dst, cin[1])
-        g = parse_graph(edge_index, size, x_src, x_dst)
+        inp = self.prepare(x, edge_index, size)
+        x_src, x_dst, g = inp.x_src, inp.x_dst, inp.graph
         if self.project:
             x_src = self.lin(x_src).relu()
         s = g.structure()

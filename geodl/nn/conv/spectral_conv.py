@@ -5,11 +5,12 @@ import math
 import torch
 from torch import Tensor
 
-from geodl.nn._checks import check_features
+from geodl.nn.conv.base import GraphLayer
 from geodl.nn.spectral import check_basis, from_spectral, to_spectral
+from geodl.ops.validation import check_channels, check_features
 
 
-class SpectralConv(torch.nn.Module):
+class SpectralConv(GraphLayer):
     r"""Spectral convolution from `"Spectral Networks and Locally Connected
     Networks on Graphs" <https://arxiv.org/abs/1312.6203>`_ (Bruna et al., 2014).
 
@@ -48,6 +49,8 @@ class SpectralConv(torch.nn.Module):
     def __init__(self, in_channels: int, out_channels: int, num_coeffs: int = 16,
                  freq_max: float | None = None, bias: bool = True) -> None:
         super().__init__()
+        check_channels(in_channels, "in_channels")
+        check_channels(out_channels, "out_channels")
         if num_coeffs < 2:
             raise ValueError(f"num_coeffs: expected >= 2, got {num_coeffs}")
         if freq_max is not None and not freq_max > 0:
@@ -83,6 +86,7 @@ class SpectralConv(torch.nn.Module):
     def forward(self, x: Tensor, evecs: Tensor, evals: Tensor, mass: Tensor | None = None,
                 batch: Tensor | None = None) -> Tensor:
         check_features(x, self.in_channels)
+        self.check_dtype(x)
         ev = check_basis(x, evecs, evals, mass, batch).to(x.dtype)
         xh = to_spectral(x, evecs, mass, batch)  # (B, k, F_in)
         w = torch.einsum("bkq,qio->bkio", self.basis(ev), self.coeffs)

@@ -3,10 +3,11 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from geodl.nn._checks import check_features
+from geodl.nn.conv.base import GraphLayer
+from geodl.ops.validation import check_channels, check_features
 
 
-class SpiralConv(torch.nn.Module):
+class SpiralConv(GraphLayer):
     r"""Spiral convolution from `"SpiralNet++: A Fast and Highly Efficient Mesh
     Convolution Operator" <https://arxiv.org/abs/1911.05856>`_ (Gong et al., 2019).
 
@@ -22,7 +23,7 @@ class SpiralConv(torch.nn.Module):
 
     Args:
         in_channels, out_channels: feature sizes.
-        indices: (V, L) spirals.
+        indices: (V, L) spirals: vertex indices in [0, V), -1 for padding.
 
     Shapes:
         - **input:** ``x`` :math:`(V, F_{in})` or :math:`(B, V, F_{in})`
@@ -31,8 +32,16 @@ class SpiralConv(torch.nn.Module):
 
     def __init__(self, in_channels: int, out_channels: int, indices: Tensor) -> None:
         super().__init__()
-        if indices.dim() != 2:
-            raise ValueError(f"indices: expected shape (V, L), got {tuple(indices.shape)}")
+        check_channels(in_channels, "in_channels")
+        check_channels(out_channels, "out_channels")
+        if not isinstance(indices, Tensor) or indices.dim() != 2:
+            got = tuple(indices.shape) if isinstance(indices, Tensor) else type(indices).__name__
+            raise ValueError(f"indices: expected shape (V, L), got {got}")
+        if indices.is_floating_point() or indices.is_complex() or indices.dtype == torch.bool:
+            raise ValueError(f"indices: expected integer vertex indices, got {indices.dtype}")
+        if indices.numel() and (int(indices.min()) < -1 or int(indices.max()) >= indices.shape[0]):
+            raise ValueError(f"indices: expected vertex indices in [0, {indices.shape[0]}) or -1 "
+                             f"(padding), got range [{int(indices.min())}, {int(indices.max())}]")
         self.in_channels, self.out_channels = in_channels, out_channels
         self.register_buffer("indices", indices.long())
         self.length = indices.shape[1]
@@ -44,9 +53,10 @@ class SpiralConv(torch.nn.Module):
         torch.nn.init.zeros_(self.layer.bias)
 
     def forward(self, x: Tensor) -> Tensor:
+        check_features(x, self.in_channels, self.indices.shape[0], batched=True)
+        self.check_dtype(x)
         single = x.dim() == 2
         xb = x[None] if single else x
-        check_features(xb[0], self.in_channels, self.indices.shape[0])
         padded = torch.cat([xb, xb.new_zeros(xb.shape[0], 1, xb.shape[2])], 1)
         idx = torch.where(self.indices < 0, xb.shape[1], self.indices)  # -1 -> zero row
         gathered = padded[:, idx.reshape(-1)].reshape(xb.shape[0], idx.shape[0], -1)

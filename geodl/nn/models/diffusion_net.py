@@ -4,8 +4,8 @@ import torch
 from torch import Tensor
 from torch_geometric.utils import scatter
 
-from geodl.nn._checks import check_features
 from geodl.nn.conv.diffusion_block import DiffusionBlock
+from geodl.ops.validation import check_features
 
 
 class DiffusionNet(torch.nn.Module):
