@@ -16,7 +16,7 @@ from typing import Optional
 
 import torch
 from torch import Tensor
-from torch.nn.parameter import is_lazy
+from torch.nn.parameter import UninitializedParameter
 
 from geodl.nn.conv.propagation import (
     Graph,
@@ -107,7 +107,7 @@ class GraphLayer(torch.nn.Module):
     def parameter_dtype(self) -> Optional[torch.dtype]:
         """The dtype of the layer's (first materialised floating) parameter."""
         for p in self.parameters():
-            if not is_lazy(p) and p.is_floating_point():
+            if not isinstance(p, UninitializedParameter) and p.is_floating_point():
                 return p.dtype
         return None
 

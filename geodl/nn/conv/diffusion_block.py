@@ -5,11 +5,12 @@ from typing import Sequence
 import torch
 from torch import Tensor
 
+from geodl.nn.conv.base import GraphLayer
 from geodl.nn.conv.learned_time_diffusion import LearnedTimeDiffusion
 from geodl.nn.conv.spatial_gradient_features import SpatialGradientFeatures
 
 
-class DiffusionBlock(torch.nn.Module):
+class DiffusionBlock(GraphLayer):
     r"""One DiffusionNet block (Sharp et al. 2022):
 
     .. math::
@@ -61,6 +62,7 @@ class DiffusionBlock(torch.nn.Module):
                 m.reset_parameters()
 
     def forward(self, x: Tensor, ops) -> Tensor:
+        self.check_dtype(x)
         h = self.diffusion(x, ops)
         feats = [x, h]
         if self.gradient_features is not None:

@@ -226,7 +226,7 @@ class GCNConv(GraphLayer, MessagePassing):
         sparse = isinstance(edge_index, Tensor) and edge_index.layout != torch.strided
         if self.flow == "target_to_source" and sparse:
             raise ValueError("flow: 'target_to_source' is invalid with a sparse adjacency; "
-                             "pass the transposed adjacency (adj_t.t()) instead")
+                             "use the default flow with the transposed adjacency (adj_t.t())")
         if self._uses_message_passing():
             self.prepare(x, edge_index, edge_weight=edge_weight)  # the checks
             return self.forward_propagate(x, edge_index, edge_weight)

@@ -3,8 +3,10 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
+from geodl.nn.conv.base import GraphLayer
 
-class SpatialGradientFeatures(torch.nn.Module):
+
+class SpatialGradientFeatures(GraphLayer):
     r"""Rotation-invariant features from tangent gradients (DiffusionNet,
     Sharp et al. 2022).
 
@@ -43,6 +45,7 @@ class SpatialGradientFeatures(torch.nn.Module):
         return gx, gy
 
     def forward(self, x: Tensor, ops) -> Tensor:
+        self.check_dtype(x)
         gx, gy = self.gradients(x, ops)
         if self.a_im is None:
             bx, by = self.a_re(gx), self.a_re(gy)

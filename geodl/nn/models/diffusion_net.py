@@ -5,7 +5,7 @@ from torch import Tensor
 from torch_geometric.utils import scatter
 
 from geodl.nn.conv.diffusion_block import DiffusionBlock
-from geodl.ops.validation import check_features
+from geodl.ops.validation import check_dtype, check_features
 
 
 class DiffusionNet(torch.nn.Module):
@@ -55,6 +55,7 @@ class DiffusionNet(torch.nn.Module):
 
     def forward(self, x: Tensor, ops) -> Tensor:
         check_features(x, self.in_channels, ops.num_nodes)
+        check_dtype(x, next(self.parameters()).dtype, self.__class__.__name__)
         h = self.first(x)
         for block in self.blocks:
             h = block(h, ops)
