@@ -70,5 +70,5 @@ def test_gmm_conv_properties():
                    u=torch.rand(2, 2, generator=g))]
     assert_batch_consistent(lambda d: conv(d.x, d.edge_index, d.u), graphs)
     assert_gradcheck(lambda x, u: conv.double()(x, ei, u), x, u)
-    with pytest.raises(ValueError, match="pseudo"):
-        conv(x, ei, torch.rand(5, 2))
+    with pytest.raises(ValueError, match="pseudo"):  # conv is float64 now
+        conv(x.double(), ei, torch.rand(5, 2, dtype=torch.float64))

@@ -79,10 +79,10 @@ def test_spectral_conv_properties():
              edge_index=ei2)
     assert_batch_consistent(lambda d: conv(d.x, d.evecs, d.evals, batch=d.batch), [a, b])
     assert_gradcheck(lambda x: conv.double()(x, evecs, evals), torch.randn(15, 3))
-    with pytest.raises(ValueError, match="evecs"):
-        conv(x, evecs[:5], evals)
+    with pytest.raises(ValueError, match="evecs"):  # conv is float64 now
+        conv(x.double(), evecs[:5], evals)
     with pytest.raises(ValueError, match="evals"):
-        conv(x, evecs, evals[:3])
+        conv(x.double(), evecs, evals[:3])
 
 
 def test_spectral_conv_transfers_between_resolutions():
