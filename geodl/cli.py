@@ -356,9 +356,10 @@ def _disparity_png(disparity, path: Path) -> None:
 
 
 def _estimate_scene(folder: Path, args: argparse.Namespace):
-    """(disparity, seconds, scores or None) of one scene folder."""
+    """(disparity, seconds, scores or None, why there are no scores or None)
+    of one scene folder."""
     from geodl.lightfield import load_hci
-    from geodl.lightfield.benchmark import evaluate
+    from geodl.lightfield.benchmark import NothingToScore, evaluate
     from geodl.lightfield.depth import estimate_disparity
 
     lf = load_hci(folder, highres=args.highres)
@@ -367,9 +368,12 @@ def _estimate_scene(folder: Path, args: argparse.Namespace):
                                       planes=args.planes)
     seconds = time.perf_counter() - t0
     gt = lf.ground_truth
-    scores = evaluate(disparity.numpy(), gt) if gt is not None and gt.disparity is not None \
-        else None
-    return disparity, seconds, scores
+    if gt is None or gt.disparity is None:
+        return disparity, seconds, None, None
+    try:
+        return disparity, seconds, evaluate(disparity.numpy(), gt), None
+    except NothingToScore as err:  # the disparity is still worth writing
+        return disparity, seconds, None, f"not scored: {err}"
 
 
 def cmd_depth(args: argparse.Namespace) -> int:
@@ -387,11 +391,13 @@ def cmd_depth(args: argparse.Namespace) -> int:
         for path in (out, png):
             if path.exists() and not args.force:
                 raise FileExistsError(f"{path}: exists (--force replaces it)")
-        disparity, seconds, scores = _estimate_scene(scene, args)
+        disparity, seconds, scores, unscored = _estimate_scene(scene, args)
         out.parent.mkdir(parents=True, exist_ok=True)
         write_pfm(out, disparity.numpy())
         _disparity_png(disparity.numpy(), png)
         print(f"{scene.name}: {args.method} in {seconds:.2f} s -> {out}, {png}")
+        if unscored:
+            print(f"{scene.name}: {unscored}")
         if scores:
             print(format_table({scene.name: scores}))
         return 0
@@ -406,9 +412,10 @@ def cmd_depth(args: argparse.Namespace) -> int:
             raise FileExistsError(f"{clash[0]}: exists (--force replaces the results)")
     results = {}
     for folder in scenes:
-        disparity, seconds, scores = _estimate_scene(folder, args)
+        disparity, seconds, scores, unscored = _estimate_scene(folder, args)
         write_submission(out, folder.name, disparity, seconds, overwrite=args.force)
-        print(f"{folder.name}: {args.method} in {seconds:.2f} s")
+        print(f"{folder.name}: {args.method} in {seconds:.2f} s"
+              + (f"; {unscored}" if unscored else ""))
         if scores:
             results[folder.name] = {**scores, "runtime_s": seconds}
     print(f"wrote the submission {out}/ (disp_maps/, runtimes/)")
@@ -427,11 +434,12 @@ def _image_png(image, path: Path) -> None:
 
 
 def cmd_synthesize(args: argparse.Namespace) -> int:
+    import os
     import shutil
-    import tempfile
 
     import torch
 
+    from geodl.io.atomic import staging_folder
     from geodl.lightfield import load_hci, write_hci_scene
     from geodl.lightfield.synthesis import parse_positions, psnr, ssim, synthesize_views
     from geodl.structures import LightField
@@ -486,14 +494,10 @@ def cmd_synthesize(args: argparse.Namespace) -> int:
     result = LightField(views, lf.camera, lf.baseline, lf.focus_distance,
                         meta={"scene": lf.meta.get("scene", scene.name)})
     # the writer replaces atomically; then the original parameters.cfg, byte for byte
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.cfg.", dir=out.parent if out.parent.exists()
-                                else None))
-    try:
+    with staging_folder(out) as tmp:
         shutil.copyfile(scene / "parameters.cfg", tmp / "parameters.cfg")
         write_hci_scene(out, result, scene=scene.name, overwrite=args.force)
-        shutil.move(tmp / "parameters.cfg", out / "parameters.cfg")
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+        os.replace(tmp / "parameters.cfg", out / "parameters.cfg")
     print(f"wrote {out}/ ({len(sources)} views copied, {len(where)} synthesised, "
           f"parameters.cfg from {scene.name})")
     return 0
