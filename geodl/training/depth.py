@@ -41,6 +41,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from geodl.io.atomic import atomic_path
+from geodl.io.npz import read_npz
 from geodl.lightfield.depth.cost_net import CostNet, cost_net_input
 from geodl.lightfield.depth.epinet import EPINet, epinet_input
 from geodl.lightfield.depth.learned import MODELS, save_model, star_views
@@ -158,7 +159,7 @@ class Room:
 
     @classmethod
     def load(cls, path: str | Path) -> "Room":
-        z = np.load(path)
+        z = read_npz(path, required=("views", "disparity"))
         return cls(torch.from_numpy(z["views"]).float() / 255,
                    torch.from_numpy(z["disparity"]).float())
 

@@ -50,6 +50,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from geodl.io.atomic import atomic_path
+from geodl.io.npz import read_npz
 from geodl.lightfield.synthesis.learned import STORE, SynthesisNet
 from geodl.lightfield.synthesis.propagate import propagate_disparity
 from geodl.training.depth import dihedral, room_path
@@ -145,10 +146,10 @@ class SynthRoom:
 
     @classmethod
     def load(cls, path: str | Path) -> "SynthRoom":
-        z = np.load(path)
+        z = read_npz(path, required=("views", "disp_range"))
         lo, hi = (float(v) for v in z["disp_range"])
         disp = None
-        if "disparity" in z.files:
+        if "disparity" in z:
             disp = torch.from_numpy(z["disparity"]).float()
             disp = torch.where(torch.isfinite(disp), disp, torch.full_like(disp, lo))
         return cls(torch.from_numpy(z["views"]), (lo - 0.25, hi + 0.25), disp)
