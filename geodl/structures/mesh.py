@@ -407,6 +407,8 @@ class Mesh:
     @classmethod
     def icosphere(cls, level: int = 3, radius: float = 1.0) -> "Mesh":
         """Icosahedron subdivided ``level`` times, projected on the sphere (trimesh)."""
+        if isinstance(level, bool) or not isinstance(level, (int, np.integer)) or level < 0:
+            raise ValueError(f"level: expected an int >= 0, got {level!r}")
         return cls.from_trimesh(trimesh().creation.icosphere(subdivisions=level, radius=radius))
 
     @classmethod
