@@ -32,26 +32,64 @@ DEPTH_METHODS = ("cost_volume", "structure_tensor", "epinet", "cost_net", "refin
 SYNTHESIS_METHODS = ("warp", "mpi", "nearest", "learned")
 
 
-def load_mesh(spec: str):
-    """A mesh from a path or a recipe name (see module docstring)."""
+def _physical_memory() -> int | None:
+    """Bytes of RAM of this machine (``None`` where the OS does not say)."""
+    import os
+
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+def _refuse_beyond_memory(need: float, what: str, option: str) -> None:
+    """``MemoryError``-free refusal of a request that cannot fit in RAM."""
+    have = _physical_memory()
+    if have is not None and need > have:
+        raise ValueError(f"{option}: {what} needs about {need / 2**30:,.0f} GiB of memory; "
+                         f"this machine has {have / 2**30:,.0f} GiB")
+
+
+def _spectrum_memory(num_verts: int) -> float:
+    """Peak bytes of ``geodl spectrum`` on a mesh of ``num_verts`` vertices: the
+    sparse LU's fill grows about as V^1.9 (peak RSS of ``geodl spectrum
+    icosphere:L --no-cache`` under /usr/bin/time: 1.0 GB at L=6, 8.6 GB at L=7)."""
+    return 0.5e9 + 8.1e9 * (num_verts / 163842) ** 1.9
+
+
+def load_mesh(spec: str, memory_check: bool = False):
+    """A mesh from a path or a recipe name (see module docstring); with
+    ``memory_check``, a recipe too large for ``geodl spectrum`` in this
+    machine's memory is refused before it is built."""
     from geodl.structures import Mesh
 
     name, _, arg = spec.partition(":")
+    if name not in ("icosphere", "torus", "grid"):
+        path = Path(spec)
+        if not path.is_file():
+            raise ValueError(f"MESH: {spec!r} is neither a mesh file nor a recipe "
+                             "(icosphere:LEVEL, torus, grid:NXxNY)")
+        return Mesh.load(path)
+    if name == "torus":
+        return Mesh.torus()
     try:
         if name == "icosphere":
-            return Mesh.icosphere(int(arg or 3))
-        if name == "torus":
-            return Mesh.torus()
-        if name == "grid":
+            level = int(arg or 3)
+            if level < 0:
+                raise ValueError(f"expected a subdivision level >= 0, got {level}")
+            size = 10 * 4 ** level + 2
+        else:
             nx_, _, ny = (arg or "16x16").partition("x")
-            return Mesh.grid(int(nx_), int(ny or nx_))
+            nx_, ny = int(nx_), int(ny or nx_)
+            size = nx_ * ny
+        if memory_check:
+            _refuse_beyond_memory(_spectrum_memory(size), f"the spectrum of {spec} "
+                                  f"({size:,} vertices)", "MESH")
+        return Mesh.icosphere(level) if name == "icosphere" else Mesh.grid(nx_, ny)
     except ValueError as err:
+        if str(err).startswith("MESH:"):
+            raise
         raise ValueError(f"MESH: bad recipe {spec!r} ({err})") from None
-    path = Path(spec)
-    if not path.is_file():
-        raise ValueError(f"MESH: {spec!r} is neither a mesh file nor a recipe "
-                         "(icosphere:LEVEL, torus, grid:NXxNY)")
-    return Mesh.load(path)
 
 
 def cmd_spectrum(args: argparse.Namespace) -> int:
@@ -63,7 +101,9 @@ def cmd_spectrum(args: argparse.Namespace) -> int:
         raise ValueError("--png: draws eigenfunctions 1.., so it needs -k 2 or more")
     if args.png:
         _check_output(args.png, ".png", "--png")
-    mesh = load_mesh(args.mesh)
+    mesh = load_mesh(args.mesh, memory_check=True)
+    _refuse_beyond_memory(_spectrum_memory(mesh.num_verts),
+                          f"the spectrum of {mesh.num_verts:,} vertices", "MESH")
     t0 = time.perf_counter()
     evals, evecs = mesh.eigen(args.k, kind=args.laplacian, cache_dir=None if args.cache else False)
     dt = time.perf_counter() - t0
@@ -140,7 +180,15 @@ def cmd_render_lightfield(args: argparse.Namespace) -> int:
     _positive(scenes, "--scenes")
     if seed < 0:
         raise ValueError(f"--seed: expected >= 0, got {seed}")
+    _refuse_beyond_memory(args.grid ** 2 * 3 * args.size ** 2 * 4, f"a {args.grid}x{args.grid} "
+                          f"light field of {args.size}x{args.size} px", "--size")
     seeds = BENCHMARK_SEEDS if args.benchmark else range(seed, seed + scenes)
+    benchmark = sorted(set(seeds) & set(BENCHMARK_SEEDS))
+    if benchmark and not args.benchmark:
+        print(f"note: seed{'s' if len(benchmark) > 1 else ''} "
+              f"{', '.join(map(str, benchmark))} {'are' if len(benchmark) > 1 else 'is a'} "
+              f"benchmark room{'s' if len(benchmark) > 1 else ''} (held out from training; "
+              "--benchmark writes the whole set)", file=sys.stderr)
     light_fields = []
     for folder, lf, seconds in write_room_scenes(args.out_dir, seeds, args.size, args.grid,
                                                  args.supersample, args.highres,
@@ -173,6 +221,8 @@ def cmd_render_captures(args: argparse.Namespace) -> int:
     if not 0 < args.fov < 150:
         raise ValueError(f"--fov: expected a horizontal field of view in (0, 150) degrees, "
                          f"got {args.fov}")
+    _refuse_beyond_memory(args.grid ** 2 * 3 * args.size ** 2 * 4, f"a {args.grid}x{args.grid} "
+                          f"light field of {args.size}x{args.size} px", "--size")
     from geodl.datasets import write_room_captures
 
     t0 = time.perf_counter()
@@ -311,6 +361,10 @@ def cmd_train_depth(args: argparse.Namespace) -> int:
 def cmd_view(args: argparse.Namespace) -> int:
     from geodl.viz import lightfield_layers, load_file, show, snapshot, to_html
 
+    for option, path in (("--html", args.html), ("--png", args.png)):
+        if path and Path(path).is_dir():
+            raise ValueError(f"{option}: {path} is a folder; expected a file name such as "
+                             f"{Path(path) / ('view' + option[1:].replace('-', '.'))}")
     layers = []
     try:
         for spec in args.files:
@@ -356,9 +410,10 @@ def _disparity_png(disparity, path: Path) -> None:
 
 
 def _estimate_scene(folder: Path, args: argparse.Namespace):
-    """(disparity, seconds, scores or None) of one scene folder."""
+    """(disparity, seconds, scores or None, why there are no scores or None)
+    of one scene folder."""
     from geodl.lightfield import load_hci
-    from geodl.lightfield.benchmark import evaluate
+    from geodl.lightfield.benchmark import NothingToScore, evaluate
     from geodl.lightfield.depth import estimate_disparity
 
     lf = load_hci(folder, highres=args.highres)
@@ -367,9 +422,12 @@ def _estimate_scene(folder: Path, args: argparse.Namespace):
                                       planes=args.planes)
     seconds = time.perf_counter() - t0
     gt = lf.ground_truth
-    scores = evaluate(disparity.numpy(), gt) if gt is not None and gt.disparity is not None \
-        else None
-    return disparity, seconds, scores
+    if gt is None or gt.disparity is None:
+        return disparity, seconds, None, None
+    try:
+        return disparity, seconds, evaluate(disparity.numpy(), gt), None
+    except NothingToScore as err:  # the disparity is still worth writing
+        return disparity, seconds, None, f"not scored: {err}"
 
 
 def cmd_depth(args: argparse.Namespace) -> int:
@@ -387,11 +445,13 @@ def cmd_depth(args: argparse.Namespace) -> int:
         for path in (out, png):
             if path.exists() and not args.force:
                 raise FileExistsError(f"{path}: exists (--force replaces it)")
-        disparity, seconds, scores = _estimate_scene(scene, args)
+        disparity, seconds, scores, unscored = _estimate_scene(scene, args)
         out.parent.mkdir(parents=True, exist_ok=True)
         write_pfm(out, disparity.numpy())
         _disparity_png(disparity.numpy(), png)
         print(f"{scene.name}: {args.method} in {seconds:.2f} s -> {out}, {png}")
+        if unscored:
+            print(f"{scene.name}: {unscored}")
         if scores:
             print(format_table({scene.name: scores}))
         return 0
@@ -406,9 +466,10 @@ def cmd_depth(args: argparse.Namespace) -> int:
             raise FileExistsError(f"{clash[0]}: exists (--force replaces the results)")
     results = {}
     for folder in scenes:
-        disparity, seconds, scores = _estimate_scene(folder, args)
+        disparity, seconds, scores, unscored = _estimate_scene(folder, args)
         write_submission(out, folder.name, disparity, seconds, overwrite=args.force)
-        print(f"{folder.name}: {args.method} in {seconds:.2f} s")
+        print(f"{folder.name}: {args.method} in {seconds:.2f} s"
+              + (f"; {unscored}" if unscored else ""))
         if scores:
             results[folder.name] = {**scores, "runtime_s": seconds}
     print(f"wrote the submission {out}/ (disp_maps/, runtimes/)")
@@ -427,11 +488,12 @@ def _image_png(image, path: Path) -> None:
 
 
 def cmd_synthesize(args: argparse.Namespace) -> int:
+    import os
     import shutil
-    import tempfile
 
     import torch
 
+    from geodl.io.atomic import staging_folder
     from geodl.lightfield import load_hci, write_hci_scene
     from geodl.lightfield.synthesis import parse_positions, psnr, ssim, synthesize_views
     from geodl.structures import LightField
@@ -486,14 +548,10 @@ def cmd_synthesize(args: argparse.Namespace) -> int:
     result = LightField(views, lf.camera, lf.baseline, lf.focus_distance,
                         meta={"scene": lf.meta.get("scene", scene.name)})
     # the writer replaces atomically; then the original parameters.cfg, byte for byte
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.cfg.", dir=out.parent if out.parent.exists()
-                                else None))
-    try:
+    with staging_folder(out) as tmp:
         shutil.copyfile(scene / "parameters.cfg", tmp / "parameters.cfg")
         write_hci_scene(out, result, scene=scene.name, overwrite=args.force)
-        shutil.move(tmp / "parameters.cfg", out / "parameters.cfg")
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+        os.replace(tmp / "parameters.cfg", out / "parameters.cfg")
     print(f"wrote {out}/ ({len(sources)} views copied, {len(where)} synthesised, "
           f"parameters.cfg from {scene.name})")
     return 0
@@ -726,6 +784,11 @@ def main(argv: list[str] | None = None) -> int:
         if args.debug:
             raise
         parser.exit(2, f"geodl: error: {_one_line(err)}\n")
+    except MemoryError as err:
+        if args.debug:
+            raise
+        parser.exit(2, f"geodl: error: out of memory: {_one_line(err) if str(err) else 'no size reported'}"
+                    " (a smaller input or a machine with more memory)\n")
     except KeyboardInterrupt:
         parser.exit(130, "geodl: interrupted\n")
 

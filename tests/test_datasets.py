@@ -180,3 +180,32 @@ def test_split_partitions_every_jet_once(tmp_path, fractions):
     assert len(parts) == len(fractions)
     assert sorted(np.concatenate(parts).tolist()) == list(range(10))
     assert [len(p) for p in parts[:-1]] == [round(f * 10) for f in fractions[:-1]]
+
+
+@pytest.mark.parametrize("bad, match", [
+    ([50.0, 0.4, -3.0, 0.0], "constituent 1"),           # zero energy: log E = -inf
+    ([50.0, 0.4, float("nan"), 60.0], "constituent 1"),  # NaN angle
+    ([-5.0, 0.4, -3.0, 60.0], "constituent 1"),          # negative pT
+])
+def test_jets_whose_features_would_not_be_finite_are_refused(tmp_path, bad, match):
+    cons = [[[100.0, 0.5, 3.0, 120.0], bad, [0, 0, 0, 0]]]
+    np.savez(tmp_path / "j.npz", constituents=np.asarray(cons), jets=np.asarray(
+        [[150.0, 0.45, 3.1, 20.0]]), labels=np.asarray([1]))
+    with pytest.raises(ValueError, match=f"j.npz: jet 0, {match}"):
+        TopTagging(tmp_path / "j.npz")
+
+
+def test_a_truncated_jet_file_is_named(tmp_path):
+    cons = np.random.default_rng(0).uniform(1, 2, (50, 20, 4))
+    np.savez_compressed(tmp_path / "j.npz", constituents=cons, jets=np.ones((50, 4)),
+                        labels=np.zeros(50, int))
+    data = (tmp_path / "j.npz").read_bytes()
+    for cut in (len(data) // 2, len(data) - 30, 10):
+        (tmp_path / "t.npz").write_bytes(data[:cut])
+        with pytest.raises(ValueError, match="t.npz.*(truncated|corrupt|not a readable)"):
+            TopTagging(tmp_path / "t.npz")
+    garbled = bytearray(data)
+    garbled[len(data) // 3: len(data) // 3 + 64] = bytes(64)  # inside compressed data
+    (tmp_path / "g.npz").write_bytes(bytes(garbled))
+    with pytest.raises(ValueError, match="g.npz"):
+        TopTagging(tmp_path / "g.npz")

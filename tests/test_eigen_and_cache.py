@@ -27,9 +27,9 @@ def test_eigen_is_cached_on_disk_and_hash_checked(tmp_path):
     # a fresh object with the same content reads the file (no recomputation)
     m2 = Mesh(m.verts.clone(), m.faces.clone())
     payload = torch.load(files[0], weights_only=True)
-    payload["evals"] = payload["evals"] + 1.0  # tamper the values, keep the hash
+    payload["evecs"][:, 3] *= -1  # still a valid basis: a read shows through the sign
     torch.save(payload, files[0])
-    assert torch.allclose(m2.eigen(10, cache_dir=tmp_path)[0], evals + 1.0)
+    assert torch.equal(m2.eigen(10, cache_dir=tmp_path)[1][:, 3], -evecs[:, 3])
     # a file whose stored hash does not match is ignored with a warning
     payload["hash"] = "0" * 64
     torch.save(payload, files[0])
@@ -170,3 +170,32 @@ def test_point_cloud_laplacian_follows_edits():
     Lf, Mf = PointCloud(pc.points.clone()).laplacian(10)
     assert torch.allclose(L1.to_dense(), Lf.to_dense()) and torch.allclose(M1, Mf)
     assert not torch.allclose(L0, L1.to_dense())
+
+
+@pytest.mark.parametrize("where", ["value", "pattern"])
+def test_a_non_symmetric_operator_is_refused(where):
+    mesh = Mesh.icosphere(1)
+    L = mesh.laplacian().to_dense()
+    i, j = mesh.edges[0].tolist()
+    if where == "value":
+        L[i, j] *= 2
+    else:
+        L[j, i] = 0
+    with pytest.raises(ValueError, match=rf"symmetric.*L\[{j}, {i}\]|symmetric.*L\[{i}, {j}\]"):
+        ops.generalized_eigh(L.to_sparse_csr(), mesh.mass(), 4)
+    # rounding-level asymmetry (a matrix assembled in another order) is accepted
+    L = mesh.laplacian().to_dense()
+    L[i, j] *= 1 + 1e-14
+    ops.generalized_eigh(L.to_sparse_csr(), mesh.mass(), 4)
+
+
+def test_a_forged_cache_whose_hash_matches_is_recomputed(tmp_path):
+    mesh = Mesh.icosphere(2)
+    evals, evecs = mesh.eigen(6, cache_dir=tmp_path)
+    (path,) = tmp_path.glob("eigen-*.pt")
+    payload = torch.load(path, weights_only=True)
+    payload["evals"] = torch.full_like(payload["evals"], 42.0)  # ascending, finite, orthonormal
+    torch.save(payload, path)
+    with pytest.warns(RuntimeWarning, match="residual"):
+        again = Mesh.icosphere(2).eigen(6, cache_dir=tmp_path)
+    torch.testing.assert_close(again[0], evals)

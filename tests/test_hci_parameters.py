@@ -104,3 +104,13 @@ def test_percent_signs_round_trip_without_interpolation(tmp_path, scene):
     q = HCIParameters.read(tmp_path / "parameters.cfg")
     assert q.scene == scene and q.authors == "x % y" and q.extra == {"meta.note": "%(authors)s"}
     assert q == p
+
+
+@pytest.mark.parametrize("content, match", [
+    (b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR", "binary"),
+    ("[intrinsics]\nfocal_length_mm = 50\n# \u00e9t\u00e9\n".encode("latin-1"), "not UTF-8.*0xe9"),
+])
+def test_a_binary_or_non_utf8_file_is_named(tmp_path, content, match):
+    (tmp_path / "parameters.cfg").write_bytes(content)
+    with pytest.raises(ValueError, match=f"parameters.cfg.*{match}|{match}"):
+        HCIParameters.read(tmp_path / "parameters.cfg")

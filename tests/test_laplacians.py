@@ -126,3 +126,20 @@ def test_bad_inputs_raise_value_error():
     with pytest.raises(ValueError, match="NaN"):
         ops.mass_matrix(torch.tensor([[0.0, 0, 0], [1, 0, 0], [float("nan"), 1, 0]]),
                         torch.tensor([[0, 1, 2]]))
+
+
+@pytest.mark.parametrize("scale", [2.0 ** 990, 2.0 ** -1000, 1e300, 1e-300])
+def test_cotan_laplacian_is_scale_free_at_the_ends_of_float64(scale):
+    mesh = Mesh.icosphere(1)
+    L = ops.cotan_laplacian(mesh.verts64, mesh.faces).to_dense()
+    L_far = ops.cotan_laplacian(mesh.verts64 * scale, mesh.faces).to_dense()
+    assert torch.isfinite(L_far).all()
+    # powers of two scale exactly; decimal scales round each coordinate once
+    atol = 0 if scale in (2.0 ** 990, 2.0 ** -1000) else 1e-12
+    torch.testing.assert_close(L_far, L, atol=atol, rtol=atol)
+
+
+def test_mass_of_a_mesh_whose_areas_overflow_is_refused():
+    mesh = Mesh.icosphere(1)
+    with pytest.raises(ValueError, match="overflow"):
+        ops.mass_matrix(mesh.verts64 * 1e300, mesh.faces)

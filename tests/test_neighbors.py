@@ -225,3 +225,23 @@ def test_knn_bipartite_matches_reference_with_ties():
     ref = np.lexsort((idx, d), axis=1)[:, :4]
     assert np.array_equal(pairs[1].numpy().reshape(-1, 4), ref)
     assert torch.equal(pairs[0], torch.arange(len(y)).repeat_interleave(4))
+
+
+@pytest.mark.parametrize("n", [50, 400])  # brute force and k-d tree
+@pytest.mark.parametrize("scale", [2.0 ** 1000, 2.0 ** -1000, 1e300])
+def test_knn_graph_at_the_ends_of_float64_equals_the_graph_at_scale_one(n, scale):
+    x = torch.rand(n, 3, generator=torch.Generator().manual_seed(1), dtype=torch.float64)
+    expect = ops.knn_graph(x, 6)
+    got = ops.knn_graph(x * scale, 6)
+    if scale == 1e300:  # a decimal scale rounds: compare neighbour sets by exact distance
+        assert got.shape == expect.shape
+        d = lambda e: ((x[e[0]] - x[e[1]]) ** 2).sum(1).reshape(n, 6)  # noqa: E731
+        torch.testing.assert_close(d(got), d(expect), rtol=1e-12, atol=0)
+    else:
+        assert torch.equal(got, expect)
+
+
+def test_knn_graph_refuses_points_spread_beyond_float64_squares():
+    x = torch.logspace(-300, 300, 61, dtype=torch.float64)[:, None].repeat(1, 3)
+    with pytest.raises(ValueError, match="orders of magnitude"):
+        ops.knn_graph(x, 3)

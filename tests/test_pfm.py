@@ -52,3 +52,11 @@ def test_scale_without_a_sign_is_refused(tmp_path, scale):
 def test_write_refuses_bad_scale(tmp_path, scale):
     with pytest.raises(ValueError, match="scale"):
         write_pfm(tmp_path / "x.pfm", np.zeros((2, 2)), scale=scale)
+
+
+@pytest.mark.parametrize("header", [b"Pf 4 3 -1\n", b"Pf\n4 3\n-1\n", b"Pf\n# made by hand\n4\n3\n-1.0\n",
+                                    b"Pf 4\t3 -1 ", b"Pf\r\n4 3\r\n-1\r\n"])
+def test_any_legal_header_layout_reads(tmp_path, header):
+    a = np.arange(12, dtype="<f4").reshape(3, 4)
+    (tmp_path / "x.pfm").write_bytes(header + np.flipud(a).tobytes())
+    np.testing.assert_array_equal(read_pfm(tmp_path / "x.pfm"), a)

@@ -27,8 +27,6 @@ from __future__ import annotations
 import json
 import math
 import os
-import shutil
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -37,6 +35,7 @@ import torch
 from tqdm import tqdm
 
 from geodl.datasets.room_scene import FINE_PARTS, clear_viewpoint, median_depth
+from geodl.io.atomic import staging_folder
 from geodl.lightfield import parameters_from_light_field, write_hci_scene
 from geodl.lightfield.benchmark.masks import evaluation_masks
 from geodl.lightfield.hci_io import scene_files
@@ -210,9 +209,7 @@ def write_room_captures(out: str | Path, seed: int, captures: int = 4, size: int
                               "captures in it)")
     rc = render_room_captures(seed, captures, size, grid, fov_deg, supersample, gt_factor,
                               progress=progress)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-    try:
+    with staging_folder(out) as tmp:
         for name, lf in zip(rc.names, rc.captures):
             write_hci_scene(tmp / name, lf, scene=name)
         mesh = rc.room.to_mesh()
@@ -224,9 +221,6 @@ def write_room_captures(out: str | Path, seed: int, captures: int = 4, size: int
             _replace_owned(out, tmp)
         else:
             os.rename(tmp, out)
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp, ignore_errors=True)
     return out, rc
 
 

@@ -25,7 +25,6 @@ sibling and renamed), so a second run only loads.
 from __future__ import annotations
 
 import json
-import os
 import tempfile
 import time
 from dataclasses import KW_ONLY, dataclass, field, replace
@@ -38,6 +37,7 @@ from torch import Tensor
 from geodl.datasets.room_labels import CLASSES, DEFAULT_TOLERANCE, room_labels, scene_ground_truth
 from geodl.datasets.room_lightfields import BENCHMARK_SEEDS, training_seeds
 from geodl.datasets.room_standin import clean_mesh, cluster_vertices, standin_room_mesh
+from geodl.io.atomic import atomic_path
 from geodl.render import make_room
 from geodl.structures import Mesh
 
@@ -146,11 +146,9 @@ def build_room_sample(seed: int, config: RoomMeshConfig = RoomMeshConfig()) -> R
 
 
 def _save(path: Path, s: RoomSample) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    torch.save({"verts": s.mesh.verts64, "faces": s.mesh.faces, "labels": s.labels,
-                "info": json.dumps(s.info)}, tmp)
-    os.replace(tmp, path)
+    with atomic_path(path) as tmp:
+        torch.save({"verts": s.mesh.verts64, "faces": s.mesh.faces, "labels": s.labels,
+                    "info": json.dumps(s.info)}, tmp)
 
 
 def _load(path: Path, seed: int) -> RoomSample:

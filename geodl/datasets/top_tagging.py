@@ -22,10 +22,33 @@ import numpy as np
 import torch
 from torch_geometric.data import Data
 
+from geodl.io.npz import read_npz
+
 FIXTURE = Path(__file__).resolve().parents[2] / "datasets" / "jets" / "top_tagging_small.npz"
 # SHA-256 of the shipped fixture (also in datasets/README.md); checked on load.
 FIXTURE_SHA256 = "24d2e2bde6129cbdb1ec88607b57fc6c288a287f9b25c63e8536fb3a70c6dd4c"
 FEATURES = ("log_pt", "log_e", "log_pt_rel", "log_e_rel", "d_eta", "d_phi", "d_r")
+
+
+def _check_kinematics(path: Path, constituents: np.ndarray, jets: np.ndarray) -> None:
+    """``ValueError`` naming the first jet whose numbers make the features
+    (logarithms of pT and E, angles) NaN or infinite: a non-finite value, a
+    negative pT, a constituent (pT > 0; pT = 0 rows are padding) without
+    positive energy, or a jet without positive pT."""
+    c, pt = constituents, constituents[..., 0]
+    real = pt > 0
+    bad = (~np.isfinite(c).all(-1)) | (pt < 0) | (real & ~(c[..., 3] > 0))
+    bad_jet = ~np.isfinite(jets).all(-1) | ~(jets[:, 0] > 0) | ~real.any(-1)
+    if bad.any() or bad_jet.any():
+        i = int(np.flatnonzero(bad.any(-1) | bad_jet)[0])
+        if bad[i].any():
+            p = int(np.flatnonzero(bad[i])[0])
+            raise ValueError(f"path: {path}: jet {i}, constituent {p} has (pT, eta, phi, E) = "
+                             f"{tuple(c[i, p].tolist())}; expected finite values, pT >= 0 and "
+                             "E > 0 where pT > 0 (log pT and log E are features)")
+        raise ValueError(f"path: {path}: jet {i} has (pT, eta, phi, mass) = "
+                         f"{tuple(jets[i].tolist())} and {int(real[i].sum())} constituents; "
+                         "expected finite values, pT > 0 and at least one constituent")
 
 
 class TopTagging:
@@ -56,18 +79,16 @@ class TopTagging:
             digest = hashlib.sha256(path.read_bytes()).hexdigest()
             if digest != sha256:
                 raise ValueError(f"path: {path} has sha256 {digest}, expected {sha256}")
-        with np.load(path) as f:
-            missing = {"constituents", "jets", "labels"} - set(f.files)
-            if missing:
-                raise ValueError(f"path: {path} lacks arrays {sorted(missing)}")
-            self.constituents = f["constituents"].astype(np.float64)
-            self.jets = f["jets"].astype(np.float64)
-            self.labels = f["labels"].astype(np.int64)
+        f = read_npz(path, required=("constituents", "jets", "labels"))
+        self.constituents = f["constituents"].astype(np.float64)
+        self.jets = f["jets"].astype(np.float64)
+        self.labels = f["labels"].astype(np.int64)
         j = len(self.labels)
         if self.constituents.ndim != 3 or self.constituents.shape[0] != j or \
                 self.constituents.shape[2] != 4 or self.jets.shape != (j, 4):
             raise ValueError(f"path: inconsistent shapes {self.constituents.shape}, "
                              f"{self.jets.shape}, {self.labels.shape}")
+        _check_kinematics(path, self.constituents, self.jets)
 
     def __len__(self) -> int:
         return len(self.labels)

@@ -23,14 +23,13 @@ from __future__ import annotations
 
 import math
 import os
-import shutil
-import tempfile
 from pathlib import Path
 
 import numpy as np
 import torch
 from PIL import Image
 
+from geodl.io.atomic import staging_folder
 from geodl.lightfield.hci_parameters import HCIParameters
 from geodl.lightfield.pfm import read_pfm, write_pfm
 from geodl.structures import GroundTruth, LightField, PinholeCamera
@@ -128,21 +127,15 @@ def write_hci_scene(folder: str | Path, lf: LightField, scene: str = "",
     if lf.views.shape[2] != 3:
         raise ValueError(f"views: the HCI format stores RGB views, got {lf.views.shape[2]} channels")
     params = parameters_from_light_field(lf, scene)
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
-    try:
+    with staging_folder(folder) as tmp:
         _write_scene_files(tmp, lf, params)
         if folder.is_dir():
             for f in scene_files(folder):
                 f.unlink()
             for f in tmp.iterdir():
                 os.replace(f, folder / f.name)
-            tmp.rmdir()
         else:
             os.rename(tmp, folder)
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp, ignore_errors=True)
     return folder
 
 

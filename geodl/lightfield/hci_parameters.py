@@ -107,9 +107,17 @@ class HCIParameters:
         path = Path(path)
         if not path.exists():
             raise FileNotFoundError(f"path: no such file {path}")
+        raw_bytes = path.read_bytes()  # a folder or unreadable file: OSError naming it
+        if b"\0" in raw_bytes:
+            raise ValueError(f"path: {path} is binary (NUL bytes), not a parameters.cfg text file")
+        try:
+            text = raw_bytes.decode("utf-8-sig")
+        except UnicodeDecodeError as err:
+            raise ValueError(f"path: {path} is not UTF-8 text (byte 0x{raw_bytes[err.start]:02x} "
+                             f"at offset {err.start})") from None
         parser = configparser.ConfigParser(interpolation=None)
         try:
-            parser.read(path, encoding="utf-8")
+            parser.read_string(text, source=str(path))
         except configparser.Error as err:
             raise ValueError(f"path: {path} is not a valid parameters.cfg: {err}") from None
         types = {f.name: f.type for f in fields(cls)}

@@ -2,7 +2,10 @@
 
 Header: ``PF`` (3 channels) or ``Pf`` (1 channel), then ``width height``, then
 a scale whose sign gives the byte order (negative = little-endian); the float32
-rows follow from the *bottom* of the image to the top.
+rows follow from the *bottom* of the image to the top. The four header tokens
+are separated by any whitespace (one per line is usual, ``Pf 4 3 -1`` on one
+line is as legal), ``#`` starts a comment up to the line's end, and exactly one
+whitespace character ends the header.
 """
 from __future__ import annotations
 
@@ -33,21 +36,27 @@ def read_pfm(path: str | Path) -> np.ndarray:
     path = Path(path)
     with open(path, "rb") as f:
         data = f.read()
-    lines, pos = [], 0
-    while len(lines) < 3:
-        end = data.find(b"\n", pos)
-        if end < 0:
+    tokens, pos = [], 0
+    while len(tokens) < 4:
+        while pos < len(data) and data[pos:pos + 1].isspace():
+            pos += 1
+        if data[pos:pos + 1] == b"#":  # a comment, up to the end of its line
+            end = data.find(b"\n", pos)
+            pos = len(data) if end < 0 else end + 1
+            continue
+        start = pos
+        while pos < len(data) and not data[pos:pos + 1].isspace() and pos - start < 32:
+            pos += 1
+        if pos == start or pos >= len(data):
             raise ValueError(f"path: {path} is not a PFM file (truncated header)")
-        line = data[pos:end].strip()
-        pos = end + 1
-        if line and not line.startswith(b"#"):
-            lines.append(line)
-    kind = lines[0]
-    if kind not in (b"PF", b"Pf"):
-        raise ValueError(f"path: {path} is not a PFM file (magic {kind!r})")
+        tokens.append(data[start:pos])
+        if len(tokens) == 1 and tokens[0] not in (b"PF", b"Pf"):
+            raise ValueError(f"path: {path} is not a PFM file (magic {tokens[0]!r})")
+    pos += 2 if data[pos:pos + 2] == b"\r\n" else 1  # the one whitespace ending the header
+    kind = tokens[0]
     try:
-        width, height = (int(v) for v in lines[1].split())
-        scale = float(lines[2])
+        width, height = int(tokens[1]), int(tokens[2])
+        scale = float(tokens[3])
     except ValueError:
         raise ValueError(f"path: {path} has a malformed PFM header") from None
     # the scale's sign is the byte order: NaN, inf or 0 leave it undefined

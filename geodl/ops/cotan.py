@@ -57,18 +57,21 @@ def cotan_laplacian(verts: Tensor, faces: Tensor) -> Tensor:
             undefined; mollify or use ``intrinsic_delaunay_laplacian``).
     """
     v, f = _checked(verts, faces)
-    areas = face_areas(v, f)
-    if (areas <= 0).any():
-        bad = (areas <= 0).nonzero().flatten()[:5].tolist()
+    cot = corner_cotangents(v, f)  # scale-free: finite for any finite non-degenerate face
+    if not torch.isfinite(cot).all():
+        bad = (~torch.isfinite(cot)).any(1).nonzero().flatten()[:5].tolist()
         raise ValueError(f"faces: zero-area (degenerate) faces {bad}; cotangents are "
                          "undefined there (try intrinsic_delaunay_laplacian)")
-    return laplacian_from_cotangents(corner_cotangents(v, f), f, v.shape[0])
+    return laplacian_from_cotangents(cot, f, v.shape[0])
 
 
 def mass_matrix(verts: Tensor, faces: Tensor) -> Tensor:
     """Lumped barycentric mass: (V,) float64, a third of each incident face's area."""
     v, f = _checked(verts, faces)
     a = face_areas(v, f) / 3.0
+    if not torch.isfinite(a).all():
+        raise ValueError(f"verts: face areas overflow float64 (coordinates up to "
+                         f"{float(v.abs().max()):.3g}); scale the mesh to a smaller unit")
     m = torch.zeros(v.shape[0], dtype=torch.float64, device=v.device)
     for k in range(3):
         m.index_add_(0, f[:, k], a)

@@ -44,12 +44,19 @@ def corner_cotangents(verts: Tensor, faces: Tensor) -> Tensor:
 
     Column ``k`` is the angle at ``faces[:, k]``, opposite the edge
     ``(faces[:, k+1], faces[:, k+2])``: :math:`\cot\theta = a\cdot b / |a\times b|`.
+    Each face is first scaled by a power of two that brings its largest
+    coordinate near 1 (exact, and the angles do not change), so faces at
+    :math:`10^{300}` or :math:`10^{-300}` do not overflow or underflow the
+    products; a face with no area gives inf or NaN.
     """
+    corners = verts[faces]  # (F, 3, 3)
+    _, exponent = torch.frexp(corners.abs().amax(dim=(1, 2)))
+    corners = torch.ldexp(corners, -exponent.to(corners.dtype)[:, None, None])
     out = []
     for k in range(3):
-        p = verts[faces[:, k]]
-        a = verts[faces[:, (k + 1) % 3]] - p
-        b = verts[faces[:, (k + 2) % 3]] - p
+        p = corners[:, k]
+        a = corners[:, (k + 1) % 3] - p
+        b = corners[:, (k + 2) % 3] - p
         out.append((a * b).sum(1) / torch.linalg.cross(a, b, dim=1).norm(dim=1))
     return torch.stack(out, dim=1)
 

@@ -23,6 +23,13 @@ The method is chosen per input (each graph of a batch on its own):
 
 Memory is bounded by processing queries in chunks of at most ``budget``
 candidate distances.
+
+Squared distances live in float64's range: points are first scaled by a
+power of two (exact) when their largest coordinate is beyond
+:math:`2^{\pm 400}`, so nothing overflows; a point set whose differences
+span more orders of magnitude than squared float64 resolves (e.g. from
+:math:`10^{-300}` to :math:`10^{300}`) is refused where a neighbour's
+squared distance underflows, never answered with ties that are not there.
 """
 from __future__ import annotations
 
@@ -228,7 +235,48 @@ def _knn_table(x, y, k, batch_x, batch_y) -> tuple[Tensor, Tensor]:
     if m == 0 or n == 0:
         return torch.zeros(m, 0, dtype=torch.long), torch.zeros(m, 0, dtype=torch.float64)
     k_eff = min(k, n)
-    if batch_x is None and batch_y is None:
+    x0, y0 = x, y
+    x, y = _in_safe_range(x, y, same)
+    idx, dist = _knn_by_method(x, y, k_eff, m, bx, by, batch_x is None and batch_y is None, same)
+    _check_resolved(x0, y0, idx, dist)
+    return idx, dist
+
+
+def _in_safe_range(x: Tensor, y: Tensor, same: bool) -> tuple[Tensor, Tensor]:
+    """``x`` and ``y`` times one power of two that brings their largest
+    coordinate near 1 when it lies beyond 2^400 or below 2^-400 (where the
+    squares of differences could overflow or underflow); else unchanged."""
+    big = max(float(x.abs().max()), float(y.abs().max()))
+    if big == 0 or 2.0 ** -400 <= big <= 2.0 ** 400:
+        return x, y
+    shift = -math.frexp(big)[1]
+    x = torch.ldexp(x, torch.tensor(float(shift), dtype=torch.float64))
+    return x, x if same else torch.ldexp(y, torch.tensor(float(shift), dtype=torch.float64))
+
+
+def _check_resolved(x: Tensor, y: Tensor, idx: Tensor, dist: Tensor) -> None:
+    """``ValueError`` when a neighbour's squared distance underflowed (below
+    the smallest normal float64) although it is another point: the ranking
+    among such neighbours is not known."""
+    tiny = torch.finfo(torch.float64).tiny
+    low = (dist < tiny).nonzero()
+    if low.numel() == 0:
+        return
+    rows, cols = low[:, 0], low[:, 1]
+    differ = (x[idx[rows, cols]] != y[rows]).any(1)
+    if differ.any():
+        r = int(rows[differ][0])
+        nz = torch.cat([x.abs().flatten(), y.abs().flatten()])
+        nz = nz[nz > 0]
+        raise ValueError(f"x: coordinates span too many orders of magnitude for float64 squared "
+                         f"distances (|x| from {float(nz.min()):.3g} to {float(nz.max()):.3g}): "
+                         f"the neighbours of query {r} are closer than they can resolve; "
+                         "rescale or split the points")
+
+
+def _knn_by_method(x, y, k_eff, m, bx, by, single: bool, same: bool
+                   ) -> tuple[Tensor, Tensor]:
+    if single:
         return _single_knn(x, y, k_eff)
     g = _Groups(bx, by)
     if g.small():

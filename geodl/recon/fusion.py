@@ -55,6 +55,7 @@ from torch import Tensor
 from tqdm import tqdm
 
 from geodl._optional import open3d
+from geodl.io.atomic import atomic_path
 from geodl.structures import Mesh, PinholeCamera
 
 #: voxels per block edge; Open3D's reconstruction system uses 16
@@ -332,11 +333,6 @@ def save_mesh(mesh: Mesh, path: str | Path, overwrite: bool = False) -> Path:
         raise ValueError(f"path: expected a .ply, .obj or .glb file, got {path.name!r}")
     if path.exists() and not overwrite:
         raise ValueError(f"path: {path} exists (pass overwrite=True to replace it)")
-    tmp = path.with_name(f".{path.stem}.tmp{path.suffix}")
-    try:
+    with atomic_path(path) as tmp:
         mesh.save(tmp)
-        tmp.replace(path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
     return path

@@ -14,6 +14,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from geodl.io.atomic import atomic_path
+
 
 def default_cache_dir() -> Path:
     """``$GEODL_CACHE_DIR``, else ``~/.cache/geodl``."""
@@ -58,9 +60,8 @@ def save_cached(directory: Path, name: str, digest: str, payload: dict) -> Path:
     """Write ``payload`` (tensors and plain values) atomically; return the path."""
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / f"{name}-{digest[:20]}.pt"
-    tmp = path.with_suffix(f".tmp{os.getpid()}")
-    torch.save({**payload, "hash": digest}, tmp)
-    os.replace(tmp, path)
+    with atomic_path(path) as tmp:
+        torch.save({**payload, "hash": digest}, tmp)
     return path
 
 

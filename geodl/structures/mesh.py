@@ -24,14 +24,19 @@ from geodl.structures.cache import (
 LaplacianKind = Literal["cotan", "intrinsic_delaunay"]
 
 
-def _eigen_payload_problem(payload: dict, num_verts: int, k: int, mass: Tensor) -> str | None:
+def _eigen_payload_problem(payload: dict, num_verts: int, k: int, laplacian: Tensor,
+                           mass: Tensor) -> str | None:
     r"""Why a cached eigenbasis cannot be the answer (``None`` if it can).
 
     The file's hash already matched, so this guards against a file written
     by a bug, another version or a hand: ``k`` and the types, dtypes, shapes
     and finiteness of ``evals (k,)`` and ``evecs (V, k)``, ascending
-    eigenvalues, and M-orthonormality :math:`\Phi^\top M \Phi = I` (to 1e-6;
-    O(V k^2), far below the eigensolve it saves)."""
+    eigenvalues, M-orthonormality :math:`\Phi^\top M \Phi = I` (to 1e-6;
+    O(V k^2), far below the eigensolve it saves) and that each pair solves
+    the problem: :math:`\|L\phi - \lambda M\phi\| \le 10^{-6}
+    (\|L\|_\infty + |\lambda| \max M)\|\phi\|` (one sparse product; the
+    hash only says which mesh a file belongs to, not that its numbers are
+    right)."""
     if payload.get("k") != k:
         return f"stored k {payload.get('k')!r}, expected {k}"
     evals, evecs = payload.get("evals"), payload.get("evecs")
@@ -47,6 +52,12 @@ def _eigen_payload_problem(payload: dict, num_verts: int, k: int, mass: Tensor) 
     gram = evecs.T @ (mass[:, None] * evecs)
     if not torch.allclose(gram, torch.eye(k, dtype=torch.float64), atol=1e-6, rtol=0):
         return "evecs are not M-orthonormal"
+    residual = (laplacian @ evecs - mass[:, None] * evecs * evals).norm(dim=0)
+    norm_l = float(laplacian.to_sparse_coo().abs().sum(1).to_dense().max())
+    bound = 1e-6 * (norm_l + evals.abs() * mass.max()) * evecs.norm(dim=0)
+    if (residual > bound).any():
+        i = int((residual / bound).argmax())
+        return f"pair {i} has residual |L phi - lambda M phi| = {float(residual[i]):.3g}"
     return None
 
 
@@ -253,7 +264,7 @@ class Mesh:
         directory = None if cache_dir is False else Path(cache_dir or default_cache_dir())
         payload = load_cached(directory, "eigen", digest) if directory else None
         problem = None if payload is None else _eigen_payload_problem(
-            payload, self.num_verts, int(k), self.mass(kind))
+            payload, self.num_verts, int(k), self.laplacian(kind), self.mass(kind))
         if payload is not None and problem is None:
             evals, evecs = payload["evals"], payload["evecs"]
         else:
@@ -396,6 +407,8 @@ class Mesh:
     @classmethod
     def icosphere(cls, level: int = 3, radius: float = 1.0) -> "Mesh":
         """Icosahedron subdivided ``level`` times, projected on the sphere (trimesh)."""
+        if isinstance(level, bool) or not isinstance(level, (int, np.integer)) or level < 0:
+            raise ValueError(f"level: expected an int >= 0, got {level!r}")
         return cls.from_trimesh(trimesh().creation.icosphere(subdivisions=level, radius=radius))
 
     @classmethod

@@ -31,7 +31,6 @@ exponential moving average of the weights, see
 from __future__ import annotations
 
 import math
-import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Sequence
@@ -41,6 +40,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from geodl.io.atomic import atomic_path
+from geodl.io.npz import read_npz
 from geodl.lightfield.depth.cost_net import CostNet, cost_net_input
 from geodl.lightfield.depth.epinet import EPINet, epinet_input
 from geodl.lightfield.depth.learned import MODELS, save_model, star_views
@@ -128,10 +129,8 @@ def check_training_seed(seed: int) -> int:
 def save_room_file(path: Path, **arrays: np.ndarray) -> Path:
     """Write ``arrays`` to ``path`` (compressed .npz) atomically: ranks sharing
     a cache never read half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.stem + f".tmp{os.getpid()}.npz")
-    np.savez_compressed(tmp, **arrays)
-    tmp.replace(path)
+    with atomic_path(path) as tmp:
+        np.savez_compressed(tmp, **arrays)
     return path
 
 
@@ -160,7 +159,7 @@ class Room:
 
     @classmethod
     def load(cls, path: str | Path) -> "Room":
-        z = np.load(path)
+        z = read_npz(path, required=("views", "disparity"))
         return cls(torch.from_numpy(z["views"]).float() / 255,
                    torch.from_numpy(z["disparity"]).float())
 

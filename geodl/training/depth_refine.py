@@ -41,6 +41,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from geodl.io.npz import read_npz
 from geodl.training.loop import dist_setup, load_rooms, prepare_out, run_loop
 
 #: pixels never scored at the image border (the benchmark's)
@@ -86,7 +87,7 @@ class RefineRoom:
 
     @classmethod
     def load(cls, path: str | Path) -> "RefineRoom":
-        z = np.load(path)
+        z = read_npz(path, required=("features", "disparity"))
         return cls(torch.from_numpy(z["features"].astype(np.float32)),
                    torch.from_numpy(z["disparity"]).float())
 

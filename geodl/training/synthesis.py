@@ -40,7 +40,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Sequence
@@ -50,6 +49,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from geodl.io.atomic import atomic_path
+from geodl.io.npz import read_npz
 from geodl.lightfield.synthesis.learned import STORE, SynthesisNet
 from geodl.lightfield.synthesis.propagate import propagate_disparity
 from geodl.training.depth import dihedral, room_path
@@ -126,11 +127,9 @@ def cache_room(seed: int, size: int, cache: str | Path) -> Path:
     lf = render_hci_scene(seed, size=size, grid=GRID, gt_factor=1, progress=False)
     u8 = (lf.views.clamp(0, 1) * 255).round().to(torch.uint8).numpy()
     d = lf.disparity[torch.isfinite(lf.disparity)]
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.stem + f".tmp{os.getpid()}.npz")
-    np.savez_compressed(tmp, views=u8, disp_range=np.array([float(d.min()), float(d.max())]),
-                        disparity=lf.disparity.float().numpy())
-    tmp.replace(path)  # atomic: ranks sharing a cache never read half a file
+    with atomic_path(path) as tmp:  # ranks sharing a cache never read half a file
+        np.savez_compressed(tmp, views=u8, disp_range=np.array([float(d.min()), float(d.max())]),
+                            disparity=lf.disparity.float().numpy())
     return path
 
 
@@ -147,10 +146,10 @@ class SynthRoom:
 
     @classmethod
     def load(cls, path: str | Path) -> "SynthRoom":
-        z = np.load(path)
+        z = read_npz(path, required=("views", "disp_range"))
         lo, hi = (float(v) for v in z["disp_range"])
         disp = None
-        if "disparity" in z.files:
+        if "disparity" in z:
             disp = torch.from_numpy(z["disparity"]).float()
             disp = torch.where(torch.isfinite(disp), disp, torch.full_like(disp, lo))
         return cls(torch.from_numpy(z["views"]), (lo - 0.25, hi + 0.25), disp)

@@ -47,6 +47,9 @@ def load_file(path: str | os.PathLike, scalar: str | None = None) -> Layer:
         geom = trimesh().load(path, process=False)
     except Exception as err:
         raise ValueError(f"path: cannot read {path}: {err}") from None
+    parts = list(geom.geometry.values()) if type(geom).__name__ == "Scene" else [geom]
+    if not any(len(getattr(p, "vertices", ())) for p in parts):
+        raise ValueError(f"path: {path} holds no vertices")
     if scalar is None:
         return Layer(geom, name=path.name)
     if type(geom).__name__ == "Scene":

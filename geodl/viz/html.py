@@ -25,7 +25,6 @@ import html
 import json
 import math
 import os
-import tempfile
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -34,6 +33,7 @@ from typing import Any
 import numpy as np
 
 import geodl
+from geodl.io.atomic import write_bytes_atomic
 from geodl.viz.colormap import colorbar_stops, to_hex, to_rgb
 from geodl.viz.convert import to_primitives
 from geodl.viz.primitives import Primitive, scene_bounds
@@ -227,21 +227,4 @@ def to_html(objects: Any, path: str | os.PathLike, *, title: str = "geodl viewer
     """
     page = html_page(objects, title=title, tables=tables, view=view, elev=elev, azim=azim,
                      up=up, background=background)
-    return write_atomic(path, page.encode("utf-8"))
-
-
-def write_atomic(path: str | os.PathLike, data: bytes) -> Path:
-    """Write ``data`` to a temporary sibling of ``path`` and rename it over
-    ``path``, so a reader never sees half a file."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    return write_bytes_atomic(path, page.encode("utf-8"))

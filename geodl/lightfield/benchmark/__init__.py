@@ -3,7 +3,7 @@
 score)."""
 from geodl.lightfield.benchmark import metrics
 from geodl.lightfield.benchmark.masks import block_median, evaluation_masks
-from geodl.lightfield.benchmark.metrics import evaluate
+from geodl.lightfield.benchmark.metrics import NothingToScore, evaluate
 from geodl.lightfield.benchmark.submission import (
                                                    check_scene_name,
                                                    evaluate_submission,
@@ -12,6 +12,6 @@ from geodl.lightfield.benchmark.submission import (
                                                    write_submission,
 )
 
-__all__ = ["block_median", "check_scene_name", "evaluate", "evaluate_submission",
+__all__ = ["NothingToScore", "block_median", "check_scene_name", "evaluate", "evaluate_submission",
            "evaluation_masks", "format_table", "metrics", "read_submission",
            "write_submission"]

@@ -41,6 +41,12 @@ from scipy import ndimage
 
 from geodl.structures import GroundTruth
 
+
+class NothingToScore(ValueError):
+    """The ground truth leaves no pixel to evaluate: the image is not larger
+    than twice the border, or every pixel inside it lacks ground truth."""
+
+
 _SCHARR_ROWS = np.array([[3, 10, 3], [0, 0, 0], [-3, -10, -3]], np.float64) / 32.0
 _SCHARR_COLS = _SCHARR_ROWS.T
 
@@ -76,8 +82,8 @@ def _has_pixels(mask, border: int) -> bool:
 def _nonempty(m: np.ndarray) -> int:
     n = int(m.sum())
     if n == 0:
-        raise ValueError("mask: no pixel to evaluate (after the border and pixels without "
-                         "ground truth are removed)")
+        raise NothingToScore("mask: no pixel to evaluate (after the border and pixels without "
+                             "ground truth are removed)")
     return n
 
 
@@ -155,10 +161,14 @@ def evaluate(algo, gt: GroundTruth, border: int = 15) -> dict[str, float]:
     when ``gt.highres`` holds masks, ``badpix0.07_discontinuities``,
     ``fine_thinning`` and ``fine_fattening`` at high resolution (the
     estimate repeated ``factor`` x ``factor`` times, border x ``factor``);
-    as a dict."""
+    as a dict. :class:`NothingToScore` (a ``ValueError``) when no pixel is
+    left to evaluate."""
     if not isinstance(gt, GroundTruth) or gt.disparity is None:
         raise ValueError("gt: expected a GroundTruth with a disparity map")
     g = gt.disparity.numpy()
+    if 2 * border >= min(g.shape):
+        raise NothingToScore(f"gt: a {g.shape[1]}x{g.shape[0]} map has no pixel inside the "
+                             f"{border} px border the benchmark leaves out")
     out = {"mse100": mse100(algo, g, None, border),
            "badpix0.07": badpix(algo, g, 0.07, None, border),
            "badpix0.03": badpix(algo, g, 0.03, None, border),

@@ -9,13 +9,12 @@ masks and the 10x ground truth; every scene gets
 from __future__ import annotations
 
 import math
-import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
 import torch
 
+from geodl.io.atomic import atomic_path, write_bytes_atomic
 from geodl.lightfield.benchmark.metrics import evaluate
 from geodl.lightfield.hci_io import load_ground_truth
 from geodl.lightfield.pfm import read_pfm, write_pfm
@@ -27,19 +26,6 @@ def check_scene_name(scene: str) -> str:
             any(ch in scene for ch in "/\\\0"):
         raise ValueError(f"scene: expected a plain folder name, got {scene!r}")
     return scene
-
-
-def _replace_atomically(path: Path, write) -> None:
-    """``write(tmp_path)`` into a temporary sibling, then rename onto ``path``."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    os.close(fd)
-    try:
-        write(Path(tmp))
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def write_submission(folder: str | Path, scene: str, disparity, runtime_s: float,
@@ -60,8 +46,9 @@ def write_submission(folder: str | Path, scene: str, disparity, runtime_s: float
     if not overwrite and (pfm.exists() or txt.exists()):
         raise FileExistsError(f"{pfm}: a result for scene {scene!r} exists "
                               "(overwrite=True / --force replaces it)")
-    _replace_atomically(pfm, lambda p: write_pfm(p, d))
-    _replace_atomically(txt, lambda p: p.write_text(f"{runtime_s:.6f}\n"))
+    with atomic_path(pfm) as tmp:
+        write_pfm(tmp, d)
+    write_bytes_atomic(txt, f"{runtime_s:.6f}\n".encode())
     return pfm
 
 
