@@ -42,6 +42,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from geodl.training.loop import dist_setup, load_rooms, prepare_out, run_loop
+from geodl.training.rooms import check_training_seed, dihedral, photometric, room_path, save_room_file
 
 #: pixels never scored at the image border (the benchmark's)
 BORDER = 15
@@ -51,8 +52,6 @@ def refine_room_path(cache: Path, seed: int, size: int, matching: dict) -> Path:
     """Cache file of one room's features; its name carries a hash of the
     ``cost_volume`` options, so that features built with other matching
     settings are never reused."""
-    from geodl.training.depth import room_path
-
     tag = hashlib.sha1(json.dumps(matching, sort_keys=True).encode()).hexdigest()[:8]
     return room_path(cache, seed, size, kind="refine", tag=tag)
 
@@ -63,7 +62,6 @@ def cache_refine_room(seed: int, size: int, cache: str | Path) -> Path:
     from geodl.lightfield import load_hci, write_hci_scene
     from geodl.lightfield.depth import estimate_disparity
     from geodl.lightfield.depth.refine_net import MATCHING, refine_features
-    from geodl.training.depth import check_training_seed, save_room_file
 
     path = refine_room_path(Path(cache), check_training_seed(seed), size, MATCHING)
     if path.exists():
@@ -94,8 +92,6 @@ class RefineRoom:
 def sample_crop(room: RefineRoom, patch: int, g: torch.Generator, offset: float = 1.0
                 ) -> tuple[Tensor, Tensor]:
     """One augmented crop: features (10, P, P) and disparity (P, P)."""
-    from geodl.training.depth import dihedral, photometric
-
     _, H, W = room.features.shape
     p = min(patch, H, W)
     y = int(torch.randint(0, H - p + 1, (1,), generator=g))
@@ -162,7 +158,7 @@ def train_refine(config, out: str | Path, cache: str | Path, resume: bool = Fals
                  progress: bool | None = None,
                  rooms: tuple[list[RefineRoom], list[RefineRoom]] | None = None,
                  device: torch.device | None = None) -> nn.Module:
-    """Train ``refine_net`` with a :class:`geodl.training.depth.TrainConfig`
+    """Train ``refine_net`` with a :class:`~geodl.training.depth.TrainConfig`
     (model ``"refine_net"``; ``patch`` is the crop size); returns the weight
     average that is validated and saved (``out/model.pt`` + ``model.json``)."""
     from geodl.lightfield.depth.learned import MODELS, save_model

@@ -6,7 +6,8 @@ the weights, progress bar, validation log, resumable checkpoints).
 
 A run folder holds ``config.json``, ``log.jsonl`` (one line per validation:
 step, loss, the validation metrics, seconds since the start of this process),
-``checkpoint.pt`` (model, weight average, optimiser, scheduler, step) and the
+``checkpoint.pt`` (model, weight average, optimiser, scheduler, step; written
+atomically by :func:`save_atomic`, as are the cached training rooms) and the
 loadable weights the caller writes (``model.pt`` + ``model.json``, see
 :class:`geodl.nn.weights.WeightStore`).
 
@@ -24,6 +25,7 @@ import json
 import math
 import os
 import time
+from functools import partial
 from pathlib import Path
 from typing import Any, Callable, Sequence, TypeVar
 
@@ -63,6 +65,21 @@ def prepare_out(out: str | Path, resume: bool, rank: int) -> Path:
                                   "to continue a run, or choose another folder")
         out.mkdir(parents=True, exist_ok=True)
     return out
+
+
+def save_atomic(path: Path, write: Callable[[Path], object]) -> Path:
+    """Write ``path`` through ``write(tmp)`` into a temporary sibling (same
+    suffix, this process's id in its name), then rename it over ``path``: a
+    reader (another rank, a resumed run) never sees half a file. Returns ``path``."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f"{path.stem}.tmp{os.getpid()}{path.suffix}")
+    try:
+        write(tmp)
+        tmp.replace(path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return path
 
 
 def shard(items: Sequence[T], rank: int, world: int) -> list[T]:
@@ -165,9 +182,9 @@ def run_loop(build: Callable[[], nn.Module], *, out: Path, steps: int, lr: float
                 fh.write(json.dumps({"step": step, "loss": value.item(), **last,
                                      "seconds": time.perf_counter() - t0}) + "\n")
         if rank == 0 and (step % ckpt_every == 0 or step == steps):
-            torch.save({"model": model.state_dict(), "ema": avg.state_dict(),
-                        "optimizer": opt.state_dict(), "scheduler": sched.state_dict(),
-                        "step": step}, out / "checkpoint.pt")
+            state = {"model": model.state_dict(), "ema": avg.state_dict(),
+                     "optimizer": opt.state_dict(), "scheduler": sched.state_dict(), "step": step}
+            save_atomic(out / "checkpoint.pt", partial(torch.save, state))
             save_weights(avg, step, last)
     bar.close()
     if world > 1:
