@@ -52,7 +52,7 @@ DEFAULT_CONFIGS: dict[str, dict[str, Any]] = {
     "cost_net": {"n_views": 9, "features": 8, "width": 8, "depth3d": 3, "label_step": 0.5},
     "refine_net": {"widths": [16, 24, 32, 48, 64]},
 }
-#: default patches per step, patch size and steps: about an hour on a 2-core CPU
+#: default patches per step, patch size and steps (about an hour on a 2-core CPU)
 DEFAULT_BATCH = {"epinet": 16, "cost_net": 8, "refine_net": 8}
 DEFAULT_PATCH = {"epinet": 32, "cost_net": 24, "refine_net": 128}
 DEFAULT_STEPS = {"epinet": 11000, "cost_net": 5000, "refine_net": 2000}
@@ -208,7 +208,7 @@ def predict(model: nn.Module, grids: Tensor) -> Tensor:
 
 
 def masked_l1(pred: Tensor, target: Tensor, margin: int) -> Tensor:
-    """Mean |pred - target| over finite targets, ``margin`` px from the border."""
+    """Mean ``|pred - target|`` over finite targets, ``margin`` px from the border."""
     if margin:
         pred = pred[..., margin:-margin, margin:-margin]
         target = target[..., margin:-margin, margin:-margin]

@@ -124,8 +124,8 @@ def scores(pred: Tensor, gt: Tensor, border: int = BORDER) -> tuple[float, float
 
 def confidence_loss(logits: Tensor, features: Tensor, disparity: Tensor, margin: int = 4,
                     thresh: float = 0.07) -> Tensor:
-    """Binary cross-entropy of ``logits`` (B, H, W) against |classical - truth| <
-    ``thresh`` over finite truths, ``margin`` px from the border."""
+    """Binary cross-entropy of ``logits`` (B, H, W) against ``|classical - truth| <
+    thresh`` over finite truths, ``margin`` px from the border."""
     sl = (..., slice(margin, -margin or None), slice(margin, -margin or None))
     logits, d, gt = logits[sl], features[:, 3][sl], disparity[sl]
     ok = torch.isfinite(gt)

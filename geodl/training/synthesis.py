@@ -61,7 +61,7 @@ DEFAULT_ARCH: dict[str, Any] = {"levels": 32, "width": 24, "dilations": [1, 2, 4
 #: a larger architecture for a GPU (``--large``)
 LARGE_ARCH: dict[str, Any] = {"levels": 64, "width": 64, "dilations": [1, 2, 4, 8, 16, 32, 1, 1],
                               "colour_width": 32, "decoder_width": 64, "disp_scale": 1}
-#: validation targets: (sources, targets) on the 9 x 9 grid
+#: validation targets, (sources, targets) on the 9 x 9 grid
 VAL_SETS: dict[str, tuple[list[tuple[int, int]], list[tuple[int, int]]]] = {
     "9x9": ([(0, 0), (0, 8), (8, 0), (8, 8)], [(4, 4), (2, 6), (1, 3)]),
     "7x7": ([(1, 1), (1, 7), (7, 1), (7, 7)], [(4, 4), (3, 5), (2, 2)]),
