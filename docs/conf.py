@@ -65,6 +65,8 @@ def _canonical(target: str, module: str | None, cls: str | None) -> str | None:
                 break
             if isinstance(obj, type(sys)):
                 return obj.__name__
+            if isinstance(obj, property):
+                obj = obj.fget
             home, qual = getattr(obj, "__module__", None), getattr(obj, "__qualname__", None)
             if home and qual and home.startswith("geodl"):
                 return f"{home}.{qual}"
