@@ -6,10 +6,11 @@ VENV   ?= .venv
 TORCH  ?= torch==2.13.0
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.geodl-installed
+DOCS_STAMP := $(VENV)/.geodl-docs-installed
 OUT    ?= demo_out
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: install demo test test-slow test-browser chromium viewer-js bench clean
+.PHONY: install demo test test-slow test-browser chromium viewer-js bench docs clean
 
 install: $(STAMP)
 
@@ -22,7 +23,7 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(VENV)/bin/geodl demo --out $(OUT)
 
-test: $(STAMP)
+test: $(STAMP) docs
 	$(PY) -m ruff check .
 	$(PY) -m pytest -q
 
@@ -52,5 +53,15 @@ bench: $(STAMP)
 	$(PY) benchmarks/bench_render.py
 	$(PY) benchmarks/bench_fusion.py
 
+# The API reference (Sphinx autodoc + napoleon) and the topic pages in docs/notes,
+# built into build/docs; warnings are errors, so every cross-reference resolves.
+$(DOCS_STAMP): pyproject.toml $(STAMP)
+	$(PY) -m pip install --quiet -e ".[docs]"
+	@touch $(DOCS_STAMP)
+
+docs: $(DOCS_STAMP)
+	rm -rf docs/api
+	$(PY) -m sphinx -b html -E -q -W --keep-going -n docs build/docs
+
 clean:
-	rm -rf $(VENV) $(OUT) .pytest_cache
+	rm -rf $(VENV) $(OUT) .pytest_cache build/docs docs/api

@@ -15,7 +15,7 @@ import time
 
 from geodl._optional import open3d
 from geodl.datasets import median_depth
-from geodl.datasets.room_scene import _viewpoint
+from geodl.datasets.room_scene import room_viewpoint
 from geodl.render import Renderer, make_room, render_lightfield, rig_for_depth_range
 from geodl.structures import LightFieldRig
 
@@ -40,7 +40,7 @@ def main() -> None:
     args = ap.parse_args()
     room = make_room(args.seed)
     renderer = Renderer(room)
-    cam, z = _viewpoint(renderer, args.seed, args.size, 60.0)
+    cam, z = room_viewpoint(renderer, args.seed, args.size, 60.0)
     baseline, focus = rig_for_depth_range(float(z.min()), float(z.max()), float(cam.K[0, 0]))
     if args.profile:
         import cProfile

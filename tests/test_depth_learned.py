@@ -226,8 +226,8 @@ def test_room_caches_are_named_by_how_the_rooms_were_rendered(tmp_path):
     the anti-aliased rooms: the file names carry the rays per pixel side, and
     refine_net's also the matching options' hash."""
     from geodl.datasets import ROOM_SUPERSAMPLE
-    from geodl.training.depth import room_path
     from geodl.training.depth_refine import refine_room_path
+    from geodl.training.rooms import room_path
 
     assert room_path(tmp_path, 3, 64).name == f"room_0003_64_ss{ROOM_SUPERSAMPLE}.npz"
     a = refine_room_path(tmp_path, 3, 64, {"levels": 8})

@@ -43,7 +43,7 @@ from geodl.recon.captures import GROUND_TRUTH_FILE, INDEX_FILE, write_room_groun
 from geodl.render import Renderer, Scene, make_room, render_lightfield, rig_for_depth_range
 from geodl.structures import GroundTruth, LightField, LightFieldRig
 
-#: horizontal field of view of a capture by default (degrees): rooms want wide lenses
+#: horizontal field of view of a capture by default (degrees); rooms want wide lenses
 DEFAULT_FOV_DEG = 75.0
 
 

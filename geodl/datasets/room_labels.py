@@ -27,7 +27,9 @@ from geodl.ops.validation import check_faces, check_points
 from geodl.render import Scene
 from geodl.structures import Mesh
 
+#: the class names, indexed by label
 CLASSES: tuple[str, ...] = ("floor", "wall", "ceiling", "furniture")
+#: the label of a vertex too far from every ground-truth triangle
 IGNORE_INDEX = -1
 #: default distance (metres) beyond which a vertex is labelled IGNORE_INDEX
 DEFAULT_TOLERANCE = 0.10

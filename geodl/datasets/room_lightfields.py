@@ -20,6 +20,7 @@ from geodl.lightfield import write_hci_scene
 if TYPE_CHECKING:
     from geodl.structures import LightField
 
+#: the rooms kept for evaluation (never trained on)
 BENCHMARK_SEEDS: tuple[int, ...] = tuple(range(9000, 9008))
 TRAINING_SEED_LIMIT = 9000
 

@@ -51,11 +51,12 @@ def clear_viewpoint(renderer: Renderer, propose: Callable[[], tuple[Any, Any]], 
     raise RuntimeError(f"{what}: no clear viewpoint in {tries} tries")
 
 
-def _viewpoint(renderer: Renderer, seed: int, size: int, fov_deg: float,
-               min_depth: float = 0.6, min_median_depth: float = 2.0, tries: int = 50
-               ) -> tuple[PinholeCamera, Tensor]:
-    """A seeded camera in one corner looking into the room (see
-    :func:`clear_viewpoint`)."""
+def room_viewpoint(renderer: Renderer, seed: int, size: int, fov_deg: float,
+                   min_depth: float = 0.6, min_median_depth: float = 2.0, tries: int = 50
+                   ) -> tuple[PinholeCamera, Tensor]:
+    """The seeded camera of room ``seed``'s benchmark scene: in one corner,
+    looking into the room, with a clear view (see :func:`clear_viewpoint`);
+    returns the camera and its preview's finite depths (:func:`clear_viewpoint`)."""
     rng = np.random.default_rng(seed + 12345)
 
     def propose() -> tuple[list[float], list[float]]:
@@ -87,7 +88,7 @@ def render_hci_scene(seed: int, size: int = 512, grid: int = 9,
     and the centre view's "object_id" and "normal"."""
     room = make_room(seed)
     renderer = Renderer(room)
-    cam, z = _viewpoint(renderer, seed, size, fov_deg)
+    cam, z = room_viewpoint(renderer, seed, size, fov_deg)
     baseline, focus = rig_for_depth_range(float(z.min()), float(z.max()), float(cam.K[0, 0]))
     rig = LightFieldRig(cam, baseline, focus, (grid, grid))
     lf = render_lightfield(renderer, rig, supersample, progress, view_depth=view_depth)

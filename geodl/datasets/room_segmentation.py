@@ -51,8 +51,9 @@ class RoomMeshConfig:
     Attributes:
         source: ``"standin"`` or a ``reconstruct_room`` method.
         voxel: TSDF voxel (or the stand-in's marching-cubes step), metres.
-        captures, size, grid: light-field captures per room, their view size
-            in pixels and views per side (reconstructions only).
+        captures: light-field captures per room (reconstructions only).
+        size: their view size in pixels (reconstructions only).
+        grid: their views per side (reconstructions only).
         tolerance: label transfer distance, metres (beyond: ignore).
         noise: the stand-in's vertex noise, metres.
         cluster: when set, the mesh is coarsened by vertex clustering with

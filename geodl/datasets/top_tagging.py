@@ -1,7 +1,7 @@
 """Jets as point clouds: hadronic top jets vs QCD jets.
 
 Reads the fixture made by ``datasets/jets/generate_top_tagging.py`` (Pythia 8 +
-FastJet, anti-kT R=0.8, 550 < pT < 650 GeV, |eta| < 2; see
+FastJet, anti-kT R=0.8, 550 < pT < 650 GeV, ``|eta| < 2``; see
 ``datasets/jets/README.md`` for provenance and checksum). Each jet becomes a
 PyG ``Data``: one node per constituent with features
 

@@ -94,7 +94,7 @@ class HCIParameters:
 
     @property
     def focal_px(self) -> float:
-        """Focal length in pixels: f_mm / sensor_mm x the larger image side."""
+        """Focal length in pixels, f_mm / sensor_mm x the larger image side."""
         return self.focal_length_mm / self.sensor_size_mm * max(self.image_resolution_x_px,
                                                                 self.image_resolution_y_px)
 

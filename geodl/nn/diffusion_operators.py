@@ -18,10 +18,15 @@ class DiffusionOperators:
     """Operators of N vertices in B shapes (float64 geometry).
 
     Attributes:
-        mass: (N,) lumped mass. evecs: (N, k) each vertex's row of its shape's
-        M-orthonormal basis. evals: (B, k). batch: (N,) shape ids.
-        lap_index, lap_value: COO entries of the block-diagonal PSD Laplacian.
-        grad_index, grad_x, grad_y: COO entries of the tangent gradients.
+        mass: (N,) lumped mass.
+        evecs: (N, k) each vertex's row of its shape's M-orthonormal basis.
+        evals: (B, k).
+        batch: (N,) shape ids.
+        lap_index: (2, nnz) COO indices of the block-diagonal PSD Laplacian.
+        lap_value: (nnz,) its values.
+        grad_index: (2, nnz) COO indices of the tangent gradients.
+        grad_x: (nnz,) values of the gradient's x component.
+        grad_y: (nnz,) values of the gradient's y component.
     """
 
     mass: Tensor

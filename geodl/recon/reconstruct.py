@@ -33,6 +33,7 @@ if TYPE_CHECKING:  # the planar prior is imported where it runs (it pulls scipy 
 #: defaults of :func:`reconstruct_room` for rooms seen by a few captures (how
 #: they were chosen: its docstring)
 MIN_CONFIDENCE = 0.1
+#: the smallest connected component (m^2) the cleaning keeps (see :func:`reconstruct_room`)
 MIN_COMPONENT_AREA = 0.1
 #: the depth method of :func:`reconstruct_room` and ``geodl reconstruct``: the best
 #: on the benchmark rooms' fused meshes (mean F-score at 5 cm 0.786 with planes,

@@ -12,9 +12,8 @@ Patches follow the EPINet / LFattNet recipes:
   disparity divided by ``s`` (a point moving ``d`` px per view moves ``d / s``
   after the reduction);
 * the 8 rotations and transposes, applied to the image axes and the view-grid
-  axes together, which keeps the HCI disparity's sign: a view at offset
-  :math:`\delta` shows the centre shifted by :math:`d\,\delta`, and one linear map
-  acting on both pixel and view offsets preserves that relation;
+  axes together, which keeps the HCI disparity's sign (see
+  :mod:`geodl.training.rooms`);
 * photometric: random gamma, contrast and brightness;
 * rejection of textureless patches (centre view standard deviation below
   ``min_texture``) and of patches with undefined disparity.
@@ -30,22 +29,21 @@ exponential moving average of the weights, see
 """
 from __future__ import annotations
 
-import math
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Sequence
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from geodl.io.atomic import atomic_path
 from geodl.io.npz import read_npz
 from geodl.lightfield.depth.cost_net import CostNet, cost_net_input
 from geodl.lightfield.depth.epinet import EPINet, epinet_input
 from geodl.lightfield.depth.learned import MODELS, save_model, star_views
+from geodl.training.depth_refine import train_refine
 from geodl.training.loop import dist_setup, load_rooms, prepare_out, run_loop
+from geodl.training.rooms import check_training_seed, dihedral, photometric, room_path, save_room_file
 
 #: default architecture per model (the shipped CPU-sized configurations)
 DEFAULT_CONFIGS: dict[str, dict[str, Any]] = {
@@ -54,7 +52,7 @@ DEFAULT_CONFIGS: dict[str, dict[str, Any]] = {
     "cost_net": {"n_views": 9, "features": 8, "width": 8, "depth3d": 3, "label_step": 0.5},
     "refine_net": {"widths": [16, 24, 32, 48, 64]},
 }
-#: default patches per step, patch size and steps: about an hour on a 2-core CPU
+#: default patches per step, patch size and steps (about an hour on a 2-core CPU)
 DEFAULT_BATCH = {"epinet": 16, "cost_net": 8, "refine_net": 8}
 DEFAULT_PATCH = {"epinet": 32, "cost_net": 24, "refine_net": 128}
 DEFAULT_STEPS = {"epinet": 11000, "cost_net": 5000, "refine_net": 2000}
@@ -107,33 +105,6 @@ class TrainConfig:
 
 
 # ----------------------------------------------------------------- rooms
-def room_path(cache: Path, seed: int, size: int, kind: str = "room", tag: str = "") -> Path:
-    """Cache file of one rendered training room: ``<kind>_<seed>_<size>_ss<n>[_<tag>].npz``.
-    ``n`` is the renders' rays per pixel side (``ROOM_SUPERSAMPLE``), so that
-    rooms rendered another way are never reused."""
-    from geodl.datasets import ROOM_SUPERSAMPLE
-
-    suffix = f"_{tag}" if tag else ""
-    return Path(cache) / f"{kind}_{seed:04d}_{size}_ss{ROOM_SUPERSAMPLE}{suffix}.npz"
-
-
-def check_training_seed(seed: int) -> int:
-    """``seed``, or ``ValueError`` when it is a benchmark seed."""
-    from geodl.datasets import BENCHMARK_SEEDS
-
-    if seed in BENCHMARK_SEEDS:
-        raise ValueError(f"seed: {seed} is a benchmark seed; train on training_seeds only")
-    return seed
-
-
-def save_room_file(path: Path, **arrays: np.ndarray) -> Path:
-    """Write ``arrays`` to ``path`` (compressed .npz) atomically: ranks sharing
-    a cache never read half a file."""
-    with atomic_path(path) as tmp:
-        np.savez_compressed(tmp, **arrays)
-    return path
-
-
 def cache_room(seed: int, size: int, cache: str | Path) -> Path:
     """Render training room ``seed`` (9 x 9 views, ``size`` px, plain rendered
     depth as ground truth) and store its grey uint8 star views and disparity;
@@ -165,29 +136,12 @@ class Room:
 
 
 # ------------------------------------------------------------- patches
-def dihedral(x: Tensor, k: int, transpose: bool, dims: tuple[int, int]) -> Tensor:
-    """Rotate by ``k`` quarter turns then optionally transpose, on ``dims``."""
-    x = torch.rot90(x, k, dims)
-    return x.transpose(*dims) if transpose else x
-
-
 def augment_grid(grid: Tensor, disp: Tensor, k: int, transpose: bool) -> tuple[Tensor, Tensor]:
     """Apply one dihedral map to the view grid (dims 0, 1) and the image axes
     (dims 2, 3) of ``grid`` (n, n, h, w), and to ``disp`` (h, w). Disparity
     values are unchanged (see the module docstring)."""
     return dihedral(dihedral(grid, k, transpose, (0, 1)), k, transpose, (2, 3)), \
         dihedral(disp, k, transpose, (0, 1))
-
-
-def photometric(x: Tensor, g: torch.Generator) -> Tensor:
-    """Random gamma in [0.6, 1.6] (log-uniform), contrast in [0.6, 1.4],
-    brightness in [-0.1, 0.1], one draw per patch, clipped to [0, 1]."""
-    u = torch.rand(3, generator=g).tolist()
-    gamma = math.exp(math.log(0.6) + u[0] * (math.log(1.6) - math.log(0.6)))
-    contrast, bright = 0.6 + 0.8 * u[1], -0.1 + 0.2 * u[2]
-    y = x.clamp_min(0).pow(gamma)
-    m = y.mean()
-    return ((y - m) * contrast + m + bright).clamp(0, 1)
 
 
 def sample_patch(room: Room, patch: int, g: torch.Generator, min_texture: float,
@@ -254,7 +208,7 @@ def predict(model: nn.Module, grids: Tensor) -> Tensor:
 
 
 def masked_l1(pred: Tensor, target: Tensor, margin: int) -> Tensor:
-    """Mean |pred - target| over finite targets, ``margin`` px from the border."""
+    """Mean ``|pred - target|`` over finite targets, ``margin`` px from the border."""
     if margin:
         pred = pred[..., margin:-margin, margin:-margin]
         target = target[..., margin:-margin, margin:-margin]
@@ -308,8 +262,6 @@ def train(config: TrainConfig, out: str | Path, cache: str | Path, resume: bool 
     :func:`geodl.training.depth_refine.train_refine`.
     """
     if config.model == "refine_net":
-        from geodl.training.depth_refine import train_refine
-
         return train_refine(config, out, cache, resume, progress, rooms, device)
     rank, world, dev = dist_setup()
     device = device or dev

@@ -43,6 +43,7 @@ from torch import Tensor, nn
 
 from geodl.io.npz import read_npz
 from geodl.training.loop import dist_setup, load_rooms, prepare_out, run_loop
+from geodl.training.rooms import check_training_seed, dihedral, photometric, room_path, save_room_file
 
 #: pixels never scored at the image border (the benchmark's)
 BORDER = 15
@@ -52,8 +53,6 @@ def refine_room_path(cache: Path, seed: int, size: int, matching: dict) -> Path:
     """Cache file of one room's features; its name carries a hash of the
     ``cost_volume`` options, so that features built with other matching
     settings are never reused."""
-    from geodl.training.depth import room_path
-
     tag = hashlib.sha1(json.dumps(matching, sort_keys=True).encode()).hexdigest()[:8]
     return room_path(cache, seed, size, kind="refine", tag=tag)
 
@@ -64,7 +63,6 @@ def cache_refine_room(seed: int, size: int, cache: str | Path) -> Path:
     from geodl.lightfield import load_hci, write_hci_scene
     from geodl.lightfield.depth import estimate_disparity
     from geodl.lightfield.depth.refine_net import MATCHING, refine_features
-    from geodl.training.depth import check_training_seed, save_room_file
 
     path = refine_room_path(Path(cache), check_training_seed(seed), size, MATCHING)
     if path.exists():
@@ -95,8 +93,6 @@ class RefineRoom:
 def sample_crop(room: RefineRoom, patch: int, g: torch.Generator, offset: float = 1.0
                 ) -> tuple[Tensor, Tensor]:
     """One augmented crop: features (10, P, P) and disparity (P, P)."""
-    from geodl.training.depth import dihedral, photometric
-
     _, H, W = room.features.shape
     p = min(patch, H, W)
     y = int(torch.randint(0, H - p + 1, (1,), generator=g))
@@ -129,8 +125,8 @@ def scores(pred: Tensor, gt: Tensor, border: int = BORDER) -> tuple[float, float
 
 def confidence_loss(logits: Tensor, features: Tensor, disparity: Tensor, margin: int = 4,
                     thresh: float = 0.07) -> Tensor:
-    """Binary cross-entropy of ``logits`` (B, H, W) against |classical - truth| <
-    ``thresh`` over finite truths, ``margin`` px from the border."""
+    """Binary cross-entropy of ``logits`` (B, H, W) against ``|classical - truth| <
+    thresh`` over finite truths, ``margin`` px from the border."""
     sl = (..., slice(margin, -margin or None), slice(margin, -margin or None))
     logits, d, gt = logits[sl], features[:, 3][sl], disparity[sl]
     ok = torch.isfinite(gt)
@@ -163,7 +159,7 @@ def train_refine(config, out: str | Path, cache: str | Path, resume: bool = Fals
                  progress: bool | None = None,
                  rooms: tuple[list[RefineRoom], list[RefineRoom]] | None = None,
                  device: torch.device | None = None) -> nn.Module:
-    """Train ``refine_net`` with a :class:`geodl.training.depth.TrainConfig`
+    """Train ``refine_net`` with a :class:`~geodl.training.depth.TrainConfig`
     (model ``"refine_net"``; ``patch`` is the crop size); returns the weight
     average that is validated and saved (``out/model.pt`` + ``model.json``)."""
     from geodl.lightfield.depth.learned import MODELS, save_model

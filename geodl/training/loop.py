@@ -6,7 +6,8 @@ the weights, progress bar, validation log, resumable checkpoints).
 
 A run folder holds ``config.json``, ``log.jsonl`` (one line per validation:
 step, loss, the validation metrics, seconds since the start of this process),
-``checkpoint.pt`` (model, weight average, optimiser, scheduler, step) and the
+``checkpoint.pt`` (model, weight average, optimiser, scheduler, step; written
+atomically by :func:`geodl.io.atomic.atomic_path`, as are the cached training rooms) and the
 loadable weights the caller writes (``model.pt`` + ``model.json``, see
 :class:`geodl.nn.weights.WeightStore`).
 
@@ -30,6 +31,8 @@ from typing import Any, Callable, Sequence, TypeVar
 import torch
 import torch.distributed as dist
 from torch import Tensor, nn
+
+from geodl.io.atomic import atomic_path
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -165,9 +168,10 @@ def run_loop(build: Callable[[], nn.Module], *, out: Path, steps: int, lr: float
                 fh.write(json.dumps({"step": step, "loss": value.item(), **last,
                                      "seconds": time.perf_counter() - t0}) + "\n")
         if rank == 0 and (step % ckpt_every == 0 or step == steps):
-            torch.save({"model": model.state_dict(), "ema": avg.state_dict(),
-                        "optimizer": opt.state_dict(), "scheduler": sched.state_dict(),
-                        "step": step}, out / "checkpoint.pt")
+            state = {"model": model.state_dict(), "ema": avg.state_dict(),
+                     "optimizer": opt.state_dict(), "scheduler": sched.state_dict(), "step": step}
+            with atomic_path(out / "checkpoint.pt") as tmp:
+                torch.save(state, tmp)
             save_weights(avg, step, last)
     bar.close()
     if world > 1:

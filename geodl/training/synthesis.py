@@ -19,7 +19,7 @@ A training example (:func:`sample_example`):
   range halved;
 * the 8 rotations / transposes applied to the view grid and the image axes
   together (the HCI disparity relation is kept, see
-  :mod:`geodl.training.depth`); positions are re-indexed by the same map;
+  :mod:`geodl.training.rooms`); positions are re-indexed by the same map;
 * photometric: gamma, per-channel gain and brightness, one draw per example,
   the same for every view;
 * the target's true disparity: the centre's, carried to the target
@@ -49,12 +49,12 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from geodl.io.atomic import atomic_path
 from geodl.io.npz import read_npz
 from geodl.lightfield.synthesis.learned import STORE, SynthesisNet
+from geodl.lightfield.synthesis.metrics import psnr
 from geodl.lightfield.synthesis.propagate import propagate_disparity
-from geodl.training.depth import dihedral, room_path
 from geodl.training.loop import dist_setup, load_rooms, prepare_out, run_loop
+from geodl.training.rooms import check_training_seed, dihedral, room_path, save_room_file
 
 #: the shipped CPU-sized architecture
 DEFAULT_ARCH: dict[str, Any] = {"levels": 32, "width": 24, "dilations": [1, 2, 4, 8, 16, 1],
@@ -62,7 +62,7 @@ DEFAULT_ARCH: dict[str, Any] = {"levels": 32, "width": 24, "dilations": [1, 2, 4
 #: a larger architecture for a GPU (``--large``)
 LARGE_ARCH: dict[str, Any] = {"levels": 64, "width": 64, "dilations": [1, 2, 4, 8, 16, 32, 1, 1],
                               "colour_width": 32, "decoder_width": 64, "disp_scale": 1}
-#: validation targets: (sources, targets) on the 9 x 9 grid
+#: validation targets, (sources, targets) on the 9 x 9 grid
 VAL_SETS: dict[str, tuple[list[tuple[int, int]], list[tuple[int, int]]]] = {
     "9x9": ([(0, 0), (0, 8), (8, 0), (8, 8)], [(4, 4), (2, 6), (1, 3)]),
     "7x7": ([(1, 1), (1, 7), (7, 1), (7, 7)], [(4, 4), (3, 5), (2, 2)]),
@@ -117,19 +117,16 @@ def cache_room(seed: int, size: int, cache: str | Path) -> Path:
     RGB uint8 views, the centre view's ground-truth disparity (NaN where no
     surface) and its finite range; returns the file (reused when it exists
     and holds the disparity)."""
-    from geodl.datasets import BENCHMARK_SEEDS, render_hci_scene
+    from geodl.datasets import render_hci_scene
 
-    if seed in BENCHMARK_SEEDS:
-        raise ValueError(f"seed: {seed} is a benchmark seed; train on training_seeds only")
-    path = room_path(Path(cache), seed, size)
-    if path.exists() and "disparity" in np.load(path).files:
+    path = room_path(Path(cache), check_training_seed(seed), size)
+    if path.exists() and "disparity" in read_npz(path):
         return path
     lf = render_hci_scene(seed, size=size, grid=GRID, gt_factor=1, progress=False)
     u8 = (lf.views.clamp(0, 1) * 255).round().to(torch.uint8).numpy()
     d = lf.disparity[torch.isfinite(lf.disparity)]
-    with atomic_path(path) as tmp:  # ranks sharing a cache never read half a file
-        np.savez_compressed(tmp, views=u8, disp_range=np.array([float(d.min()), float(d.max())]),
-                            disparity=lf.disparity.float().numpy())
+    save_room_file(path, views=u8, disp_range=np.array([float(d.min()), float(d.max())]),
+                   disparity=lf.disparity.float().numpy())
     return path
 
 
@@ -168,7 +165,7 @@ class Example:
 
 def grid_map(k: int, transpose: bool, n: int = GRID) -> Tensor:
     """(n, n) original flat view index at each position of the view grid
-    after :func:`~geodl.training.depth.dihedral` (``k`` quarter turns, then an
+    after :func:`~geodl.training.rooms.dihedral` (``k`` quarter turns, then an
     optional transpose)."""
     return dihedral(torch.arange(n * n).reshape(n, n), k, transpose, (0, 1))
 
@@ -271,13 +268,6 @@ def synthesis_loss(pred: Tensor, truth: Tensor, margin: int, grad_weight: float,
     return loss
 
 
-def psnr(a: Tensor, b: Tensor) -> float:
-    """PSNR in dB of images in [0, 1] (data range 1), mean squared error over all
-    channels and pixels."""
-    mse = float(((a.clamp(0, 1) - b) ** 2).mean())
-    return 10 * math.log10(1 / max(mse, 1e-12))
-
-
 @torch.no_grad()
 def validate(model: nn.Module, rooms: Sequence[SynthRoom], crop: int, margin: int,
              device: torch.device) -> dict[str, float]:
@@ -300,8 +290,8 @@ def validate(model: nn.Module, rooms: Sequence[SynthRoom], crop: int, margin: in
                 pred, _ = model(src, pos, torch.tensor([t], dtype=torch.float32, device=device),
                                 rng)
                 m = margin
-                vals.append(psnr(pred[0, :, m:c - m, m:c - m].cpu(),
-                                 v[t[0], t[1], :, m:c - m, m:c - m]))
+                # scored as synthesize_learned returns it: clamped to [0, 1]
+                vals.append(psnr(pred[0].clamp(0, 1).cpu(), v[t[0], t[1]], border=m))
         out[f"psnr_{name}"] = sum(vals) / max(len(vals), 1)
     out["psnr"] = sum(out.values()) / len(out)
     model.train(was_training)

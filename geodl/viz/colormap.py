@@ -6,7 +6,8 @@ from typing import Any
 
 import numpy as np
 
-NAN_COLOR = (0.6, 0.6, 0.6)  # where a scalar is NaN or inf
+#: the colour where a scalar is NaN or inf
+NAN_COLOR = (0.6, 0.6, 0.6)
 
 
 def _colormap(cmap: str):

@@ -19,7 +19,7 @@ def frustum_lines(camera: PinholeCamera, depth: float) -> tuple[np.ndarray, np.n
 
     Returns:
         points: (8, 3) centre, 4 corners (top-left, top-right, bottom-right,
-            bottom-left), and the up-marker's 3 corners;
+        bottom-left), and the up-marker's 3 corners;
         segments: (11, 2) indices into ``points``.
     """
     if not depth > 0:

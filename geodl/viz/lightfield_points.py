@@ -28,7 +28,7 @@ def center_points(lf: LightField, stride: int = 1) -> tuple[PointCloud, Tensor]:
     Returns:
         cloud: the points (world frame) with RGB colours;
         pixels: (N,) flat indices ``i * W + j`` of the pixels used (to pick
-            per-pixel fields such as disparity for the same points).
+        per-pixel fields such as disparity for the same points).
 
     Raises:
         ValueError: ``lf`` has neither depth nor disparity.

@@ -29,7 +29,7 @@ from torch import Tensor
 from geodl.lightfield.depth.planes import snap_to_planes
 from geodl.structures import LightField
 
-#: name -> function(lf, disp_range, **options) -> (disparity, confidence)
+#: name -> ``function(lf, disp_range, **options) -> (disparity, confidence)``
 METHODS: dict[str, Callable[..., tuple[Tensor, Tensor]]] = {}
 #: name -> whether :func:`estimate_disparity` snaps the method's answer to planes by default
 PLANAR_PRIOR: dict[str, bool] = {}

@@ -21,7 +21,7 @@ class ShiftedViews:
 
     Args:
         views: (N, C, H, W) images.
-        max_shift: the largest |shift| in pixels that will be asked for.
+        max_shift: the largest ``|shift|`` in pixels that will be asked for.
     """
 
     def __init__(self, views: Tensor, max_shift: float) -> None:

@@ -3,7 +3,7 @@
 ``synthesize_views(lf, sources, targets, method=..., disparity=None, **options)``
 renders the views at ``targets`` (grid positions, fractional allowed) from
 the views of ``lf`` at ``sources`` only. Methods register themselves in
-:data:`METHODS` with the signature
+:data:`METHODS` with the signature::
 
     fn(images, positions, targets, *, disp_range, disparity, progress, **options)
         -> (images (T, C, H, W), valid (T, H, W) bool)
@@ -28,7 +28,7 @@ from geodl.lightfield.synthesis.mpi import build_mpi
 from geodl.lightfield.synthesis.sources import DisparityAt, disparity_source, parse_positions
 from geodl.structures import LightField
 
-#: name -> fn(images, positions, targets, *, disp_range, disparity, progress, **options)
+#: name -> ``fn(images, positions, targets, *, disp_range, disparity, progress, **options)``
 METHODS: dict[str, Callable[..., tuple[Tensor, Tensor]]] = {}
 
 

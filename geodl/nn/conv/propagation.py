@@ -106,7 +106,8 @@ class GraphStructure:
 
     Attributes:
         op: the ``SparseOperator`` of :math:`A[i, j]`, shape ``(N_dst, N_src)``.
-        src, dst: (nnz,) source and target of every entry, in CSR order.
+        src: (nnz,) source of every entry, in CSR order.
+        dst: (nnz,) target of every entry, in CSR order.
         num_edges: E.
         num_loops: n (0 without self-loops).
         is_loop: (E,) bool, input edges that are self-loops (``self_loops`` only).

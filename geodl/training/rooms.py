@@ -1,0 +1,65 @@
+r"""What the training data of every learned model shares: the cache file of a
+rendered training room, the guard that keeps benchmark rooms out of training,
+and the augmentations that act on both the image axes and the view grid.
+
+The dihedral maps (rotations by quarter turns, then an optional transpose)
+keep the HCI disparity's sign when they act on the pixel axes and the
+view-grid axes together: a view at offset :math:`\delta` shows the centre
+shifted by :math:`d\,\delta`, and one linear map acting on both pixel and
+view offsets preserves that relation, so disparity values are unchanged.
+"""
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from geodl.io.atomic import atomic_path
+
+
+def room_path(cache: Path, seed: int, size: int, kind: str = "room", tag: str = "") -> Path:
+    """Cache file of one rendered training room: ``<kind>_<seed>_<size>_ss<n>[_<tag>].npz``.
+    ``n`` is the renders' rays per pixel side (``ROOM_SUPERSAMPLE``), so that
+    rooms rendered another way are never reused."""
+    from geodl.datasets import ROOM_SUPERSAMPLE
+
+    suffix = f"_{tag}" if tag else ""
+    return Path(cache) / f"{kind}_{seed:04d}_{size}_ss{ROOM_SUPERSAMPLE}{suffix}.npz"
+
+
+def check_training_seed(seed: int) -> int:
+    """``seed``, or ``ValueError`` when it is a benchmark seed."""
+    from geodl.datasets import BENCHMARK_SEEDS
+
+    if seed in BENCHMARK_SEEDS:
+        raise ValueError(f"seed: {seed} is a benchmark seed; train on training_seeds only")
+    return seed
+
+
+def save_room_file(path: Path, **arrays: np.ndarray) -> Path:
+    """Write ``arrays`` to ``path`` (compressed .npz) atomically
+    (:func:`~geodl.io.atomic.atomic_path`): ranks sharing a cache never
+    read half a file."""
+    with atomic_path(path) as tmp:
+        np.savez_compressed(tmp, **arrays)
+    return path
+
+
+def dihedral(x: Tensor, k: int, transpose: bool, dims: tuple[int, int]) -> Tensor:
+    """Rotate by ``k`` quarter turns then optionally transpose, on ``dims``."""
+    x = torch.rot90(x, k, dims)
+    return x.transpose(*dims) if transpose else x
+
+
+def photometric(x: Tensor, g: torch.Generator) -> Tensor:
+    """Random gamma in [0.6, 1.6] (log-uniform), contrast in [0.6, 1.4],
+    brightness in [-0.1, 0.1], one draw per patch, clipped to [0, 1]."""
+    u = torch.rand(3, generator=g).tolist()
+    gamma = math.exp(math.log(0.6) + u[0] * (math.log(1.6) - math.log(0.6)))
+    contrast, bright = 0.6 + 0.8 * u[1], -0.1 + 0.2 * u[2]
+    y = x.clamp_min(0).pow(gamma)
+    m = y.mean()
+    return ((y - m) * contrast + m + bright).clamp(0, 1)
