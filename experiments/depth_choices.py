@@ -1,21 +1,22 @@
-"""The training-room comparisons behind session 13's two disparity choices:
-the planar prior of ``estimate_disparity`` and ``refine_net``'s WLS data
-weight p^4 c (training rooms only; never run on the benchmark rooms).
+"""The training-room comparisons behind two disparity defaults: the planar
+prior of ``estimate_disparity`` and ``refine_net``'s WLS data weight
+(training rooms only; never run on the benchmark rooms). Figures:
+``experiments/README.md#depth-choices``.
 
     .venv/bin/python experiments/depth_choices.py            # rooms 100-106
+    .venv/bin/python experiments/depth_choices.py --refine-checkpoints RUN   # other weights too
 
-The figures recorded up to session 13 are of rooms rendered with one ray per
-pixel: ``--supersample 1`` reproduces them (the default is the rooms'
-anti-aliased ``ROOM_SUPERSAMPLE``).
+The rooms are the anti-aliased ``ROOM_SUPERSAMPLE`` renders;
+``--supersample 1`` renders them with one ray per pixel (the figures marked
+one-ray in ``experiments/README.md``).
 
 Variants, each scored with the benchmark's BadPix 0.07 and MSE x100 per room,
 over all rooms and over the two halves the rule looks at (100-102, 103-106):
 
 * ``cost_volume`` as estimated and snapped to planes;
-* ``refine_net`` with data weight p^4 (``confidence_power=0``, the default
-  again since session 14) and p^4 c (the default of session 13), each as
-  estimated and snapped; with ``--refine-checkpoints``, the same two for
-  other weights.
+* ``refine_net`` with data weight p^4 (``confidence_power=0``, the default)
+  and p^4 c (``confidence_power=1``), each as estimated and snapped; with
+  ``--refine-checkpoints``, the same two for other weights.
 
 "Snapped" is :func:`~geodl.lightfield.depth.planes.snap_to_planes` of the
 answer as estimated, which is what ``estimate_disparity(..., planes=True)``

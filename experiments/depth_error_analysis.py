@@ -4,9 +4,9 @@ what to improve, never run on the benchmark rooms).
 
     .venv/bin/python experiments/depth_error_analysis.py --methods cost_volume refine_net
 
-The figures recorded up to session 13 are of rooms rendered with one ray per
-pixel: ``--supersample 1`` reproduces them (the default is the rooms'
-anti-aliased ``ROOM_SUPERSAMPLE``).
+The rooms are the anti-aliased ``ROOM_SUPERSAMPLE`` renders;
+``--supersample 1`` renders them with one ray per pixel (the figures in
+``experiments/README.md#disparity-error-analysis`` are of such rooms).
 
 Regions (inside the benchmark's 15 px border), from the ground truth and the
 centre view:

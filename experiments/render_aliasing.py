@@ -5,7 +5,7 @@ Training rooms rendered with 1 and with ``s x s`` samples per pixel: PSNR of
 (``blend_views``; the centre's disparity carried to each target by
 ``propagate_disparity``), and ``cost_volume``'s BadPix 0.07 on the same
 light field (range: the ground truth's, widened by 0.25 px). Training seeds
-only; numbers quoted in ``experiments/README.md`` (view synthesis).
+only; figures: ``experiments/README.md#render-aliasing``.
 
     .venv/bin/python experiments/render_aliasing.py [--seeds 5 9] [--size 256] [--samples 3]
 """
