@@ -152,6 +152,34 @@ def load_lightfield(path: str | Path, *, layout: str = "auto",
     return _drop_dead(lf, folder) if drop_dead_views else _no_drop(lf)
 
 
+def holds_views(folder: str | Path) -> bool:
+    """Whether ``folder`` holds views named as one of :data:`LAYOUTS` names
+    them (a light field, as opposed to a folder of light-field folders)."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        return False
+    return any(_HCI.match(p.name) or _STANFORD.match(p.name) or _ROWCOL.match(p.name)
+               for p in folder.iterdir() if p.is_file())
+
+
+def write_views(folder: str | Path, lf: LightField, name: str) -> Path:
+    """Write the views of ``lf`` as 8-bit PNGs ``<name>_RR_CC.png`` (1-based
+    row and column, the ``rowcol`` layout :func:`load_lightfield` reads back)
+    into ``folder`` (created; existing files of those names are replaced)."""
+    from PIL import Image
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    U, V = lf.grid_shape
+    for r in range(U):
+        for c in range(V):
+            img = (lf.views[r, c].clamp(0, 1).permute(1, 2, 0).numpy() * 255).round()
+            img = img.astype(np.uint8)
+            Image.fromarray(img[..., 0] if img.shape[-1] == 1 else img).save(
+                folder / f"{name}_{r + 1:02d}_{c + 1:02d}.png")
+    return folder
+
+
 def _check_grid(grid) -> tuple[int, int]:
     try:
         U, V = (int(g) for g in grid)
@@ -395,5 +423,5 @@ def _drop_dead(lf: LightField, folder: Path) -> LightField:
                       ground_truth=gt, meta=meta)
 
 
-__all__ = ["DEAD_BRIGHTNESS", "DEAD_CONTRAST", "LAYOUTS", "dead_views",
-           "largest_centred_subgrid", "load_lightfield"]
+__all__ = ["DEAD_BRIGHTNESS", "DEAD_CONTRAST", "LAYOUTS", "dead_views", "holds_views",
+           "largest_centred_subgrid", "load_lightfield", "write_views"]
