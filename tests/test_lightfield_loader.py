@@ -244,3 +244,37 @@ def test_read_image_gives_the_written_values_over_the_mode_maximum(tmp_path_fact
     expect = values.astype(np.float64) / top
     assert back.shape[:2] == (h, w)
     assert np.allclose(back, expect.reshape(h, w, -1), atol=1e-6)
+
+
+def test_depth_command_on_a_capture_without_parameters(tmp_path, capsys):
+    from geodl.cli import main
+    from geodl.lightfield import read_pfm
+
+    views = _square_over_plane(5, 5, 48, 56, -0.8, 1.2)
+    views[0, 0] = 0  # a vignetted corner
+    lf = LightField(views)
+    from geodl.lightfield.loader import write_views
+
+    write_views(tmp_path / "cap", lf, "cap")
+    assert main(["depth", str(tmp_path / "cap"), "--out", str(tmp_path / "d.pfm")]) == 0
+    out = capsys.readouterr().out
+    assert "left out 1 views" in out and "(0, 0) dark" in out
+    assert "estimated from the views" in out
+    d = read_pfm(tmp_path / "d.pfm")
+    assert d.shape == (48, 56) and np.isfinite(d).all()
+    assert abs(float(np.median(d[20:28, 24:32])) - 1.2) < 0.3  # inside the square
+
+
+def test_cli_layout_errors_are_one_line(tmp_path, capsys):
+    from geodl.cli import main
+
+    views = _stamp(2, 2, 4, 4)
+    _write(tmp_path / "amb", views, {(0, 0): "input_Cam000.png", (0, 1): "s_1_1.png"})
+    _write(tmp_path / "bad", views, {(r, c): f"s_{r + 1}_{c + 1}.png" for r in range(2)
+                                     for c in range(2)})
+    (tmp_path / "bad" / "s_1_2.png").write_bytes(b"\x89PNG\r\n\x1a\n truncated")
+    for folder, message in (("amb", "ambiguous layout"), ("bad", "s_1_2.png")):
+        with pytest.raises(SystemExit) as exit_:
+            main(["depth", str(tmp_path / folder), "--out", str(tmp_path / "d.pfm")])
+        err = capsys.readouterr().err.strip().splitlines()
+        assert exit_.value.code == 2 and len(err) == 1 and message in err[0], err
