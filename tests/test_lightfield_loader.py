@@ -278,3 +278,16 @@ def test_cli_layout_errors_are_one_line(tmp_path, capsys):
             main(["depth", str(tmp_path / folder), "--out", str(tmp_path / "d.pfm")])
         err = capsys.readouterr().err.strip().splitlines()
         assert exit_.value.code == 2 and len(err) == 1 and message in err[0], err
+
+
+def test_view_of_a_light_field_without_camera_names_what_is_missing(tmp_path, capsys):
+    from geodl.cli import main
+
+    views = _stamp(3, 3, 6, 6)
+    _write(tmp_path / "cap", views, {(r, c): f"s_{r + 1}_{c + 1}.png" for r in range(3)
+                                     for c in range(3)})
+    with pytest.raises(SystemExit) as exit_:
+        main(["view", str(tmp_path / "cap"), "--html", str(tmp_path / "v.html")])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert exit_.value.code == 2 and len(err) == 1
+    assert "lacks camera, baseline, focus_distance" in err[0], err

@@ -21,10 +21,8 @@ Views may be 8- or 16-bit PNG, JPEG or TIFF, grey, RGB or RGBA (read by
 with views of any H x W. ``RR`` is the view row (top to bottom) and ``CC``
 the view column (left to right) unless ``flip_rows`` / ``flip_cols`` /
 ``transpose`` say otherwise: names cannot tell the direction the camera moved.
-A flipped axis shows itself as a disparity of the wrong sign along it (near
-objects with smaller disparity than far ones, or rows and columns that
-disagree); :func:`~geodl.lightfield.depth.disparity_range.estimate_disparity_range`
-checks that rows and columns agree.
+A flipped axis shows itself in the disparity: near objects with a smaller
+disparity than far ones (both axes), or matching that fails along one axis.
 
 Only an HCI folder with its ``parameters.cfg`` gives a camera; the others
 give a :class:`LightField` without one (disparity in pixels needs none).
