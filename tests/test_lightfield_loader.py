@@ -291,3 +291,38 @@ def test_view_of_a_light_field_without_camera_names_what_is_missing(tmp_path, ca
     err = capsys.readouterr().err.strip().splitlines()
     assert exit_.value.code == 2 and len(err) == 1
     assert "lacks camera, baseline, focus_distance" in err[0], err
+
+
+def test_readme_camera_section_runs_as_pasted(tmp_path, monkeypatch, capsys):
+    """The README section's shell lines and Python block, on small light fields
+    written where its placeholder paths point."""
+    import re
+    import shlex
+    from pathlib import Path
+
+    from geodl.cli import main
+    from geodl.lightfield.loader import write_views
+
+    small = LightField(_square_over_plane(5, 5, 40, 48, -0.6, 0.9))
+    write_views(tmp_path / "path/to/2067", small, "2067")
+    stanford = tmp_path / "path/to/stanford/lego"
+    stanford.mkdir(parents=True)
+    for r in range(5):
+        for c in range(5):
+            img = (small.views[r, c].permute(1, 2, 0).numpy() * 255).round().astype(np.uint8)
+            Image.fromarray(img).save(stanford / f"out_{r:02d}_{c:02d}_{-1.5 * r:.6f}_{2.0 * c:.6f}_.png")
+    nine = LightField(_square_over_plane(9, 9, 32, 32, -0.5, 0.5).flip(0))
+    write_views(tmp_path / "path/to/views", nine, "v")
+    text = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    section = text.split("## Light fields from cameras and benchmarks", 1)[1].split("\n## ", 1)[0]
+    monkeypatch.chdir(tmp_path)
+    for line in re.findall(r"```bash\n(.*?)```", section, re.S)[0].splitlines():
+        argv = shlex.split(line.split("#", 1)[0])
+        if argv:
+            assert argv[0].endswith("geodl") and main(argv[1:]) == 0, line
+    scope: dict = {}
+    exec(compile(re.findall(r"```python\n(.*?)```", section, re.S)[0], "README.md", "exec"),
+         scope)
+    assert scope["disparity"].shape == (40, 48)
+    lo, hi = scope["estimate_disparity_range"](scope["lf"])
+    assert abs(lo + 0.6) < 0.25 and abs(hi - 0.9) < 0.25
