@@ -293,6 +293,7 @@ def test_view_of_a_light_field_without_camera_names_what_is_missing(tmp_path, ca
     assert "lacks camera, baseline, focus_distance" in err[0], err
 
 
+@pytest.mark.slow  # three depth runs: 109 s measured while the machine was shared (load 24)
 def test_readme_camera_section_runs_as_pasted(tmp_path, monkeypatch, capsys):
     """The README section's shell lines and Python block, on small light fields
     written where its placeholder paths point."""
