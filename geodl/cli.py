@@ -368,10 +368,12 @@ def cmd_view(args: argparse.Namespace) -> int:
     layers = []
     try:
         for spec in args.files:
-            if Path(spec).is_dir():  # an HCI scene folder: centre-view points and the rig
-                from geodl.lightfield import load_hci
+            if Path(spec).is_dir():  # a light-field folder: centre-view points and the rig
+                from geodl.lightfield import load_lightfield
 
-                layers += lightfield_layers(load_hci(spec), args.scalar)
+                lf = load_lightfield(spec)
+                lf.rig.require_metric(f"{spec}: the 3D view of a light field")
+                layers += lightfield_layers(lf, args.scalar)
             else:
                 layers.append(load_file(spec, args.scalar))
     except (ValueError, FileNotFoundError) as err:
@@ -409,14 +411,60 @@ def _disparity_png(disparity, path: Path) -> None:
     pyplot().imsave(path, np.nan_to_num(d, nan=lo), cmap="viridis", vmin=lo, vmax=hi)
 
 
+def _lightfield_options(p: argparse.ArgumentParser) -> None:
+    """The options of ``load_lightfield`` for what file names cannot say."""
+    g = p.add_argument_group("light-field folders (HCI input_CamNNN.png, <name>_RR_CC.png, "
+                             "Stanford out_RR_CC_<y>_<x>.png; what the names cannot say)")
+    g.add_argument("--layout", choices=["auto", "hci", "stanford", "rowcol"], default="auto",
+                   help="the folder's layout (default: detected from the file names)")
+    g.add_argument("--grid", nargs=2, type=int, metavar=("U", "V"),
+                   help="views per column and per row, where the names do not say it")
+    g.add_argument("--index-base", type=int, choices=[0, 1],
+                   help="index of the first row and column in the names (default: "
+                        "detected; 0 for Stanford)")
+    g.add_argument("--flip-rows", action="store_true",
+                   help="the first row of the names is the bottom one")
+    g.add_argument("--flip-cols", action="store_true",
+                   help="the first column of the names is the right one")
+    g.add_argument("--transpose", action="store_true",
+                   help="the names give the column first, then the row")
+    g.add_argument("--keep-dead-views", action="store_true",
+                   help="keep views without usable signal (default: left out, the light field "
+                        "cropped to the largest usable sub-grid around the centre)")
+
+
+def _load_lightfield(path, args: argparse.Namespace, highres: bool = False):
+    """``load_lightfield`` with the command's options; says which views it left out."""
+    from geodl.lightfield import load_lightfield
+
+    lf = load_lightfield(path, layout=args.layout, grid=args.grid, index_base=args.index_base,
+                         flip_rows=args.flip_rows, flip_cols=args.flip_cols,
+                         transpose=args.transpose, drop_dead_views=not args.keep_dead_views,
+                         highres=highres)
+    dropped = lf.meta.get("dropped_views") or []
+    if dropped:
+        shown = "; ".join(f"({r}, {c}) {why}" for r, c, why in dropped[:6])
+        more = f"; and {len(dropped) - 6} more" if len(dropped) > 6 else ""
+        U, V = lf.grid_shape
+        print(f"{Path(path).name}: left out {len(dropped)} views without usable signal "
+              f"(row, column): {shown}{more}; using the {U}x{V} views around the centre")
+    return lf
+
+
 def _estimate_scene(folder: Path, args: argparse.Namespace):
     """(disparity, seconds, scores or None, why there are no scores or None)
     of one scene folder."""
-    from geodl.lightfield import load_hci
     from geodl.lightfield.benchmark import NothingToScore, evaluate
-    from geodl.lightfield.depth import estimate_disparity
+    from geodl.lightfield.depth import estimate_disparity, estimate_disparity_range
 
-    lf = load_hci(folder, highres=args.highres)
+    lf = _load_lightfield(folder, args, highres=args.highres)
+    p = lf.meta.get("parameters")
+    if args.disp_range is None and getattr(p, "disp_min", None) is None:
+        t0 = time.perf_counter()
+        lo, hi = lf.meta["estimated_disp_range"] = estimate_disparity_range(lf)
+        print(f"{folder.name}: no disparity range given; estimated from the views: "
+              f"[{lo:.2f}, {hi:.2f}] px, searched widened by 0.25 ({time.perf_counter() - t0:.1f}"
+              " s; --disp-range MIN MAX overrides)")
     t0 = time.perf_counter()
     disparity, _ = estimate_disparity(lf, args.method, disp_range=args.disp_range,
                                       planes=args.planes)
@@ -437,8 +485,10 @@ def cmd_depth(args: argparse.Namespace) -> int:
     scene = Path(args.scene_dir)
     if not scene.is_dir():
         raise FileNotFoundError(f"{scene}: no such folder")
+    from geodl.lightfield.loader import holds_views
+
     out = Path(args.out)
-    if (scene / "parameters.cfg").exists():  # one scene -> a PFM and a PNG
+    if holds_views(scene):  # one scene -> a PFM and a PNG
         if out.suffix.lower() != ".pfm":
             raise ValueError(f"--out: expected a .pfm file for one scene, got {out}")
         png = out.with_suffix(".png")
@@ -455,10 +505,11 @@ def cmd_depth(args: argparse.Namespace) -> int:
         if scores:
             print(format_table({scene.name: scores}))
         return 0
-    scenes = sorted(p for p in scene.iterdir() if (p / "parameters.cfg").exists())
+    scenes = sorted(p for p in scene.iterdir() if holds_views(p))
     if not scenes:
-        raise FileNotFoundError(f"{scene}: neither a scene folder (parameters.cfg) nor a "
-                                "folder of scene folders")
+        raise FileNotFoundError(f"{scene}: neither a light-field folder (HCI input_CamNNN.png, "
+                                "<name>_RR_CC.png, Stanford out_RR_CC_<y>_<x>.png) nor a folder "
+                                "of them")
     if not args.force:
         clash = [out / "disp_maps" / f"{p.name}.pfm" for p in scenes
                  if (out / "disp_maps" / f"{p.name}.pfm").exists()]
@@ -494,13 +545,15 @@ def cmd_synthesize(args: argparse.Namespace) -> int:
     import torch
 
     from geodl.io.atomic import staging_folder
-    from geodl.lightfield import load_hci, write_hci_scene
+    from geodl.lightfield import write_hci_scene
+    from geodl.lightfield.loader import holds_views, write_views
     from geodl.lightfield.synthesis import parse_positions, psnr, ssim, synthesize_views
     from geodl.structures import LightField
 
     scene = Path(args.scene_dir)
-    if not (scene / "parameters.cfg").exists():
-        raise FileNotFoundError(f"{scene}: not a scene folder (no parameters.cfg)")
+    if not holds_views(scene):
+        raise FileNotFoundError(f"{scene}: not a light-field folder (HCI input_CamNNN.png, "
+                                "<name>_RR_CC.png or Stanford out_RR_CC_<y>_<x>.png views)")
     out = Path(args.out)
     if args.target is not None:
         if out.suffix.lower() != ".png":
@@ -511,7 +564,7 @@ def cmd_synthesize(args: argparse.Namespace) -> int:
         raise FileExistsError(f"{out}: exists and is not empty (--force replaces its scene files)")
     if out.resolve() == scene.resolve():
         raise ValueError("--out: must differ from SCENE_DIR (the real views are the reference)")
-    lf = load_hci(scene)
+    lf = _load_lightfield(scene, args)
     U, V = lf.grid_shape
     sources = parse_positions(args.sources, (U, V), integer=True, name="--from")
     targets = None
@@ -547,6 +600,13 @@ def cmd_synthesize(args: argparse.Namespace) -> int:
         views[int(u), int(v)] = img.clamp(0, 1)
     result = LightField(views, lf.camera, lf.baseline, lf.focus_distance,
                         meta={"scene": lf.meta.get("scene", scene.name)})
+    if lf.meta.get("layout") != "hci" or lf.meta.get("dropped_views"):
+        # no parameters.cfg to copy: the views as <scene>_RR_CC.png (1-based)
+        out.mkdir(parents=True, exist_ok=True)
+        write_views(out, result, str(result.meta["scene"]))
+        print(f"wrote {out}/ ({len(sources)} views copied, {len(where)} synthesised, as "
+              f"{result.meta['scene']}_RR_CC.png)")
+        return 0
     # the writer replaces atomically; then the original parameters.cfg, byte for byte
     with staging_folder(out) as tmp:
         shutil.copyfile(scene / "parameters.cfg", tmp / "parameters.cfg")
@@ -704,7 +764,9 @@ def build_parser() -> argparse.ArgumentParser:
     dp = sub.add_parser("depth", help="disparity of the centre view of an HCI-format scene "
                         "(or of every scene in a folder: a benchmark submission)")
     dp.add_argument("scene_dir", metavar="SCENE_DIR",
-                    help="a scene folder (parameters.cfg, input_Cam*.png) or a folder of them")
+                    help="a light-field folder (an HCI scene; <name>_RR_CC.png views as Lytro "
+                         "toolboxes write them; Stanford out_RR_CC_<y>_<x>.png) or a folder "
+                         "of them")
     dp.add_argument("--method", choices=DEPTH_METHODS, default="cost_volume",
                     help="estimator (default cost_volume)")
     dp.add_argument("--out", required=True, metavar="PATH",
@@ -712,13 +774,15 @@ def build_parser() -> argparse.ArgumentParser:
                          "it); a submission folder for a folder of scenes")
     dp.add_argument("--disp-range", nargs=2, type=float, metavar=("MIN", "MAX"),
                     help="disparity range to search in px (default: the scene's "
-                         "disp_min/disp_max from parameters.cfg, widened by 0.25)")
+                         "disp_min/disp_max from parameters.cfg, else estimated from the "
+                         "views; widened by 0.25)")
     dp.add_argument("--planes", action=argparse.BooleanOptionalAction, default=None,
                     help="snap the answer to the scene's dominant planes (default: on for "
                          "cost_volume and refine_net, off for the others)")
     dp.add_argument("--highres", action="store_true",
                     help="score against the 10x ground truth too, where present")
     dp.add_argument("--force", action="store_true", help="replace existing outputs")
+    _lightfield_options(dp)
     dp.set_defaults(func=cmd_depth)
 
     t = sub.add_parser("train-depth", help="train the epinet, cost_net or refine_net disparity network on "
@@ -763,8 +827,10 @@ def build_parser() -> argparse.ArgumentParser:
     sy.add_argument("--target", metavar="U,V", help="render only this grid position (real "
                     "numbers allowed, e.g. 4,4.5) to the PNG --out")
     sy.add_argument("--disp-range", nargs=2, type=float, metavar=("MIN", "MAX"),
-                    help="disparity range in px (default: the scene's, from parameters.cfg)")
+                    help="disparity range in px (default: the scene's, from parameters.cfg, "
+                         "else estimated from the views)")
     sy.add_argument("--force", action="store_true", help="replace existing outputs")
+    _lightfield_options(sy)
     sy.set_defaults(func=cmd_synthesize)
 
     i = sub.add_parser("info", help="versions of geodl and its back-ends")

@@ -29,6 +29,7 @@ import numpy as np
 import torch
 from PIL import Image
 
+from geodl.io import read_image
 from geodl.io.atomic import staging_folder
 from geodl.lightfield.hci_parameters import HCIParameters
 from geodl.lightfield.pfm import read_pfm, write_pfm
@@ -73,6 +74,7 @@ def _euler_from_matrix(R: np.ndarray) -> tuple[float, float, float]:
 
 def parameters_from_light_field(lf: LightField, scene: str = "",
                                 sensor_size_mm: float = 35.0) -> HCIParameters:
+    lf.rig.require_metric("the HCI parameters.cfg")
     cam = lf.camera
     if abs(float(cam.K[0, 0] - cam.K[1, 1])) > 1e-9 * float(cam.K[0, 0]):
         raise ValueError("camera: the HCI format needs square pixels (fx = fy)")
@@ -178,8 +180,7 @@ def _write_masks(folder: Path, masks: dict, resolution: str) -> None:
 
 def _read_masks(folder: Path, resolution: str) -> dict[str, torch.Tensor]:
     suffix = f"_{resolution}.png"
-    return {f.name[len("mask_"):-len(suffix)]:
-            torch.from_numpy(np.asarray(Image.open(f).convert("L")) > 127)
+    return {f.name[len("mask_"):-len(suffix)]: torch.from_numpy(read_image(f, channels=1)[..., 0] > 0.5)
             for f in sorted(folder.glob(f"mask_*{suffix}"))}
 
 
@@ -214,7 +215,7 @@ def load_hci(folder: str | Path, highres: bool = False) -> LightField:
                          f"parameters.cfg ({extra[0].name}, ...)")
     views = torch.empty(U * V, 3, *size)
     for k, path in enumerate(expected):
-        img = np.asarray(Image.open(path).convert("RGB"), dtype=np.float32) / 255.0
+        img = read_image(path)  # any bit depth, grey or RGBA, scaled to [0, 1]
         if img.shape[:2] != size:
             raise ValueError(f"{path}: size {img.shape[1]}x{img.shape[0]} does not match "
                              f"parameters.cfg ({size[1]}x{size[0]})")

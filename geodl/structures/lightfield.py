@@ -6,6 +6,10 @@ conventions) with its rig and, where known, its ground truth.
 :class:`~geodl.structures.LightFieldRig`: a centre pixel ``(x, y)`` with
 disparity :math:`d` appears in view ``(r, c)`` at
 ``(x - d (c - c0), y - d (r - r0))`` with :math:`d = b f_{px} (1/Z - 1/F)`.
+
+Disparity in pixels needs only the views, so the camera, baseline and focus
+distance may be None (a capture without calibration); depth and per-view
+cameras then raise a ``ValueError`` naming the missing values.
 """
 from __future__ import annotations
 
@@ -25,15 +29,17 @@ class LightField:
 
     Args:
         views: (U, V, C, H, W) float images (uint8 / uint16 are scaled to [0, 1]).
-        camera: the centre view's :class:`PinholeCamera` (H x W).
-        baseline: distance between neighbouring cameras in metres (> 0).
-        focus_distance: z-depth of zero disparity in metres (> 0).
+        camera: the centre view's :class:`PinholeCamera` (H x W), or None
+            when unknown (disparity in pixels only).
+        baseline: distance between neighbouring cameras in metres (> 0), or None.
+        focus_distance: z-depth of zero disparity in metres (> 0), or None.
         ground_truth: optional :class:`GroundTruth` of the centre view (H x W).
         meta: free-form metadata (scene name, scene parameters, ...).
     """
 
-    def __init__(self, views: Any, camera: PinholeCamera, baseline: float,
-                 focus_distance: float, ground_truth: GroundTruth | None = None,
+    def __init__(self, views: Any, camera: PinholeCamera | None = None,
+                 baseline: float | None = None, focus_distance: float | None = None,
+                 ground_truth: GroundTruth | None = None,
                  meta: dict | None = None) -> None:
         v = as_tensor(views, "views")
         if not v.is_floating_point():
@@ -51,9 +57,10 @@ class LightField:
             raise ValueError(f"views: every dimension must be >= 1, got {tuple(v.shape)}")
         if not torch.isfinite(v).all():
             raise ValueError("views: contains NaN or inf")
-        if not isinstance(camera, PinholeCamera):
-            raise TypeError(f"camera: expected a PinholeCamera, got {type(camera).__name__}")
-        if (camera.height, camera.width) != (H, W):
+        if camera is not None and not isinstance(camera, PinholeCamera):
+            raise TypeError(f"camera: expected a PinholeCamera or None, got "
+                            f"{type(camera).__name__}")
+        if camera is not None and (camera.height, camera.width) != (H, W):
             raise ValueError(f"camera: image size {camera.height}x{camera.width} does not "
                              f"match the views' {H}x{W}")
         self.views = v
@@ -90,17 +97,22 @@ class LightField:
 
     # ---------------------------------------------------------------- shape
     @property
-    def camera(self) -> PinholeCamera:
-        """The centre view's camera."""
+    def camera(self) -> PinholeCamera | None:
+        """The centre view's camera (None when the light field has no calibration)."""
         return self.rig.camera
 
     @property
-    def baseline(self) -> float:
+    def baseline(self) -> float | None:
         return self.rig.baseline
 
     @property
-    def focus_distance(self) -> float:
+    def focus_distance(self) -> float | None:
         return self.rig.focus_distance
+
+    @property
+    def is_metric(self) -> bool:
+        """Whether camera, baseline and focus distance are known (depth, 3D points)."""
+        return self.rig.is_metric
 
     @property
     def grid_shape(self) -> tuple[int, int]:
@@ -130,6 +142,9 @@ class LightField:
 
     def __repr__(self) -> str:
         U, V, C, H, W = self.views.shape
+        if not self.is_metric:
+            return (f"LightField({U}x{V} views, {C}x{H}x{W}, no calibration: "
+                    f"{', '.join(self.rig.missing())} unknown)")
         return (f"LightField({U}x{V} views, {C}x{H}x{W}, baseline={self.baseline:.4g} m, "
                 f"focus={self.focus_distance:.4g} m)")
 

@@ -12,6 +12,12 @@ with disparity :math:`d` then appears in view ``(r, c)`` at
 with :math:`Z` the z-depth, :math:`b` the baseline in metres and
 :math:`f_{px}` the focal length in pixels: the HCI 4D light field benchmark's
 camera model and sign.
+
+Disparity in pixels needs only the views: a rig may leave its camera,
+baseline and focus distance unknown (``None``, e.g. a decoded Lytro capture
+without calibration). Its grid operations work; the metric ones
+(:meth:`~LightFieldRig.depth_to_disparity`, :meth:`~LightFieldRig.camera_at`,
+...) raise a ``ValueError`` naming the missing values.
 """
 from __future__ import annotations
 
@@ -36,28 +42,55 @@ class LightFieldRig:
     """The cameras of a regular light-field array, without images.
 
     Args:
-        camera: the centre view's :class:`PinholeCamera`.
-        baseline: distance between neighbouring cameras in metres (> 0).
-        focus_distance: z-depth of zero disparity in metres (> 0).
+        camera: the centre view's :class:`PinholeCamera`, or None when unknown.
+        baseline: distance between neighbouring cameras in metres (> 0), or None.
+        focus_distance: z-depth of zero disparity in metres (> 0), or None.
         grid: (U, V) views per column and per row.
     """
 
-    def __init__(self, camera: PinholeCamera, baseline: float, focus_distance: float,
-                 grid: tuple[int, int] = (9, 9)) -> None:
-        if not isinstance(camera, PinholeCamera):
-            raise TypeError(f"camera: expected a PinholeCamera, got {type(camera).__name__}")
+    def __init__(self, camera: PinholeCamera | None, baseline: float | None,
+                 focus_distance: float | None, grid: tuple[int, int] = (9, 9)) -> None:
+        if camera is not None and not isinstance(camera, PinholeCamera):
+            raise TypeError(f"camera: expected a PinholeCamera or None, got "
+                            f"{type(camera).__name__}")
         if len(grid) != 2 or any(isinstance(g, bool) or not isinstance(g, numbers.Integral)
                                  or g < 1 for g in grid):
             raise ValueError(f"grid: expected two positive ints (U, V), got {grid!r}")
         self.camera = camera
-        self.baseline = _positive(baseline, "baseline")
-        self.focus_distance = _positive(focus_distance, "focus_distance")
+        self.baseline = None if baseline is None else _positive(baseline, "baseline")
+        self.focus_distance = (None if focus_distance is None
+                               else _positive(focus_distance, "focus_distance"))
         self.grid = (int(grid[0]), int(grid[1]))
 
     def __repr__(self) -> str:
+        if not self.is_metric:
+            return (f"LightFieldRig({self.grid[0]}x{self.grid[1]} cameras, no calibration: "
+                    f"{', '.join(self.missing())} unknown)")
         return (f"LightFieldRig({self.grid[0]}x{self.grid[1]} cameras, {self.camera.width}x"
                 f"{self.camera.height}, baseline={self.baseline:.4g} m, "
                 f"focus={self.focus_distance:.4g} m)")
+
+    def missing(self) -> list[str]:
+        """The names of the calibration values this rig lacks (empty when metric)."""
+        return [name for name in ("camera", "baseline", "focus_distance")
+                if getattr(self, name) is None]
+
+    @property
+    def is_metric(self) -> bool:
+        """Whether camera, baseline and focus distance are all known, so that
+        depth, 3D points and per-view cameras can be computed."""
+        return not self.missing()
+
+    def require_metric(self, what: str) -> None:
+        """Raise ``ValueError`` naming ``what`` and the missing calibration values
+        unless the rig is metric."""
+        missing = self.missing()
+        if missing:
+            raise ValueError(
+                f"{what} needs a calibrated camera; this light field lacks "
+                f"{', '.join(missing)} (an HCI parameters.cfg gives them: focal_length_mm, "
+                f"sensor_size_mm, baseline_mm, focus_distance_m and the pose). Disparity in "
+                f"pixels needs none of them")
 
     @property
     def center_index(self) -> tuple[int, int]:
@@ -65,6 +98,8 @@ class LightFieldRig:
 
     @property
     def focal_px(self) -> float:
+        if self.camera is None:
+            self.require_metric("focal_px")
         return float(self.camera.K[0, 0])
 
     def check_index(self, r: int, c: int) -> None:
@@ -76,6 +111,7 @@ class LightFieldRig:
         """The :class:`PinholeCamera` of view ``(r, c)``: centre moved along the
         centre camera's axes, principal point shifted by ``b f / F`` per step."""
         self.check_index(r, c)
+        self.require_metric("camera_at")
         r0, c0 = self.center_index
         dx, dy = self.baseline * (c - c0), self.baseline * (r - r0)
         shift = self.baseline / self.focus_distance  # pixels per view step / f
@@ -96,6 +132,7 @@ class LightFieldRig:
     def depth_to_disparity(self, depth: Any) -> Tensor:
         r""":math:`d = b f (1/Z - 1/F)` elementwise (float64). NaN or infinite
         depth (nothing hit) gives NaN; a finite depth <= 0 raises ``ValueError``."""
+        self.require_metric("depth_to_disparity")
         z = as_tensor(depth, "depth").double()
         finite = torch.isfinite(z)
         if (z[finite] <= 0).any():
@@ -108,6 +145,7 @@ class LightFieldRig:
         r""":math:`Z = 1 / (d / (b f) + 1/F)` elementwise (float64). NaN stays
         NaN; disparities at or beyond infinity (:math:`d \le -b f / F`, which
         no point in front of the camera has) give ``inf``."""
+        self.require_metric("disparity_to_depth")
         d = as_tensor(disparity, "disparity").double()
         inv = d / (self.baseline * self.focal_px) + 1.0 / self.focus_distance
         z = 1.0 / inv.clamp_min(torch.finfo(torch.float64).tiny)

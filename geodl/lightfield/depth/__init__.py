@@ -2,6 +2,7 @@
 interface: :func:`estimate_disparity`."""
 from geodl.lightfield.depth.cost_net import cost_net_disparity
 from geodl.lightfield.depth.cost_volume import cost_volume_disparity
+from geodl.lightfield.depth.disparity_range import estimate_disparity_range
 from geodl.lightfield.depth.epinet import epinet_disparity
 from geodl.lightfield.depth.estimate import (
                                              METHODS,
@@ -25,5 +26,5 @@ register_method("refine_net", refine_net_disparity, planes=True)  # cost_volume 
 
 __all__ = ["METHODS", "PLANAR_PRIOR", "check_disp_range", "cost_net_disparity", "cost_volume_disparity",
            "epinet_disparity", "estimate_disparity", "refine_net_disparity", "register_method",
-           "scene_disparity_range",
+           "scene_disparity_range", "estimate_disparity_range",
            "structure_tensor_disparity"]

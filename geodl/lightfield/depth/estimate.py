@@ -26,6 +26,7 @@ from typing import Callable
 
 from torch import Tensor
 
+from geodl.lightfield.depth.disparity_range import estimate_disparity_range
 from geodl.lightfield.depth.planes import snap_to_planes
 from geodl.structures import LightField
 
@@ -57,15 +58,19 @@ def check_disp_range(disp_range) -> tuple[float, float]:
 def scene_disparity_range(lf: LightField, disp_range: tuple[float, float] | None = None,
                           margin: float = 0.25) -> tuple[float, float]:
     """The range to search: ``disp_range`` when given, else the scene's
-    ``disp_min``/``disp_max`` (from ``parameters.cfg``) widened by ``margin``
-    px on each side. Raises ``ValueError`` when neither exists."""
+    ``disp_min``/``disp_max`` (from ``parameters.cfg``), else the range
+    estimated from the views
+    (:func:`~geodl.lightfield.depth.disparity_range.estimate_disparity_range`,
+    kept in ``lf.meta["estimated_disp_range"]``), widened by ``margin`` px on
+    each side."""
     if disp_range is not None:
         return check_disp_range(disp_range)
     p = lf.meta.get("parameters")
     lo, hi = (getattr(p, "disp_min", None), getattr(p, "disp_max", None)) if p else (None,) * 2
     if lo is None or hi is None:
-        raise ValueError("disp_range: the scene gives no disparity range (parameters.cfg "
-                         "has no disp_min/disp_max); pass disp_range=(min, max) in px")
+        if "estimated_disp_range" not in lf.meta:
+            lf.meta["estimated_disp_range"] = estimate_disparity_range(lf)
+        lo, hi = lf.meta["estimated_disp_range"]
     return check_disp_range((float(lo) - margin, float(hi) + margin))
 
 
@@ -80,7 +85,9 @@ def estimate_disparity(lf: LightField, method: str = "cost_volume",
         method: a name in :data:`METHODS` (``cost_volume``,
             ``structure_tensor``, and the learned ``epinet``, ``cost_net`` and
             ``refine_net``).
-        disp_range: (min, max) px to search; default: the scene's range.
+        disp_range: (min, max) px to search; default: the scene's range
+            (:func:`scene_disparity_range`: ``parameters.cfg``'s, else
+            estimated from the views).
         planes: snap the answer to the scene's dominant planes (module
             docstring; snapped pixels get confidence at least 0.5); None:
             the method's default, :data:`PLANAR_PRIOR`.
