@@ -132,13 +132,14 @@ def test_depth_command_on_a_scene_and_on_a_folder_of_scenes(tmp_path, capsys):
     d = read_pfm(out)
     assert d.shape == (48, 48) and abs(float(d[10:-10, 10:-10].mean()) - 0.8) < 0.05
     assert out.with_suffix(".png").exists()
-    # --no-planes: the matching's own answer, as estimate_disparity(planes=False) gives it
+    # the default is the matching's own answer, as estimate_disparity(planes=False) gives
+    # it; --planes snaps it to the scene's planes
     from geodl.lightfield import load_hci
-    raw = tmp_path / "raw.pfm"
-    assert main(["depth", str(tmp_path / "scenes" / "a"), "--out", str(raw), "--no-planes"]) == 0
     want, _ = estimate_disparity(load_hci(tmp_path / "scenes" / "a"), "cost_volume", planes=False)
-    assert torch.allclose(torch.as_tensor(read_pfm(raw)).float(), want.float(), atol=1e-6)
-    assert not torch.equal(torch.as_tensor(read_pfm(raw)), torch.as_tensor(d))  # default: snapped
+    assert torch.allclose(torch.as_tensor(d).float(), want.float(), atol=1e-6)
+    snapped = tmp_path / "snapped.pfm"
+    assert main(["depth", str(tmp_path / "scenes" / "a"), "--out", str(snapped), "--planes"]) == 0
+    assert not torch.equal(torch.as_tensor(read_pfm(snapped)), torch.as_tensor(d))
     capsys.readouterr()
 
     def refused(argv, words):
