@@ -6,7 +6,9 @@ For each room of ``geodl.datasets.BENCHMARK_SEEDS`` (rendered once with its
 per method the benchmark metrics (``geodl.lightfield.benchmark.evaluate``:
 MSE x100, BadPix 0.07/0.03/0.01, BadPix 0.07 on discontinuities at 10x,
 bumpiness on planes) and the runtime. Every method searches the scene's
-``disp_min``/``disp_max`` from ``parameters.cfg`` widened by 0.25 px.
+``disp_min``/``disp_max`` from ``parameters.cfg`` widened by 0.25 px, and
+geodl's methods are asked for the planar prior (``planes=True``: rooms are
+man-made scenes; ``--no-planes`` for the methods' own answers).
 
 Peers (``--peers``), never dependencies of geodl, each in a virtual
 environment of its own under ``datasets/cache/peers`` (built on first use):
@@ -92,13 +94,13 @@ def calibrate(peer: str, tmp: Path) -> tuple[float, float]:
     return scale, -scale * 0.5 * (medians[0] + medians[1])
 
 
-def benchmark_scenes(folder: Path | None) -> list[Path]:
+def benchmark_scenes(folder: Path | None, cache: Path = CACHE / "benchmark_rooms") -> list[Path]:
     if folder is not None:
         scenes = sorted(p for p in folder.iterdir() if (p / "parameters.cfg").exists())
         if not scenes:
             raise SystemExit(f"{folder}: no scene folders")
         return scenes
-    return cached_room_scenes(CACHE / "benchmark_rooms", BENCHMARK_SEEDS, highres=True)
+    return cached_room_scenes(cache, BENCHMARK_SEEDS, highres=True)
 
 
 def main(argv: list[str] | None = None) -> dict:
@@ -109,10 +111,14 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--scenes", type=Path, help="a folder of scene folders (default: the "
                     "benchmark rooms)")
     ap.add_argument("--limit", type=int, help="only the first N scenes")
+    ap.add_argument("--cache", type=Path, default=CACHE / "benchmark_rooms",
+                    help="where the rendered rooms are kept (default: datasets/cache/benchmark_rooms)")
+    ap.add_argument("--planes", action=argparse.BooleanOptionalAction, default=True,
+                    help="snap geodl's answers to the rooms' planes (default: on)")
     ap.add_argument("--out", type=Path, default=HERE)
     args = ap.parse_args(argv)
     torch.manual_seed(0)
-    scenes = benchmark_scenes(args.scenes)[:args.limit]
+    scenes = benchmark_scenes(args.scenes, args.cache)[:args.limit]
     calibration = {}
     with tempfile.TemporaryDirectory() as tmp:
         for peer in args.peers:
@@ -131,7 +137,7 @@ def main(argv: list[str] | None = None) -> dict:
                 est = scale * raw + offset
             else:
                 t0 = time.perf_counter()
-                est = estimate_disparity(lf, method)[0].double().numpy()
+                est = estimate_disparity(lf, method, planes=args.planes)[0].double().numpy()
                 seconds = time.perf_counter() - t0
             scores = evaluate(est, lf.ground_truth)
             scores["runtime_s"] = seconds

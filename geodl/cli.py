@@ -777,8 +777,8 @@ def build_parser() -> argparse.ArgumentParser:
                          "disp_min/disp_max from parameters.cfg, else estimated from the "
                          "views; widened by 0.25)")
     dp.add_argument("--planes", action=argparse.BooleanOptionalAction, default=None,
-                    help="snap the answer to the scene's dominant planes (default: on for "
-                         "cost_volume and refine_net, off for the others)")
+                    help="snap the answer to the scene's dominant planes, a prior for "
+                         "man-made scenes such as rooms (default: off)")
     dp.add_argument("--highres", action="store_true",
                     help="score against the 10x ground truth too, where present")
     dp.add_argument("--force", action="store_true", help="replace existing outputs")

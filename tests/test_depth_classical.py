@@ -34,8 +34,10 @@ def test_slanted_plane_within_a_tenth(method):
 
 def test_the_range_comes_from_the_scene_and_never_from_ground_truth():
     lf = textured_plane(1.0)
-    with pytest.raises(ValueError, match="disp_range"):  # a ground truth alone gives no range
-        estimate_disparity(lf, "cost_volume")
+    lf.ground_truth.disparity.fill_(-7.0)  # a ground truth that lies: the range must come from the views
+    lo, hi = scene_disparity_range(lf)
+    assert lo < 1.0 < hi and hi - lo < 2.0
+    del lf.meta["estimated_disp_range"]
 
     class Params:
         disp_min, disp_max = -1.5, 2.0
@@ -132,13 +134,14 @@ def test_depth_command_on_a_scene_and_on_a_folder_of_scenes(tmp_path, capsys):
     d = read_pfm(out)
     assert d.shape == (48, 48) and abs(float(d[10:-10, 10:-10].mean()) - 0.8) < 0.05
     assert out.with_suffix(".png").exists()
-    # --no-planes: the matching's own answer, as estimate_disparity(planes=False) gives it
+    # the default is the matching's own answer, as estimate_disparity(planes=False) gives
+    # it; --planes snaps it to the scene's planes
     from geodl.lightfield import load_hci
-    raw = tmp_path / "raw.pfm"
-    assert main(["depth", str(tmp_path / "scenes" / "a"), "--out", str(raw), "--no-planes"]) == 0
     want, _ = estimate_disparity(load_hci(tmp_path / "scenes" / "a"), "cost_volume", planes=False)
-    assert torch.allclose(torch.as_tensor(read_pfm(raw)).float(), want.float(), atol=1e-6)
-    assert not torch.equal(torch.as_tensor(read_pfm(raw)), torch.as_tensor(d))  # default: snapped
+    assert torch.allclose(torch.as_tensor(d).float(), want.float(), atol=1e-6)
+    snapped = tmp_path / "snapped.pfm"
+    assert main(["depth", str(tmp_path / "scenes" / "a"), "--out", str(snapped), "--planes"]) == 0
+    assert not torch.equal(torch.as_tensor(read_pfm(snapped)), torch.as_tensor(d))
     capsys.readouterr()
 
     def refused(argv, words):

@@ -35,12 +35,13 @@ def test_planes_false_is_the_method_itself_and_true_is_snap_to_planes_of_it():
     snap = snap_to_planes(*direct)
     assert torch.equal(on[0], snap.disparity.to(on[0].dtype))
     assert torch.equal(on[1], snap.confidence.to(on[1].dtype))
-    assert all(torch.equal(a, b) for a, b in zip(on, default))  # on by default for cost_volume
+    assert all(torch.equal(a, b) for a, b in zip(off, default))  # off by default
 
 
-def test_which_methods_snap_by_default():
+def test_no_method_snaps_by_default():
+    # the planar prior is asked for (rooms), not applied to curved objects unasked
     assert set(PLANAR_PRIOR) == set(METHODS)
-    assert {m for m, on in PLANAR_PRIOR.items() if on} == {"cost_volume", "refine_net"}
+    assert not any(PLANAR_PRIOR.values())
 
 
 @pytest.mark.parametrize("bad", ["yes", 1, 0.5])

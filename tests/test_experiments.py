@@ -154,6 +154,24 @@ def test_lightfield_depth_quick_run(tmp_path):
     assert (tmp_path / "out" / "figures" / "lightfield_depth.png").exists()
 
 
+def test_lightfield_depth_real_quick_run(tmp_path):
+    """The real-scene experiment finds scene folders with ground truth at any
+    depth under --data, scores each method, writes the table and figure."""
+    from geodl.datasets import textured_plane
+    from geodl.lightfield import write_hci_scene
+    write_hci_scene(tmp_path / "data" / "set" / "plane", textured_plane(0.4, size=48, seed=2))
+    (tmp_path / "data" / "empty").mkdir()
+    mod = _load("lightfield_depth_real")
+    results = mod.main(["--data", str(tmp_path / "data"), "--methods", "cost_volume",
+                        "--out", str(tmp_path / "out")])
+    assert set(results) == {"plane"} and set(results["plane"]) == {"cost_volume"}
+    assert results["plane"]["cost_volume"]["badpix0.07"] < 5
+    assert (tmp_path / "out" / "results" / "lightfield_depth_real_scenes.json").exists()
+    assert (tmp_path / "out" / "figures" / "lightfield_depth_real_scenes.png").exists()
+    with pytest.raises(SystemExit, match="no scene folder"):
+        mod.main(["--data", str(tmp_path / "data" / "empty"), "--out", str(tmp_path / "out")])
+
+
 def test_room_reconstruction_quick_run(tmp_path):
     """The reconstruction experiment on one tiny room: every method and the
     ground-truth ceiling scored, the ceiling close to perfect, files written."""

@@ -17,12 +17,12 @@ from geodl.lightfield.depth.structure_tensor import structure_tensor_disparity
 
 # the two whose answers end in the edge-aware WLS are snapped to the scene's
 # planes by default (estimate.py's docstring has the figures)
-register_method("cost_volume", cost_volume_disparity, planes=True)
+register_method("cost_volume", cost_volume_disparity)
 register_method("structure_tensor", structure_tensor_disparity)
 # learned (weights shipped in geodl/lightfield/depth/weights/)
 register_method("epinet", epinet_disparity)
 register_method("cost_net", cost_net_disparity)
-register_method("refine_net", refine_net_disparity, planes=True)  # cost_volume + a learned correction
+register_method("refine_net", refine_net_disparity)  # cost_volume + a learned correction
 
 __all__ = ["METHODS", "PLANAR_PRIOR", "check_disp_range", "cost_net_disparity", "cost_volume_disparity",
            "epinet_disparity", "estimate_disparity", "refine_net_disparity", "register_method",

@@ -7,17 +7,21 @@ of its ``parameters.cfg``, as ``load_hci`` keeps it in ``meta["parameters"]``)
 widened by a margin, or from the ``disp_range`` option; never from the
 ground truth. Methods register themselves in :data:`METHODS`.
 
-Last, optionally, the answer is snapped to the scene's dominant planes
-(:func:`~geodl.lightfield.depth.planes.snap_to_planes`, its defaults: planes
-RANSAC-fitted to the confident pixels; a connected region within 0.2 px of a
-plane whose pixels are at least half confident inliers takes the plane's
-disparity). It is a prior for man-made scenes, not a matching step, so it is
-one option here for every method; :data:`PLANAR_PRIOR` says which methods use
-it by default. Chosen on training rooms 100-106 (session 13; never the
-benchmark rooms), mean BadPix 0.07 / MSE x100 as estimated -> snapped:
-``cost_volume`` 11.86 / 2.89 -> 8.88 / 2.87, ``refine_net`` 10.69 / 2.79 ->
-8.10 / 2.78 (``experiments/depth_choices.py``; better in 6 of the 7 rooms; in the seventh a cylinder's pixels
-were taken by a plane). Curved surfaces are what it can get wrong.
+Last, when asked (``planes=True``), the answer is snapped to the scene's
+dominant planes (:func:`~geodl.lightfield.depth.planes.snap_to_planes`, its
+defaults: planes RANSAC-fitted to the confident pixels; a connected region
+within 0.2 px of a plane whose pixels are at least half confident inliers
+takes the plane's disparity). It is a prior for man-made scenes (the rooms),
+not a matching step, so it is off by default for every method: on curved
+objects it turns smooth surfaces into plane pieces (a real Lytro capture of a
+toy dinosaur becomes stair-steps). Where it helps, measured on training rooms
+100-106 (never the benchmark rooms), mean BadPix 0.07 / MSE x100 as estimated
+-> snapped: ``cost_volume`` 11.86 / 2.89 -> 8.88 / 2.87, ``refine_net`` 10.69
+/ 2.79 -> 8.10 / 2.78 (``experiments/depth_choices.py``); the room benchmark
+(``experiments/lightfield_depth.py``) asks for it. On the HCI scene antinous
+(a marble bust) ``cost_volume`` scores BadPix 0.07 37.6 % without and 35.5 %
+with it. The room reconstruction applies its own fill and snap
+(:func:`geodl.recon.reconstruct.estimate_for_fusion`).
 """
 from __future__ import annotations
 
@@ -33,13 +37,15 @@ from geodl.structures import LightField
 #: name -> ``function(lf, disp_range, **options) -> (disparity, confidence)``
 METHODS: dict[str, Callable[..., tuple[Tensor, Tensor]]] = {}
 #: name -> whether :func:`estimate_disparity` snaps the method's answer to planes by default
+#: (none does: module docstring)
 PLANAR_PRIOR: dict[str, bool] = {}
 
 
 def register_method(name: str, fn: Callable[..., tuple[Tensor, Tensor]],
                     planes: bool = False) -> None:
     """Make ``fn(lf, disp_range, **options)`` available as ``method=name``;
-    ``planes``: snap its answers to the scene's planes unless asked not to."""
+    ``planes``: snap its answers to the scene's planes unless asked not to
+    (for a method that only makes sense with the prior)."""
     METHODS[name] = fn
     PLANAR_PRIOR[name] = bool(planes)
 

@@ -64,7 +64,7 @@ RESIDUAL_SCALE = 10.0
 #: (``smooth``) is never run
 MATCHING: dict = {"step": 0.2, "views": "star", "tau": 0.05, "tau_grad": 0.1, "alpha": 1.0,
                   "radius": 0, "eps": 1e-4, "sgm_penalties": (0.002, 0.01), "sgm_paths": 4,
-                  "iterations": 3, "lk_radius": 3, "median": 4, "blur": 0.5}
+                  "iterations": 3, "lk_radius": 3, "median": 4, "blur": 0.5, "lines": 2}
 
 
 @torch.no_grad()
