@@ -165,6 +165,12 @@ def cmd_render_lightfield(args: argparse.Namespace) -> int:
 
 
 def cmd_render_captures(args: argparse.Namespace) -> int:
+    if args.kind == "rgbd":
+        return _render_rgbd(args)
+    for option, value in (("--frames", args.frames), ("--width", args.width),
+                          ("--height", args.height)):
+        if value is not None:
+            raise ValueError(f"{option}: for --kind rgbd only")
     for option in ("captures", "size", "grid", "supersample"):
         _positive(getattr(args, option), f"--{option}")
     if args.size < 8:
@@ -188,6 +194,31 @@ def cmd_render_captures(args: argparse.Namespace) -> int:
         print(f"{out / name}: {args.grid}x{args.grid} views of {args.size}x{args.size}, eye "
               f"({eye}) m, disparity [{float(d.min()):.2f}, {float(d.max()):.2f}] px")
     print(f"{out}: room {args.seed}, {len(rc.captures)} captures, room_gt.ply, captures.json "
+          f"({time.perf_counter() - t0:.1f} s)")
+    return 0
+
+
+def _render_rgbd(args: argparse.Namespace) -> int:
+    """``render-captures --kind rgbd``: a hand-held RGB-D scan of room ``--seed``."""
+    from geodl.datasets.room_rgbd import DEFAULT_FRAMES
+
+    frames = DEFAULT_FRAMES if args.frames is None else args.frames
+    width = 640 if args.width is None else args.width
+    height = 480 if args.height is None else args.height
+    if frames < 2:
+        raise ValueError(f"--frames: expected at least 2, got {frames}")
+    if width < 8 or height < 8:
+        raise ValueError(f"--width, --height: expected at least 8 px, got {width} x {height}")
+    if args.seed < 0:
+        raise ValueError(f"--seed: expected >= 0, got {args.seed}")
+    from geodl.datasets.room_rgbd import write_room_rgbd
+
+    t0 = time.perf_counter()
+    out, scan = write_room_rgbd(args.out_dir, args.seed, frames, width, height,
+                                overwrite=args.force)
+    valid = float((scan.frames.depth > 0).float().mean())
+    print(f"{out}: room {args.seed}, {frames} RGB-D frames of {width}x{height} (7-Scenes "
+          f"layout, {100 * valid:.1f} % of pixels with depth), room_gt.ply, captures.json "
           f"({time.perf_counter() - t0:.1f} s)")
     return 0
 
@@ -620,9 +651,16 @@ def build_parser() -> argparse.ArgumentParser:
     r.set_defaults(func=cmd_render_lightfield)
 
     rc = sub.add_parser("render-captures", help="render K light-field captures of one seeded "
-                        "room (HCI scene folders with poses) plus room_gt.ply and captures.json")
+                        "room (HCI scene folders with poses), or a hand-held RGB-D scan of it "
+                        "(--kind rgbd, 7-Scenes layout), plus room_gt.ply and captures.json")
     rc.add_argument("out_dir", metavar="OUT", help="output folder (refused when not empty "
                     "unless --force)")
+    rc.add_argument("--kind", choices=("lightfield", "rgbd"), default="lightfield",
+                    help="lightfield (default): light-field rigs; rgbd: a structured-light "
+                    "sensor's colour, noisy depth and poses along a hand-held path")
+    rc.add_argument("--frames", type=int, help="rgbd: number of frames (default 80)")
+    rc.add_argument("--width", type=int, help="rgbd: image width (default 640)")
+    rc.add_argument("--height", type=int, help="rgbd: image height (default 480)")
     rc.add_argument("--seed", type=int, default=0, help="room seed (default 0; evaluation "
                     "rooms are the benchmark seeds 9000-9007)")
     rc.add_argument("--captures", type=int, default=4, help="number of captures (default 4)")
