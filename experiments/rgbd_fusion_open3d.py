@@ -12,8 +12,9 @@ A 7-Scenes sequence folder (``frame-XXXXXX.color.jpg``, ``.depth.png``,
   size, truncation of 4 voxels, maximum depth, a voxel kept when one frame
   saw it).
 
-Both runs alternate ``--repeats`` times in one process (the machine is
-shared, so single timings are noisy; medians reported). The F-score at
+After one untimed run of each, both alternate ``--repeats`` times in one
+process (the machine is shared, so single timings are noisy; medians
+reported). The F-score at
 ``--threshold`` between the two meshes (each sampled by area, distances to
 the other's triangles, :func:`geodl.recon.evaluate_reconstruction` with no
 visibility restriction) says whether they are the same surface; a snapshot
@@ -82,34 +83,40 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--out", type=Path, default=HERE)
     args = ap.parse_args(argv)
     times: dict[str, list[float]] = {"geodl": [], "open3d": []}
-    voxel = args.voxel
+    cpu: dict[str, list[float]] = {"geodl": [], "open3d": []}
+    # one untimed run of each first: imports, Open3D's first kernels, the file cache
+    _, voxel = fuse_geodl(args.folder, args.voxel, args.depth_max)
+    fuse_open3d(args.folder, voxel, args.depth_max)
     for r in range(args.repeats):
         # alternate which one goes first, so neither always gets a warm cache
         for who in (("geodl", "open3d") if r % 2 == 0 else ("open3d", "geodl")):
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             if who == "geodl":
                 mesh_geodl, voxel = fuse_geodl(args.folder, voxel, args.depth_max)
             else:
-                if voxel is None:  # geodl's choice is needed first
-                    mesh_geodl, voxel = fuse_geodl(args.folder, voxel, args.depth_max)
-                    t0 = time.perf_counter()
                 mesh_o3d = fuse_open3d(args.folder, voxel, args.depth_max)
             times[who].append(time.perf_counter() - t0)
-            print(f"run {r} {who:7s} {times[who][-1]:.2f} s", flush=True)
+            cpu[who].append(time.process_time() - c0)
+            print(f"run {r} {who:7s} {times[who][-1]:.2f} s ({cpu[who][-1]:.2f} s CPU)",
+                  flush=True)
     m = evaluate_reconstruction(mesh_geodl, mesh_o3d, cameras=None, threshold=args.threshold)
     med = {k: statistics.median(v) for k, v in times.items()}
+    med_cpu = {k: statistics.median(v) for k, v in cpu.items()}
     frames = len(list(args.folder.glob("frame-*.pose.txt")))
     summary = {"frames": frames, "voxel_m": voxel, "depth_max_m": args.depth_max,
                "fscore": m.fscore, "precision": m.precision, "recall": m.recall,
                "accuracy_mm": 1000 * m.accuracy, "completeness_mm": 1000 * m.completeness,
                "geodl_s": med["geodl"], "open3d_s": med["open3d"],
                "ratio": med["geodl"] / med["open3d"], "times": times,
+               "geodl_cpu_s": med_cpu["geodl"], "open3d_cpu_s": med_cpu["open3d"],
+               "cpu_ratio": med_cpu["geodl"] / med_cpu["open3d"], "cpu_times": cpu,
                "geodl_faces": mesh_geodl.num_faces, "open3d_faces": mesh_o3d.num_faces}
     print(f"{frames} frames, voxel {100 * voxel:.2f} cm: F-score at "
           f"{100 * args.threshold:.0f} cm between the meshes {m.fscore:.4f} (precision "
           f"{m.precision:.4f}, recall {m.recall:.4f}, mean distances {1000 * m.accuracy:.2f} / "
           f"{1000 * m.completeness:.2f} mm); median seconds geodl {med['geodl']:.2f}, Open3D "
-          f"{med['open3d']:.2f} (ratio {summary['ratio']:.2f}); faces {mesh_geodl.num_faces:,}"
+          f"{med['open3d']:.2f} (ratio {summary['ratio']:.2f}; CPU seconds {med_cpu['geodl']:.2f} "
+          f"/ {med_cpu['open3d']:.2f}, ratio {summary['cpu_ratio']:.2f}); faces {mesh_geodl.num_faces:,}"
           f" / {mesh_o3d.num_faces:,}")
     (args.out / "results").mkdir(parents=True, exist_ok=True)
     (args.out / "figures").mkdir(parents=True, exist_ok=True)

@@ -142,7 +142,7 @@ def load_captures(path: str | Path, kind: str | None = None, progress: bool | No
     ``"7scenes"`` and ``"tum"`` through :mod:`geodl.recon.rgbd_readers`
     (``options``: ``intrinsics``, ``depth_scale``, ``depth_max``, ``stride``,
     ...), ``"colmap"`` and ``"transforms"`` through
-    ``geodl.mvs.load_posed_photos(path, **options)``.
+    ``geodl.mvs.load_posed_photos(path, layout=kind, **options)``.
     """
     if kind is None:
         kind = detect_capture_kind(path)
@@ -160,7 +160,7 @@ def load_captures(path: str | Path, kind: str | None = None, progress: bool | No
             raise ValueError(f"captures {path}: reading {kind} photos needs "
                              f"geodl.mvs.load_posed_photos, which this geodl lacks ({err})"
                              ) from None
-        return load_posed_photos(path, **options)
+        return load_posed_photos(path, layout=kind, **options)
     from geodl.recon.rgbd_readers import read_7scenes, read_tum
 
     reader = read_7scenes if kind == "7scenes" else read_tum

@@ -232,7 +232,8 @@ def reconstruct_room(captures: Sequence[LightField] | PosedImages, method: str |
     """
     if isinstance(captures, PosedImages):
         return _reconstruct_posed(captures, method, voxel_size, sdf_trunc, depth_max, device,
-                                  progress, min_component_area, **method_options)
+                                  progress, min_component_area, min_confidence,
+                                  **method_options)
     method = DEFAULT_METHOD if method is None else method
     voxel_size = LIGHT_FIELD_VOXEL if voxel_size is None else voxel_size
     min_component_area = MIN_COMPONENT_AREA if min_component_area is None \
@@ -273,10 +274,11 @@ def reconstruct_room(captures: Sequence[LightField] | PosedImages, method: str |
 def _reconstruct_posed(frames: PosedImages, method: str | None, voxel_size: float | None,
                        sdf_trunc: float | None, depth_max: float | None, device: str | None,
                        progress: bool | None, min_component_area: float | None,
-                       **options) -> ReconstructionResult:
-    """:func:`reconstruct_room` of posed images: their depth (:data:`SENSOR`)
-    or multi-view stereo's (:data:`MVS`, ``geodl.mvs``), then
-    :func:`~geodl.recon.posed_fusion.fuse_posed_depth`."""
+                       min_confidence: float, **options) -> ReconstructionResult:
+    """:func:`reconstruct_room` of posed images: their depth (:data:`SENSOR`,
+    :func:`~geodl.recon.posed_fusion.fuse_posed_depth`) or multi-view
+    stereo's (:data:`MVS`, ``geodl.recon.photos.reconstruct_photos``, with
+    its own defaults where ``min_component_area`` is None)."""
     from geodl.recon.posed_fusion import fuse_posed_depth
 
     if method is None:
@@ -287,25 +289,23 @@ def _reconstruct_posed(frames: PosedImages, method: str | None, voxel_size: floa
     if method == SENSOR and frames.depth is None:
         raise ValueError(f"method {SENSOR!r}: these posed images carry no depth")
     _check_voxel_size(voxel_size)
-    area = POSED_MIN_COMPONENT_AREA if min_component_area is None else min_component_area
-    start = time.perf_counter()
-    masks = None
     if method == MVS:
-        try:
-            from geodl.mvs import estimate_depth  # lazily: MVS is heavy, RGB-D needs none
+        try:  # lazily: multi-view stereo (and pycolmap) loads only for photos
+            from geodl.recon.photos import reconstruct_photos
         except ImportError as err:
-            raise ValueError(f"method 'mvs': multi-view stereo (geodl.mvs.estimate_depth) is "
-                             f"not available in this geodl ({err})") from None
-        frames = estimate_depth(frames, progress=progress, **options)
-        masks = frames.meta.get("depth_mask")
-    elif options:
+            raise ValueError(f"method {MVS!r}: multi-view stereo "
+                             f"(geodl.recon.photos.reconstruct_photos) is not available in "
+                             f"this geodl ({err})") from None
+        result = reconstruct_photos(frames, voxel_size, sdf_trunc, min_confidence,
+                                    min_component_area, device, progress, **options)
+        result.seconds["per_frame"] = result.seconds["total"] / len(frames)
+        result.meta.update(method=method)
+        return result
+    if options:
         raise ValueError(f"method {SENSOR!r} takes no depth options, got {sorted(options)}")
-    depth_seconds = time.perf_counter() - start
+    area = POSED_MIN_COMPONENT_AREA if min_component_area is None else min_component_area
     result = fuse_posed_depth(frames, voxel_size, sdf_trunc, depth_max, device, progress,
-                              min_component_area=area, masks=masks)
-    result.seconds = {"depth": depth_seconds, **result.seconds}
-    result.seconds["total"] += depth_seconds
-    result.seconds["per_frame"] = result.seconds["total"] / len(frames)
+                              min_component_area=area)
     result.meta.update(method=method, frames=frames)
     return result
 
