@@ -21,6 +21,16 @@ Each estimated method fuses its disparities twice: snapped to the planes
 (``geodl.lightfield.depth.planes``, the default of ``reconstruct_room``) and as
 estimated (the row "(no planes)").
 
+RGB-D scans of the same rooms (``--kinds rgbd``; ``lightfield rgbd`` for
+both): a hand-held structured-light scan per room
+(``geodl.datasets.room_rgbd.write_room_rgbd``, 7-Scenes layout, rendered once
+into the cache), read back with ``load_captures`` and fused from the sensor's
+depth by ``reconstruct_room`` with its defaults; the row "rgbd (sensor)" adds
+seconds per frame (reading excluded, fusion and meshing included):
+
+    .venv/bin/python experiments/room_reconstruction.py --kinds rgbd \
+        --cache /work/cache/room_captures
+
 How the fusion defaults were chosen (training rooms only; writes into /tmp):
 
     .venv/bin/python experiments/room_reconstruction.py --seeds 0 1 3 \
@@ -39,6 +49,7 @@ import numpy as np
 import torch
 
 from geodl.datasets import BENCHMARK_SEEDS, write_room_captures
+from geodl.datasets.room_rgbd import DEFAULT_FRAMES, write_room_rgbd
 from geodl.recon import (
     evaluate_reconstruction,
     fuse_captures,
@@ -56,6 +67,8 @@ SHOWN = ("fscore", "precision", "recall", "accuracy_cm", "completeness_cm", "dis
          "planes_s", "fusion_s", "evaluation_s")
 #: the name suffix of a method's row without the planar prior
 NO_PLANES = " (no planes)"
+#: the row of the RGB-D scans
+RGBD = "rgbd (sensor)"
 
 
 def captures_folder(cache: Path, seed: int, captures: int, size: int, grid: int) -> Path:
@@ -66,6 +79,32 @@ def captures_folder(cache: Path, seed: int, captures: int, size: int, grid: int)
         write_room_captures(folder, seed, captures, size, grid, overwrite=True)
         print(f"rendered {folder} in {time.perf_counter() - t0:.1f} s", flush=True)
     return folder
+
+
+def rgbd_folder(cache: Path, seed: int, frames: int) -> Path:
+    """Room ``seed``'s hand-held RGB-D scan (640 x 480), rendered on first use."""
+    folder = cache / f"rgbd_{seed}_{frames}f_640x480"
+    if not (folder / "captures.json").exists():
+        t0 = time.perf_counter()
+        write_room_rgbd(folder, seed, frames, overwrite=True)
+        print(f"rendered {folder} in {time.perf_counter() - t0:.1f} s", flush=True)
+    return folder
+
+
+def rgbd_row(folder: Path) -> tuple[dict, Mesh]:
+    """Room scan ``folder`` read, fused with ``reconstruct_room``'s defaults,
+    scored against its ``room_gt.ply`` (what some depth camera sees)."""
+    frames = load_captures(folder, progress=False)
+    gt_mesh, _, _ = load_room_ground_truth(folder)
+    rec = reconstruct_room(frames, progress=False)
+    t1 = time.perf_counter()
+    m = evaluate_reconstruction(rec.mesh, gt_mesh, [frames.depth_camera(k)
+                                                    for k in range(len(frames))])
+    return {"fscore": m.fscore, "precision": m.precision, "recall": m.recall,
+            "accuracy_cm": 100 * m.accuracy, "completeness_cm": 100 * m.completeness,
+            "disparity_s": 0.0, "planes_s": 0.0, "fusion_s": rec.seconds["total"],
+            "evaluation_s": time.perf_counter() - t1, "per_frame_s": rec.seconds["per_frame"],
+            "voxel_cm": 100 * rec.meta["voxel_size"], "frames": len(frames)}, rec.mesh
 
 
 def without(mesh: Mesh, ids: torch.Tensor, names: dict[int, str], drop: str) -> Mesh:
@@ -84,6 +123,10 @@ def main(argv: list[str] | None = None) -> dict:
                     help="the first N benchmark rooms")
     ap.add_argument("--seeds", type=int, nargs="+", help="other rooms instead (e.g. training "
                     "seeds, to choose settings: 0 1 3 chose the fusion defaults)")
+    ap.add_argument("--kinds", nargs="+", choices=("lightfield", "rgbd"),
+                    default=["lightfield"], help="inputs: light-field captures (default) "
+                    "and/or hand-held RGB-D scans")
+    ap.add_argument("--frames", type=int, default=DEFAULT_FRAMES, help="RGB-D frames per scan")
     ap.add_argument("--captures", type=int, default=4)
     ap.add_argument("--size", type=int, default=512)
     ap.add_argument("--grid", type=int, default=9)
@@ -105,6 +148,21 @@ def main(argv: list[str] | None = None) -> dict:
     first_gt = None
     seeds = args.seeds or BENCHMARK_SEEDS[:args.rooms]
     for seed in seeds:
+        if "rgbd" in args.kinds:
+            folder = rgbd_folder(args.cache, seed, args.frames)
+            row, mesh = rgbd_row(folder)
+            results.setdefault(RGBD, {})[str(seed)] = row
+            print(f"room {seed} {RGBD:28s} F {row['fscore']:.3f}  P {row['precision']:.3f}  "
+                  f"R {row['recall']:.3f}  acc {row['accuracy_cm']:.1f} cm  comp "
+                  f"{row['completeness_cm']:.1f} cm  ({row['per_frame_s']:.2f} s per frame, "
+                  f"{row['frames']} frames, voxel {row['voxel_cm']:.2f} cm)", flush=True)
+            if seed == seeds[0]:
+                shown[RGBD] = mesh
+                if first_gt is None:
+                    gt_mesh, ids, names = load_room_ground_truth(folder)
+                    first_gt = without(gt_mesh, ids, names, "ceiling")
+        if "lightfield" not in args.kinds:
+            continue
         folder = captures_folder(args.cache, seed, args.captures, args.size, args.grid)
         captures = load_captures(folder)
         gt_mesh, ids, names = load_room_ground_truth(folder)
@@ -144,9 +202,16 @@ def main(argv: list[str] | None = None) -> dict:
                       f"{row['fusion_s']:.1f} s fusion)", flush=True)
                 if seed == seeds[0] and not name.endswith(NO_PLANES):
                     shown[name] = rec.mesh
-    summary = {m: {k: float(np.mean([r[k] for r in rows.values()])) for k in SHOWN}
+    summary = {m: {k: float(np.mean([r[k] for r in rows.values()])) for k in rows[next(iter(rows))]}
                for m, rows in results.items()}
-    print(format_table(summary, len(results[GROUND_TRUTH])))
+    print(format_table({m: s for m, s in summary.items() if m != RGBD}, len(seeds)))
+    if RGBD in summary:
+        s = summary[RGBD]
+        print(f"| input (mean over {len(seeds)} rooms) | F-score @ 5 cm | precision | recall | "
+              "accuracy (cm) | completeness (cm) | s / frame | frames | voxel (cm) |\n"
+              + "|" + "---|" * 9 + f"\n| {RGBD} | {s['fscore']:.3f} | {s['precision']:.3f} | "
+              f"{s['recall']:.3f} | {s['accuracy_cm']:.2f} | {s['completeness_cm']:.2f} | "
+              f"{s['per_frame_s']:.2f} | {s['frames']:.0f} | {s['voxel_cm']:.2f} |")
     (args.out / "results").mkdir(parents=True, exist_ok=True)
     (args.out / "figures").mkdir(parents=True, exist_ok=True)
     config = {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()}
@@ -157,6 +222,8 @@ def main(argv: list[str] | None = None) -> dict:
 
 
 def format_table(summary: dict, rooms: int) -> str:
+    if not summary:
+        return ""
     head = (f"| depth (mean over {rooms} rooms) | F-score @ 5 cm | precision | recall | "
             "accuracy (cm) | completeness (cm) | disparity s / capture | planes s | fusion s | "
             "eval s |")

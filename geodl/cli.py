@@ -5,7 +5,7 @@
     geodl check MESH                mesh defects report
     geodl render-lightfield OUT     HCI-format light-field scenes of procedural rooms
     geodl render-captures OUT --seed N --captures K   K light-field captures of one room
-    geodl reconstruct CAPTURES --out room.ply   one room mesh from light-field captures
+    geodl reconstruct CAPTURES --out room.ply   one room mesh from captures (light fields, RGB-D, photos)
     geodl evaluate-lightfield SUB SCENES   benchmark metrics of a submission folder
     geodl depth SCENE_DIR --out D.pfm  disparity of a scene (or a submission of many)
     geodl train-depth --model M --out DIR   train a learned disparity network
@@ -27,6 +27,10 @@ from pathlib import Path
 #: ``geodl.lightfield.depth.METHODS`` by name: listed here so that ``--help`` and
 #: argument checks do not import torch and the models (a test keeps them equal)
 DEPTH_METHODS = ("cost_volume", "structure_tensor", "epinet", "cost_net", "refine_net")
+#: ``geodl.recon.captures.CAPTURE_KINDS`` and the posed-image methods of
+#: ``geodl.recon.reconstruct`` (SENSOR, MVS), spelled out for the same reason
+CAPTURE_KINDS = ("lightfield", "7scenes", "tum", "colmap", "transforms")
+POSED_METHODS = ("sensor", "mvs")
 #: ``geodl.lightfield.synthesis.METHODS`` by name, for the same reason ("learned" is
 #: registered by the learned view-synthesis model)
 SYNTHESIS_METHODS = ("warp", "mpi", "nearest", "learned")
@@ -209,6 +213,12 @@ def cmd_render_lightfield(args: argparse.Namespace) -> int:
 
 
 def cmd_render_captures(args: argparse.Namespace) -> int:
+    if args.kind == "rgbd":
+        return _render_rgbd(args)
+    for option, value in (("--frames", args.frames), ("--width", args.width),
+                          ("--height", args.height)):
+        if value is not None:
+            raise ValueError(f"{option}: for --kind rgbd only")
     for option in ("captures", "size", "grid", "supersample"):
         _positive(getattr(args, option), f"--{option}")
     if args.size < 8:
@@ -238,6 +248,31 @@ def cmd_render_captures(args: argparse.Namespace) -> int:
     return 0
 
 
+def _render_rgbd(args: argparse.Namespace) -> int:
+    """``render-captures --kind rgbd``: a hand-held RGB-D scan of room ``--seed``."""
+    from geodl.datasets.room_rgbd import DEFAULT_FRAMES
+
+    frames = DEFAULT_FRAMES if args.frames is None else args.frames
+    width = 640 if args.width is None else args.width
+    height = 480 if args.height is None else args.height
+    if frames < 2:
+        raise ValueError(f"--frames: expected at least 2, got {frames}")
+    if width < 8 or height < 8:
+        raise ValueError(f"--width, --height: expected at least 8 px, got {width} x {height}")
+    if args.seed < 0:
+        raise ValueError(f"--seed: expected >= 0, got {args.seed}")
+    from geodl.datasets.room_rgbd import write_room_rgbd
+
+    t0 = time.perf_counter()
+    out, scan = write_room_rgbd(args.out_dir, args.seed, frames, width, height,
+                                overwrite=args.force)
+    valid = float((scan.frames.depth > 0).float().mean())
+    print(f"{out}: room {args.seed}, {frames} RGB-D frames of {width}x{height} (7-Scenes "
+          f"layout, {100 * valid:.1f} % of pixels with depth), room_gt.ply, captures.json "
+          f"({time.perf_counter() - t0:.1f} s)")
+    return 0
+
+
 def cmd_reconstruct(args: argparse.Namespace) -> int:
     out = Path(args.out)
     points = Path(args.points) if args.points else None
@@ -248,32 +283,65 @@ def cmd_reconstruct(args: argparse.Namespace) -> int:
     for path in (out, points):
         if path is not None and path.exists() and not args.force:
             raise FileExistsError(f"{path}: exists (--force replaces it)")
-    if not (args.voxel > 0):
+    if args.voxel is not None and not (args.voxel > 0):
         raise ValueError(f"--voxel: expected a positive size in metres, got {args.voxel}")
-    if not args.min_component >= 0:
+    if args.min_component is not None and not args.min_component >= 0:
         raise ValueError(f"--min-component: expected >= 0 m^2, got {args.min_component}")
     if not 0 <= args.min_confidence <= 1:
         raise ValueError(f"--min-confidence: expected in [0, 1], got {args.min_confidence}")
+    reader = {k: v for k, v in (("intrinsics", args.intrinsics),
+                                ("depth_scale", args.depth_scale),
+                                ("depth_max", args.depth_max), ("stride", args.stride))
+              if v is not None}
+    if reader.get("intrinsics") and len(reader["intrinsics"]) not in (1, 4):
+        raise ValueError(f"--intrinsics: expected a preset, a file or FX FY CX CY, got "
+                         f"{' '.join(reader['intrinsics'])}")
+    if "intrinsics" in reader:
+        i = reader["intrinsics"]
+        try:
+            reader["intrinsics"] = i[0] if len(i) == 1 else [float(v) for v in i]
+        except ValueError:
+            raise ValueError(f"--intrinsics: FX FY CX CY must be numbers, got {' '.join(i)}"
+                             ) from None
     from geodl.recon import load_captures, reconstruct_room, save_mesh
+    from geodl.structures import PosedImages
 
-    captures = load_captures(args.captures_dir)
+    captures = load_captures(args.captures_dir, kind=args.kind, **reader)
+    posed = isinstance(captures, PosedImages)
+    if not posed and args.method in POSED_METHODS:
+        raise ValueError(f"--method {args.method}: for posed images; these are light-field "
+                         "captures")
+    if posed and args.method is not None and args.method not in POSED_METHODS:
+        raise ValueError(f"--method {args.method}: for light fields; posed images take "
+                         f"{' or '.join(POSED_METHODS)}")
     result = reconstruct_room(captures, method=args.method, voxel_size=args.voxel,
                               min_confidence=args.min_confidence,
                               min_component_area=args.min_component, planes=not args.no_planes)
     out.parent.mkdir(parents=True, exist_ok=True)
     save_mesh(result.mesh, out, overwrite=args.force)
     stages = ", ".join(f"{k} {v:.1f} s" for k, v in result.seconds.items())
-    print(f"{len(captures)} captures -> {out}: {result.mesh.num_verts:,} vertices, "
-          f"{result.mesh.num_faces:,} faces ({args.method}; {stages})")
+    what = f"{len(captures)} frames ({captures.meta.get('layout', 'posed images')})" if posed \
+        else f"{len(captures)} captures"
+    method = result.meta.get("method", args.method)
+    voxel = f", voxel {result.meta['voxel_size']:.3g}" if "voxel_size" in result.meta else ""
+    print(f"{what} -> {out}: {result.mesh.num_verts:,} vertices, "
+          f"{result.mesh.num_faces:,} faces ({method}{voxel}; {stages})")
     if points is not None:
+        cloud = result.points
+        if cloud is None:
+            from geodl.recon.posed_fusion import frame_points
+
+            cloud = frame_points(result.meta["frames"], stride=4)
         points.parent.mkdir(parents=True, exist_ok=True)
-        result.points.save(points)
-        print(f"points: {points} ({len(result.points):,})")
+        cloud.save(points)
+        print(f"points: {points} ({len(cloud):,})")
     if (Path(args.captures_dir) / "room_gt.ply").exists():
         from geodl.recon import evaluate_reconstruction, load_room_ground_truth
 
         gt_mesh, _, _ = load_room_ground_truth(args.captures_dir)
-        m = evaluate_reconstruction(result.mesh, gt_mesh, [lf.camera for lf in captures])
+        cameras = [captures.depth_camera(k) if captures.depth is not None else captures.cameras[k]
+                   for k in range(len(captures))] if posed else [lf.camera for lf in captures]
+        m = evaluate_reconstruction(result.mesh, gt_mesh, cameras)
         print(f"against room_gt.ply (F-score at {100 * m.threshold:.0f} cm): "
               f"F {m.fscore:.3f}, precision {m.precision:.3f}, recall {m.recall:.3f}, "
               f"accuracy {100 * m.accuracy:.1f} cm, completeness {100 * m.completeness:.1f} cm")
@@ -701,9 +769,16 @@ def build_parser() -> argparse.ArgumentParser:
     r.set_defaults(func=cmd_render_lightfield)
 
     rc = sub.add_parser("render-captures", help="render K light-field captures of one seeded "
-                        "room (HCI scene folders with poses) plus room_gt.ply and captures.json")
+                        "room (HCI scene folders with poses), or a hand-held RGB-D scan of it "
+                        "(--kind rgbd, 7-Scenes layout), plus room_gt.ply and captures.json")
     rc.add_argument("out_dir", metavar="OUT", help="output folder (refused when not empty "
                     "unless --force)")
+    rc.add_argument("--kind", choices=("lightfield", "rgbd"), default="lightfield",
+                    help="lightfield (default): light-field rigs; rgbd: a structured-light "
+                    "sensor's colour, noisy depth and poses along a hand-held path")
+    rc.add_argument("--frames", type=int, help="rgbd: number of frames (default 80)")
+    rc.add_argument("--width", type=int, help="rgbd: image width (default 640)")
+    rc.add_argument("--height", type=int, help="rgbd: image height (default 480)")
     rc.add_argument("--seed", type=int, default=0, help="room seed (default 0; evaluation "
                     "rooms are the benchmark seeds 9000-9007)")
     rc.add_argument("--captures", type=int, default=4, help="number of captures (default 4)")
@@ -716,22 +791,35 @@ def build_parser() -> argparse.ArgumentParser:
                     help="replace the captures of an existing folder (other files stay)")
     rc.set_defaults(func=cmd_render_captures)
 
-    rr = sub.add_parser("reconstruct", help="fuse light-field captures (one HCI scene folder "
-                        "per capture, poses in parameters.cfg) into one room mesh")
+    rr = sub.add_parser("reconstruct", help="fuse captures into one room mesh: light-field "
+                        "captures (one HCI scene folder each, poses in parameters.cfg), RGB-D "
+                        "sequences (7-Scenes, TUM), posed photos (COLMAP, transforms.json)")
     rr.add_argument("captures_dir", metavar="CAPTURES_DIR", help="a folder with one HCI scene "
-                    "folder per capture (any names; other files ignored); a room_gt.ply "
-                    "beside them is used to score the result")
+                    "folder per capture (any names; other files ignored), an RGB-D sequence "
+                    "folder or a posed-photos project; a room_gt.ply in it is used to score "
+                    "the result")
     rr.add_argument("--out", required=True, help="the mesh to write (.ply, .obj or .glb)")
-    rr.add_argument("--method", choices=[*DEPTH_METHODS, "ground_truth"],
-                    default="refine_net", help="disparity method (default refine_net; "
-                    "ground_truth reads each capture's ground-truth depth: the ceiling)")
-    rr.add_argument("--voxel", type=float, default=0.02, help="TSDF voxel size in metres "
-                    "(default 0.02)")
+    rr.add_argument("--kind", choices=CAPTURE_KINDS, help="the layout (default: detected)")
+    rr.add_argument("--method", choices=[*DEPTH_METHODS, "ground_truth", *POSED_METHODS],
+                    help="depth: for light fields a disparity method (default refine_net; "
+                    "ground_truth reads each capture's ground-truth depth: the ceiling); for "
+                    "posed images sensor (their depth, the default for RGB-D) or mvs")
+    rr.add_argument("--voxel", type=float, help="TSDF voxel size in metres (default 0.02 for "
+                    "light fields; for posed images the median depth / 128)")
+    rr.add_argument("--intrinsics", nargs="+", metavar="K", help="RGB-D: the depth camera's "
+                    "intrinsics, a preset (7scenes, freiburg1, freiburg2, freiburg3, "
+                    "tum_default), a file of the 3 x 3 K, or FX FY CX CY (default: the "
+                    "folder's camera-intrinsics.txt)")
+    rr.add_argument("--depth-scale", type=float, help="RGB-D: stored depth units per metre "
+                    "(default 1000 for 7-Scenes, 5000 for TUM)")
+    rr.add_argument("--depth-max", type=float, metavar="M", help="RGB-D: depths beyond this "
+                    "many metres are not fused (default: all)")
+    rr.add_argument("--stride", type=int, help="RGB-D: fuse every N-th frame (default 1)")
     rr.add_argument("--min-confidence", type=float, default=0.1, help="pixels of lower "
                     "disparity confidence are not fused (default 0.1)")
-    rr.add_argument("--min-component", type=float, default=0.1, metavar="M2",
+    rr.add_argument("--min-component", type=float, metavar="M2",
                     help="remove mesh pieces smaller than this many square metres (default "
-                    "0.1; 0 keeps all)")
+                    "0.1 for light fields, 0 for posed images; 0 keeps all)")
     rr.add_argument("--no-planes", action="store_true", help="fuse the disparity as "
                     "estimated (default: textureless regions filled from their borders' planes, then "
                     "snapped to each capture's dominant planes)")

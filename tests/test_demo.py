@@ -62,9 +62,13 @@ def test_reconstruct_command_on_the_demo_captures(demo_run, tmp_path, capsys):
 
 
 def test_reconstruct_command_defaults_to_the_library_default():
-    """The CLI spells the default method out (importing geodl.recon for it
-    would cost every command seconds): it must be reconstruct_room's."""
-    from geodl.cli import build_parser
-    from geodl.recon.reconstruct import DEFAULT_METHOD
+    """The CLI leaves the method to reconstruct_room (which picks it by the
+    kind of capture), and spells out the method names and capture kinds
+    (importing geodl.recon for them would cost every command seconds): they
+    must be the library's."""
+    from geodl.cli import CAPTURE_KINDS, POSED_METHODS, build_parser
+    from geodl.recon.captures import CAPTURE_KINDS as LIBRARY_KINDS
+    from geodl.recon.reconstruct import MVS, SENSOR
     args = build_parser().parse_args(["reconstruct", "captures", "--out", "room.ply"])
-    assert args.method == DEFAULT_METHOD and not args.no_planes
+    assert args.method is None and args.voxel is None and not args.no_planes
+    assert CAPTURE_KINDS == LIBRARY_KINDS and POSED_METHODS == (SENSOR, MVS)

@@ -1,7 +1,20 @@
-"""A captures folder: light-field captures of one room, the input of room
-reconstruction, whoever made them.
+"""What room reconstruction reads, whoever made it: one entry point,
+:func:`load_captures`, detects the layout of a path (or takes ``kind``):
 
-Layout::
+- ``lightfield``: a captures folder (below), HCI scene folders with poses
+  (:func:`load_lightfield_captures`);
+- ``7scenes``: ``frame-XXXXXX.color/depth/pose`` files and ``tum``:
+  ``rgb.txt``, ``depth.txt``, ``groundtruth.txt``
+  (:mod:`geodl.recon.rgbd_readers`);
+- ``colmap``: a COLMAP model (``sparse/0``, ``cameras.bin|txt``) and
+  ``transforms``: a NeRF-style ``transforms.json``
+  (``geodl.mvs.load_posed_photos``).
+
+Light fields come back as a list of ``LightField``, the others as one
+:class:`~geodl.structures.PosedImages`; both go to
+:func:`~geodl.recon.reconstruct.reconstruct_room`.
+
+A captures folder: light-field captures of one room. Layout::
 
     CAPTURES_DIR/
         <any name>/parameters.cfg, input_Cam000.png ...   one HCI-format scene
@@ -29,7 +42,7 @@ from tqdm import tqdm
 
 from geodl._optional import trimesh
 from geodl.lightfield import load_hci
-from geodl.structures import LightField, Mesh
+from geodl.structures import LightField, Mesh, PosedImages
 
 #: the optional index of a captures folder
 INDEX_FILE = "captures.json"
@@ -67,7 +80,95 @@ def _check_pose(folder: Path) -> None:
                          "camera's position and rotation")
 
 
-def load_captures(folder: str | Path, progress: bool | None = None) -> list[LightField]:
+#: the layouts :func:`load_captures` reads
+CAPTURE_KINDS = ("lightfield", "7scenes", "tum", "colmap", "transforms")
+#: the kinds of posed photos, read by ``geodl.mvs.load_posed_photos``
+PHOTO_KINDS = ("colmap", "transforms")
+#: the file of a NeRF-style capture
+TRANSFORMS_FILE = "transforms.json"
+
+
+def _is_colmap(path: Path) -> bool:
+    """A COLMAP project (``sparse/0`` or ``sparse`` model) or a model folder."""
+    for model in (path / "sparse" / "0", path / "sparse", path):
+        if any((model / f"cameras.{ext}").is_file() and (model / f"images.{ext}").is_file()
+               for ext in ("bin", "txt")):
+            return True
+    return False
+
+
+def detect_capture_kind(path: str | Path) -> str:
+    """The kind (:data:`CAPTURE_KINDS`) of the capture at ``path``, by its
+    files: light-field scene folders with ``parameters.cfg``, 7-Scenes
+    ``frame-*.pose.txt``, TUM ``rgb.txt`` + ``depth.txt``, a COLMAP model,
+    ``transforms.json``. ValueError naming what was looked for otherwise."""
+    from geodl.recon.rgbd_readers import is_7scenes, is_tum
+
+    path = Path(path)
+    if path.is_file() and path.suffix.lower() == ".json":
+        return "transforms"
+    if not path.is_dir():
+        raise ValueError(f"captures folder: {path} is not a folder (nor a transforms.json "
+                         "file)")
+    found = []
+    if any(p.is_dir() and (p / "parameters.cfg").is_file() for p in path.iterdir()):
+        found.append("lightfield")
+    if is_7scenes(path):
+        found.append("7scenes")
+    if is_tum(path):
+        found.append("tum")
+    if _is_colmap(path):
+        found.append("colmap")
+    if (path / TRANSFORMS_FILE).is_file():
+        found.append("transforms")
+    if len(found) > 1:
+        raise ValueError(f"captures folder: {path} holds several layouts ({', '.join(found)}); pass "
+                         "kind= (--kind) to choose one")
+    if not found:
+        raise ValueError(f"captures folder: no captures in {path} (looked for light-field "
+                         "capture sub-folders with parameters.cfg; 7-Scenes "
+                         "frame-XXXXXX.pose.txt, .depth.png, .color.png; TUM RGB-D rgb.txt, "
+                         "depth.txt, groundtruth.txt; a COLMAP model sparse/0/cameras.bin, "
+                         "images.bin; transforms.json)")
+    return found[0]
+
+
+def load_captures(path: str | Path, kind: str | None = None, progress: bool | None = None,
+                  **options) -> list[LightField] | PosedImages:
+    """The captures at ``path``, of ``kind`` (default :func:`detect_capture_kind`).
+
+    Returns a list of ``LightField`` for ``"lightfield"``
+    (:func:`load_lightfield_captures`), otherwise one ``PosedImages``:
+    ``"7scenes"`` and ``"tum"`` through :mod:`geodl.recon.rgbd_readers`
+    (``options``: ``intrinsics``, ``depth_scale``, ``depth_max``, ``stride``,
+    ...), ``"colmap"`` and ``"transforms"`` through
+    ``geodl.mvs.load_posed_photos(path, layout=kind, **options)``.
+    """
+    if kind is None:
+        kind = detect_capture_kind(path)
+    if kind not in CAPTURE_KINDS:
+        raise ValueError(f"kind: expected one of {', '.join(CAPTURE_KINDS)}, got {kind!r}")
+    if kind == "lightfield":
+        if options:
+            raise ValueError(f"light-field captures take no reader options, got "
+                             f"{sorted(options)}")
+        return load_lightfield_captures(path, progress)
+    if kind in PHOTO_KINDS:
+        try:
+            from geodl.mvs import load_posed_photos  # lazily: pycolmap loads only for photos
+        except ImportError as err:
+            raise ValueError(f"captures {path}: reading {kind} photos needs "
+                             f"geodl.mvs.load_posed_photos, which this geodl lacks ({err})"
+                             ) from None
+        return load_posed_photos(path, layout=kind, **options)
+    from geodl.recon.rgbd_readers import read_7scenes, read_tum
+
+    reader = read_7scenes if kind == "7scenes" else read_tum
+    return reader(path, progress=progress, **options)
+
+
+def load_lightfield_captures(folder: str | Path, progress: bool | None = None
+                             ) -> list[LightField]:
     """Every capture of the captures folder ``folder`` as a :class:`LightField`
     (views, centre camera with its pose and intrinsics, baseline, focus
     distance; the ground truth where the folder has it), in folder-name

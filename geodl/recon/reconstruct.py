@@ -18,14 +18,14 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Sequence
 
 import torch
 from torch import Tensor
 
 from geodl.recon.fusion import DepthFrame, _progress, fuse_tsdf
-from geodl.structures import LightField, Mesh, PointCloud
+from geodl.recon.result import ReconstructionResult
+from geodl.structures import LightField, PointCloud, PosedImages
 
 if TYPE_CHECKING:  # the planar prior is imported where it runs (it pulls scipy in)
     from geodl.lightfield.depth.planes import PlaneSnap
@@ -48,6 +48,16 @@ PLANES = True
 
 #: the method that reads each capture's ground-truth depth (the ceiling)
 GROUND_TRUTH = "ground_truth"
+#: the methods of posed images: the depth they carry (an RGB-D sensor's), or
+#: multi-view stereo (``geodl.mvs``) for photos
+SENSOR = "sensor"
+MVS = "mvs"
+#: TSDF voxel of light-field captures (metres) unless given
+LIGHT_FIELD_VOXEL = 0.02
+#: mesh pieces under this area are removed from posed-image reconstructions:
+#: none, as TSDF fusion of many sensor frames leaves few floaters
+#: (experiments/README.md, "Rooms from RGB-D scans")
+POSED_MIN_COMPONENT_AREA = 0.0
 #: options of ``estimate_disparity`` under the fusion, per method, beneath the caller's:
 #: ``refine_net`` keeps the WLS data weight p^4 that the fusion's settings were chosen
 #: with (session 13 made it p^4 c for 2-D disparity, session 14 p^4 again, the default
@@ -65,25 +75,6 @@ def estimate_for_fusion(lf: LightField, method: str = DEFAULT_METHOD, **options
 
     return estimate_disparity(lf, method, planes=False,
                               **{**FUSION_METHOD_OPTIONS.get(method, {}), **options})
-
-
-@dataclass
-class ReconstructionResult:
-    """What :func:`reconstruct_room` made.
-
-    Attributes:
-        mesh: the fused, cleaned room mesh with vertex colours.
-        points: every capture's confident points, coloured, in world coordinates.
-        seconds: wall time per stage (``disparity``, ``fusion``, ``total``).
-        disparity: per capture, the centre view's disparity (H, W) used.
-        confidence: per capture, its confidence (H, W) in [0, 1].
-    """
-
-    mesh: Mesh
-    points: PointCloud
-    seconds: dict[str, float] = field(default_factory=dict)
-    disparity: list[Tensor] = field(default_factory=list)
-    confidence: list[Tensor] = field(default_factory=list)
 
 
 def _check_maps(lf: LightField, disparity: Tensor, confidence: Tensor | None,
@@ -158,26 +149,37 @@ def ground_truth_disparity(lf: LightField, index: int = 0) -> Tensor:
                      "ground-truth depth or disparity, and it has none")
 
 
-def _check_voxel_size(voxel_size: float) -> None:
+def _check_voxel_size(voxel_size: float | None) -> None:
+    if voxel_size is None:
+        return
     if not (isinstance(voxel_size, (int, float)) and math.isfinite(voxel_size) and voxel_size > 0):
         raise ValueError(f"voxel_size: expected a positive number of metres, got {voxel_size!r}")
 
 
-def reconstruct_room(captures: Sequence[LightField], method: str = DEFAULT_METHOD,
-                     voxel_size: float = 0.02, min_confidence: float = MIN_CONFIDENCE,
+def reconstruct_room(captures: Sequence[LightField] | PosedImages, method: str | None = None,
+                     voxel_size: float | None = None, min_confidence: float = MIN_CONFIDENCE,
                      sdf_trunc: float | None = None, depth_max: float | None = None,
                      device: str | None = None, progress: bool | None = None,
-                     min_component_area: float = MIN_COMPONENT_AREA, planes: bool = PLANES,
+                     min_component_area: float | None = None, planes: bool = PLANES,
                      **method_options) -> ReconstructionResult:
-    """One room mesh from light-field captures.
+    """One room mesh from light-field captures or posed images.
 
     Args:
-        captures: ``LightField`` s with world poses in their ``camera``.
-        method: a ``geodl.lightfield.depth`` method (each capture's disparity
-            range as :func:`~geodl.lightfield.depth.estimate_disparity` finds
-            it: the scene's ``disp_min``/``disp_max``), or ``"ground_truth"``
-            (each capture's ground-truth depth: the upper bound).
-        voxel_size: TSDF voxel edge in metres.
+        captures: ``LightField`` s with world poses in their ``camera``, or
+            one :class:`~geodl.structures.PosedImages` (an RGB-D sequence:
+            its depth is fused as it is,
+            :func:`~geodl.recon.posed_fusion.fuse_posed_depth`; posed photos
+            without depth: multi-view stereo first, ``geodl.mvs``).
+        method: for light fields a ``geodl.lightfield.depth`` method (each
+            capture's disparity range as
+            :func:`~geodl.lightfield.depth.estimate_disparity` finds it: the
+            scene's ``disp_min``/``disp_max``), or ``"ground_truth"`` (each
+            capture's ground-truth depth: the upper bound); default
+            :data:`DEFAULT_METHOD`. For posed images :data:`SENSOR` (the
+            depth they carry) or :data:`MVS`, by default the one that fits.
+        voxel_size: TSDF voxel edge in metres (default: :data:`LIGHT_FIELD_VOXEL`
+            for light fields; for posed images from the depth's scale,
+            :func:`~geodl.recon.posed_fusion.auto_voxel_size`).
         min_confidence: pixels with a lower confidence are not fused.
         min_component_area: mesh pieces smaller than this (m^2) are removed
             (:meth:`~geodl.recon.fusion.TSDFVolume.extract_mesh`).
@@ -193,6 +195,7 @@ def reconstruct_room(captures: Sequence[LightField], method: str = DEFAULT_METHO
             0.854; 0.25 m^2 was not finished on room 3). On single
             captures (training room 0100) either lowers F a little: a
             room's few captures see most surfaces once, so pass 0 there.
+            Posed images: :data:`POSED_MIN_COMPONENT_AREA`.
         planes: fill each estimated disparity map's textureless regions
             from their borders' planes and snap it to its dominant planes
             first (:func:`~geodl.lightfield.depth.textureless.fill_textureless`,
@@ -206,6 +209,14 @@ def reconstruct_room(captures: Sequence[LightField], method: str = DEFAULT_METHO
     Returns:
         :class:`ReconstructionResult` (``.mesh`` is the room).
     """
+    if isinstance(captures, PosedImages):
+        return _reconstruct_posed(captures, method, voxel_size, sdf_trunc, depth_max, device,
+                                  progress, min_component_area, min_confidence,
+                                  **method_options)
+    method = DEFAULT_METHOD if method is None else method
+    voxel_size = LIGHT_FIELD_VOXEL if voxel_size is None else voxel_size
+    min_component_area = MIN_COMPONENT_AREA if min_component_area is None \
+        else min_component_area
     captures = list(captures)
     if not captures:
         raise ValueError("captures: expected at least one LightField, got none")
@@ -236,6 +247,45 @@ def reconstruct_room(captures: Sequence[LightField], method: str = DEFAULT_METHO
                            planes=planes and method != GROUND_TRUTH)
     result.seconds = {"disparity": seconds, **result.seconds}
     result.seconds["total"] += seconds
+    return result
+
+
+def _reconstruct_posed(frames: PosedImages, method: str | None, voxel_size: float | None,
+                       sdf_trunc: float | None, depth_max: float | None, device: str | None,
+                       progress: bool | None, min_component_area: float | None,
+                       min_confidence: float, **options) -> ReconstructionResult:
+    """:func:`reconstruct_room` of posed images: their depth (:data:`SENSOR`,
+    :func:`~geodl.recon.posed_fusion.fuse_posed_depth`) or multi-view
+    stereo's (:data:`MVS`, ``geodl.recon.photos.reconstruct_photos``, with
+    its own defaults where ``min_component_area`` is None)."""
+    from geodl.recon.posed_fusion import fuse_posed_depth
+
+    if method is None:
+        method = SENSOR if frames.depth is not None else MVS
+    if method not in (SENSOR, MVS):
+        raise ValueError(f"method: posed images take {SENSOR!r} (their depth) or {MVS!r} "
+                         f"(multi-view stereo), got {method!r}")
+    if method == SENSOR and frames.depth is None:
+        raise ValueError(f"method {SENSOR!r}: these posed images carry no depth")
+    _check_voxel_size(voxel_size)
+    if method == MVS:
+        try:  # lazily: multi-view stereo (and pycolmap) loads only for photos
+            from geodl.recon.photos import reconstruct_photos
+        except ImportError as err:
+            raise ValueError(f"method {MVS!r}: multi-view stereo "
+                             f"(geodl.recon.photos.reconstruct_photos) is not available in "
+                             f"this geodl ({err})") from None
+        result = reconstruct_photos(frames, voxel_size, sdf_trunc, min_confidence,
+                                    min_component_area, device, progress, **options)
+        result.seconds["per_frame"] = result.seconds["total"] / len(frames)
+        result.meta.update(method=method)
+        return result
+    if options:
+        raise ValueError(f"method {SENSOR!r} takes no depth options, got {sorted(options)}")
+    area = POSED_MIN_COMPONENT_AREA if min_component_area is None else min_component_area
+    result = fuse_posed_depth(frames, voxel_size, sdf_trunc, depth_max, device, progress,
+                              min_component_area=area)
+    result.meta.update(method=method, frames=frames)
     return result
 
 
