@@ -5,7 +5,9 @@
     geodl check MESH                mesh defects report
     geodl render-lightfield OUT     HCI-format light-field scenes of procedural rooms
     geodl render-captures OUT --seed N --captures K   K light-field captures of one room
+    geodl render-captures OUT --kind photos --seed N   24 posed photos of one room (COLMAP)
     geodl reconstruct CAPTURES --out room.ply   one room mesh from light-field captures
+    geodl reconstruct MODEL --out room.ply   ... or from posed photos (COLMAP, transforms.json)
     geodl evaluate-lightfield SUB SCENES   benchmark metrics of a submission folder
     geodl depth SCENE_DIR --out D.pfm  disparity of a scene (or a submission of many)
     geodl train-depth --model M --out DIR   train a learned disparity network
@@ -160,7 +162,29 @@ def cmd_render_lightfield(args: argparse.Namespace) -> int:
     return 0
 
 
+def _render_photos(args: argparse.Namespace) -> int:
+    if args.photos < 6 or args.photos % 3:
+        raise ValueError(f"--photos: expected a multiple of 3 (three per viewing direction), at "
+                         f"least 6, got {args.photos}")
+    if args.seed < 0:
+        raise ValueError(f"--seed: expected >= 0, got {args.seed}")
+    from geodl.datasets.room_photos import write_room_photos
+
+    t0 = time.perf_counter()
+    out, photos = write_room_photos(args.out_dir, args.seed, directions=args.photos // 3,
+                                    supersample=args.supersample, overwrite=args.force)
+    n, _, h, w = photos.images.shape
+    print(f"{out}: room {args.seed}, {n} photos of {w}x{h} in images/, their cameras and "
+          f"sparse points in sparse/0 (COLMAP text), room_gt.ply, captures.json "
+          f"({time.perf_counter() - t0:.1f} s)")
+    return 0
+
+
 def cmd_render_captures(args: argparse.Namespace) -> int:
+    if args.supersample is None:  # photos are anti-aliased as a camera's optics would
+        args.supersample = 2 if args.kind == "photos" else 1
+    if args.kind == "photos":
+        return _render_photos(args)
     for option in ("captures", "size", "grid", "supersample"):
         _positive(getattr(args, option), f"--{option}")
     if args.size < 8:
@@ -198,18 +222,25 @@ def cmd_reconstruct(args: argparse.Namespace) -> int:
     for path in (out, points):
         if path is not None and path.exists() and not args.force:
             raise FileExistsError(f"{path}: exists (--force replaces it)")
-    if not (args.voxel > 0):
-        raise ValueError(f"--voxel: expected a positive size in metres, got {args.voxel}")
-    if not args.min_component >= 0:
+    if args.voxel is not None and not (args.voxel > 0):
+        raise ValueError(f"--voxel: expected a positive size in scene units, got {args.voxel}")
+    if args.min_component is not None and not args.min_component >= 0:
         raise ValueError(f"--min-component: expected >= 0 m^2, got {args.min_component}")
-    if not 0 <= args.min_confidence <= 1:
+    if args.min_confidence is not None and not 0 <= args.min_confidence <= 1:
         raise ValueError(f"--min-confidence: expected in [0, 1], got {args.min_confidence}")
+    from geodl.mvs import photos_layout
+
+    if args.sfm or photos_layout(args.captures_dir) is not None:
+        return _reconstruct_photos(args, out, points)
     from geodl.recon import load_captures, reconstruct_room, save_mesh
 
     captures = load_captures(args.captures_dir)
-    result = reconstruct_room(captures, method=args.method, voxel_size=args.voxel,
-                              min_confidence=args.min_confidence,
-                              min_component_area=args.min_component, planes=not args.no_planes)
+    result = reconstruct_room(captures, method=args.method,
+                              voxel_size=0.02 if args.voxel is None else args.voxel,
+                              min_confidence=0.1 if args.min_confidence is None
+                              else args.min_confidence,
+                              min_component_area=0.1 if args.min_component is None
+                              else args.min_component, planes=not args.no_planes)
     out.parent.mkdir(parents=True, exist_ok=True)
     save_mesh(result.mesh, out, overwrite=args.force)
     stages = ", ".join(f"{k} {v:.1f} s" for k, v in result.seconds.items())
@@ -224,6 +255,47 @@ def cmd_reconstruct(args: argparse.Namespace) -> int:
 
         gt_mesh, _, _ = load_room_ground_truth(args.captures_dir)
         m = evaluate_reconstruction(result.mesh, gt_mesh, [lf.camera for lf in captures])
+        print(f"against room_gt.ply (F-score at {100 * m.threshold:.0f} cm): "
+              f"F {m.fscore:.3f}, precision {m.precision:.3f}, recall {m.recall:.3f}, "
+              f"accuracy {100 * m.accuracy:.1f} cm, completeness {100 * m.completeness:.1f} cm")
+    return 0
+
+
+def _reconstruct_photos(args: argparse.Namespace, out: Path, points: Path | None) -> int:
+    """``geodl reconstruct`` of posed photos (a COLMAP model or a
+    transforms.json; with --sfm, a folder of photos whose cameras are solved
+    first): multi-view stereo, consistency filter, TSDF fusion in scene units."""
+    from geodl.mvs import load_posed_photos, solve_cameras
+    from geodl.recon import reconstruct_photos, save_mesh
+    from geodl.recon.photos import MIN_CONFIDENCE
+
+    source = Path(args.captures_dir)
+    if args.sfm:
+        project = out.parent / f"{out.stem}_colmap"
+        model = solve_cameras(source, project, overwrite=args.force)
+        frames = load_posed_photos(model, images_dir=source)
+    else:
+        frames = load_posed_photos(source)
+    print(f"{source}: {len(frames)} photos of {frames.image_size[1]}x{frames.image_size[0]} "
+          f"({frames.meta.get('source')})", flush=True)
+    result = reconstruct_photos(frames, voxel_size=args.voxel,
+                                min_confidence=MIN_CONFIDENCE if args.min_confidence is None
+                                else args.min_confidence,
+                                min_component_area=args.min_component)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    save_mesh(result.mesh, out, overwrite=args.force)
+    stages = ", ".join(f"{k} {v:.1f} s" for k, v in result.seconds.items())
+    print(f"{len(frames)} photos -> {out}: {result.mesh.num_verts:,} vertices, "
+          f"{result.mesh.num_faces:,} faces (plane-sweep stereo; {stages})")
+    if points is not None:
+        points.parent.mkdir(parents=True, exist_ok=True)
+        result.points.save(points)
+        print(f"points: {points} ({len(result.points):,})")
+    if (source / "room_gt.ply").exists():
+        from geodl.recon import evaluate_reconstruction, load_room_ground_truth
+
+        gt_mesh, _, _ = load_room_ground_truth(source)
+        m = evaluate_reconstruction(result.mesh, gt_mesh, frames.cameras)
         print(f"against room_gt.ply (F-score at {100 * m.threshold:.0f} cm): "
               f"F {m.fscore:.3f}, precision {m.precision:.3f}, recall {m.recall:.3f}, "
               f"accuracy {100 * m.accuracy:.1f} cm, completeness {100 * m.completeness:.1f} cm")
@@ -593,13 +665,20 @@ def build_parser() -> argparse.ArgumentParser:
     rc.add_argument("--grid", type=int, default=9, help="views per side (default 9)")
     rc.add_argument("--fov", type=float, default=75.0,
                     help="horizontal field of view in degrees (default 75)")
-    rc.add_argument("--supersample", type=int, default=1, help="samples per pixel side")
+    rc.add_argument("--supersample", type=int, default=None, help="samples per pixel side "
+                    "(photos: 2 unless given)")
+    rc.add_argument("--kind", choices=["lightfield", "photos"], default="lightfield",
+                    help="lightfield: HCI scene folders; photos: a COLMAP project of posed "
+                    "640x480 photos (images/, sparse/0) for multi-view stereo")
+    rc.add_argument("--photos", type=int, default=24, help="--kind photos: how many (three "
+                    "per viewing direction; default 24)")
     rc.add_argument("--force", action="store_true",
                     help="replace the captures of an existing folder (other files stay)")
     rc.set_defaults(func=cmd_render_captures)
 
     rr = sub.add_parser("reconstruct", help="fuse light-field captures (one HCI scene folder "
-                        "per capture, poses in parameters.cfg) into one room mesh")
+                        "per capture, poses in parameters.cfg) or posed photos (a COLMAP model, "
+                        "a transforms.json) into one mesh")
     rr.add_argument("captures_dir", metavar="CAPTURES_DIR", help="a folder with one HCI scene "
                     "folder per capture (any names; other files ignored); a room_gt.ply "
                     "beside them is used to score the result")
@@ -607,13 +686,17 @@ def build_parser() -> argparse.ArgumentParser:
     rr.add_argument("--method", choices=[*DEPTH_METHODS, "ground_truth"],
                     default="refine_net", help="disparity method (default refine_net; "
                     "ground_truth reads each capture's ground-truth depth: the ceiling)")
-    rr.add_argument("--voxel", type=float, default=0.02, help="TSDF voxel size in metres "
-                    "(default 0.02)")
-    rr.add_argument("--min-confidence", type=float, default=0.1, help="pixels of lower "
-                    "disparity confidence are not fused (default 0.1)")
-    rr.add_argument("--min-component", type=float, default=0.1, metavar="M2",
-                    help="remove mesh pieces smaller than this many square metres (default "
-                    "0.1; 0 keeps all)")
+    rr.add_argument("--voxel", type=float, default=None, help="TSDF voxel size in the scene's "
+                    "units (default 0.02 m for light fields; 3 pixel footprints at the median "
+                    "depth for photos)")
+    rr.add_argument("--min-confidence", type=float, default=None, help="pixels of lower "
+                    "depth confidence are not fused (default 0.1; photos 0.05)")
+    rr.add_argument("--min-component", type=float, default=None, metavar="AREA",
+                    help="remove mesh pieces smaller than this area (default 0.1 m^2; photos "
+                    "250 voxel faces; 0 keeps all)")
+    rr.add_argument("--sfm", action="store_true", help="CAPTURES_DIR is a folder of photos "
+                    "without cameras: solve them with pycolmap (SIFT, exhaustive matching, "
+                    "incremental mapping) into OUT_colmap/ beside the mesh first")
     rr.add_argument("--no-planes", action="store_true", help="fuse the disparity as "
                     "estimated (default: textureless regions filled from their borders' planes, then "
                     "snapped to each capture's dominant planes)")
