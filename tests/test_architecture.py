@@ -18,7 +18,8 @@ ALLOWED = {  # package -> the geodl packages its modules may import (besides its
     "datasets": {"io", "mvs", "recon", "lightfield", "render", "nn", "ops", "structures", "_optional"},
     "viz": {"io", "structures", "render", "lightfield", "ops", "_optional"},
     "testing": {"io", "nn", "structures", "ops"},
-    "training": {"io", "mvs", "datasets", "recon", "lightfield", "render", "nn", "ops", "structures", "_optional"},
+    "training": {"io", "mvs", "datasets", "recon", "lightfield", "render", "nn", "ops", "structures",
+                 "_optional"},
 }
 
 

@@ -18,5 +18,5 @@ from geodl.recon.reconstruct import (
 __all__ = ["DepthFrame", "ReconstructionMetrics", "ReconstructionResult", "TSDFVolume",
            "capture_frame", "capture_points", "estimate_for_fusion", "evaluate_reconstruction",
            "fuse_captures", "fuse_stereo", "fuse_tsdf",
-           "load_captures", "load_room_ground_truth", "reconstruct_photos", "reconstruct_room", "sample_surface",
-           "save_mesh"]
+           "load_captures", "load_room_ground_truth", "reconstruct_photos", "reconstruct_room",
+           "sample_surface", "save_mesh"]
