@@ -51,6 +51,7 @@ import torch
 from geodl.datasets import BENCHMARK_SEEDS, write_room_captures
 from geodl.datasets.room_photos import write_room_photos
 from geodl.mvs import load_posed_photos
+from geodl.mvs.stereo import MAX_SIZE
 from geodl.recon import (
     evaluate_reconstruction,
     fuse_captures,
@@ -83,12 +84,13 @@ def photos_folder(cache: Path, seed: int, photos: int = 24) -> Path:
     return folder
 
 
-def photos_row(cache: Path, seed: int) -> tuple[dict, Mesh]:
-    """Room ``seed`` from its posed photos: the metrics row and the mesh."""
+def photos_row(cache: Path, seed: int, max_size: int = MAX_SIZE) -> tuple[dict, Mesh]:
+    """Room ``seed`` from its posed photos (stereo at ``max_size`` px): the
+    metrics row and the mesh."""
     folder = photos_folder(cache, seed)
     frames = load_posed_photos(folder)
     gt_mesh, _, _ = load_room_ground_truth(folder)
-    rec = reconstruct_photos(frames, progress=False)
+    rec = reconstruct_photos(frames, progress=False, max_size=max_size)
     t1 = time.perf_counter()
     m = evaluate_reconstruction(rec.mesh, gt_mesh, frames.cameras)
     row = {"fscore": m.fscore, "precision": m.precision, "recall": m.recall,
@@ -143,6 +145,8 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--photos", action="store_true", help="also the row of each room's 24 "
                     "posed photos through multi-view stereo")
     ap.add_argument("--photos-only", action="store_true", help="only that row")
+    ap.add_argument("--photo-max-size", type=int, default=MAX_SIZE, help="longest side the "
+                    "photos' stereo works at (default: geodl.mvs's)")
     ap.add_argument("--cache", type=Path, default=CACHE)
     ap.add_argument("--out", type=Path, default=HERE)
     args = ap.parse_args(argv)
@@ -153,7 +157,7 @@ def main(argv: list[str] | None = None) -> dict:
     seeds = args.seeds or BENCHMARK_SEEDS[:args.rooms]
     for seed in seeds:
         if args.photos or args.photos_only:
-            row, mesh = photos_row(args.cache, seed)
+            row, mesh = photos_row(args.cache, seed, args.photo_max_size)
             results.setdefault(PHOTOS, {})[str(seed)] = row
             if seed == seeds[0]:
                 shown[PHOTOS] = mesh
