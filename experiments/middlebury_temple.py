@@ -60,7 +60,7 @@ def main(argv: list[str] | None = None) -> dict:
     (args.out / "figures").mkdir(parents=True, exist_ok=True)
     (args.out / "results").mkdir(parents=True, exist_ok=True)
     snapshot([Layer(mesh)], args.out / "figures" / "middlebury_temple.png", width=700, height=600,
-             elev=20, azim=-60, legend=False)
+             elev=15, azim=-70, up="-y", legend=False)
     (args.out / "results" / "middlebury_temple.json").write_text(json.dumps(row, indent=1))
     return row
 
