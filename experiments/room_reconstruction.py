@@ -29,7 +29,16 @@ depth by ``reconstruct_room`` with its defaults; the row "rgbd (sensor)" adds
 seconds per frame (reading excluded, fusion and meshing included):
 
     .venv/bin/python experiments/room_reconstruction.py --kinds rgbd \
-        --cache /work/cache/room_captures
+        --out /tmp/rr
+
+Posed photos (``--kinds photos``): each room also photographed 24 times at 640 x 480
+with known cameras (``geodl.datasets.write_room_photos``: a COLMAP project,
+cached under ``--cache``), read back with
+``geodl.mvs.load_posed_photos`` and reconstructed by plane-sweep stereo,
+consistency filtering and TSDF fusion (``geodl.recon.reconstruct_photos``),
+the row "photos (plane sweep)":
+
+    .venv/bin/python experiments/room_reconstruction.py --kinds photos --rooms 1 --out /tmp/rr
 
 How the fusion defaults were chosen (training rooms only; writes into /tmp):
 
@@ -49,12 +58,16 @@ import numpy as np
 import torch
 
 from geodl.datasets import BENCHMARK_SEEDS, write_room_captures
+from geodl.datasets.room_photos import write_room_photos
 from geodl.datasets.room_rgbd import DEFAULT_FRAMES, write_room_rgbd
+from geodl.mvs import load_posed_photos
+from geodl.mvs.stereo import MAX_SIZE
 from geodl.recon import (
     evaluate_reconstruction,
     fuse_captures,
     load_captures,
     load_room_ground_truth,
+    reconstruct_photos,
     reconstruct_room,
 )
 from geodl.recon.reconstruct import MIN_COMPONENT_AREA, MIN_CONFIDENCE, estimate_for_fusion
@@ -69,6 +82,38 @@ SHOWN = ("fscore", "precision", "recall", "accuracy_cm", "completeness_cm", "dis
 NO_PLANES = " (no planes)"
 #: the row of the RGB-D scans
 RGBD = "rgbd (sensor)"
+#: the row of posed photos through multi-view stereo
+PHOTOS = "photos (plane sweep)"
+
+
+def photos_folder(cache: Path, seed: int, photos: int = 24) -> Path:
+    """Room ``seed``'s photos project (COLMAP text model), rendered on first use."""
+    folder = cache / f"room_{seed}_photos{photos}_640x480"
+    if not (folder / "captures.json").exists():
+        t0 = time.perf_counter()
+        write_room_photos(folder, seed, directions=photos // 3, overwrite=True)
+        print(f"rendered {folder} in {time.perf_counter() - t0:.1f} s", flush=True)
+    return folder
+
+
+def photos_row(cache: Path, seed: int, max_size: int = MAX_SIZE) -> tuple[dict, Mesh]:
+    """Room ``seed`` from its posed photos (stereo at ``max_size`` px): the
+    metrics row and the mesh."""
+    folder = photos_folder(cache, seed)
+    frames = load_posed_photos(folder)
+    gt_mesh, _, _ = load_room_ground_truth(folder)
+    rec = reconstruct_photos(frames, progress=False, max_size=max_size)
+    t1 = time.perf_counter()
+    m = evaluate_reconstruction(rec.mesh, gt_mesh, frames.cameras)
+    row = {"fscore": m.fscore, "precision": m.precision, "recall": m.recall,
+           "accuracy_cm": 100 * m.accuracy, "completeness_cm": 100 * m.completeness,
+           "disparity_s": rec.seconds["depth_per_view"], "planes_s": 0.0,
+           "fusion_s": rec.seconds["fusion"], "evaluation_s": time.perf_counter() - t1}
+    print(f"room {seed} {PHOTOS:28s} F {m.fscore:.3f}  P {m.precision:.3f}  R {m.recall:.3f}  "
+          f"acc {row['accuracy_cm']:.1f} cm  comp {row['completeness_cm']:.1f} cm  "
+          f"({row['disparity_s']:.1f} s depth per photo, {rec.seconds['filter']:.1f} s filter, "
+          f"{row['fusion_s']:.1f} s fusion)", flush=True)
+    return row, rec.mesh
 
 
 def captures_folder(cache: Path, seed: int, captures: int, size: int, grid: int) -> Path:
@@ -123,9 +168,9 @@ def main(argv: list[str] | None = None) -> dict:
                     help="the first N benchmark rooms")
     ap.add_argument("--seeds", type=int, nargs="+", help="other rooms instead (e.g. training "
                     "seeds, to choose settings: 0 1 3 chose the fusion defaults)")
-    ap.add_argument("--kinds", nargs="+", choices=("lightfield", "rgbd"),
-                    default=["lightfield"], help="inputs: light-field captures (default) "
-                    "and/or hand-held RGB-D scans")
+    ap.add_argument("--kinds", nargs="+", choices=("lightfield", "rgbd", "photos"),
+                    default=["lightfield"], help="inputs: light-field captures (default), "
+                    "hand-held RGB-D scans, 24 posed photos per room through multi-view stereo")
     ap.add_argument("--frames", type=int, default=DEFAULT_FRAMES, help="RGB-D frames per scan")
     ap.add_argument("--captures", type=int, default=4)
     ap.add_argument("--size", type=int, default=512)
@@ -139,6 +184,8 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--method-options", type=json.loads, default={}, metavar="JSON",
                     help='options of estimate_disparity for the estimated methods, e.g. '
                     '\'{"confidence_power": 0}\'')
+    ap.add_argument("--photo-max-size", type=int, default=MAX_SIZE, help="longest side the "
+                    "photos' stereo works at (default: geodl.mvs's)")
     ap.add_argument("--cache", type=Path, default=CACHE)
     ap.add_argument("--out", type=Path, default=HERE)
     args = ap.parse_args(argv)
@@ -160,6 +207,14 @@ def main(argv: list[str] | None = None) -> dict:
                 shown[RGBD] = mesh
                 if first_gt is None:
                     gt_mesh, ids, names = load_room_ground_truth(folder)
+                    first_gt = without(gt_mesh, ids, names, "ceiling")
+        if "photos" in args.kinds:
+            row, mesh = photos_row(args.cache, seed, args.photo_max_size)
+            results.setdefault(PHOTOS, {})[str(seed)] = row
+            if seed == seeds[0]:
+                shown[PHOTOS] = mesh
+                if first_gt is None:
+                    gt_mesh, ids, names = load_room_ground_truth(photos_folder(args.cache, seed))
                     first_gt = without(gt_mesh, ids, names, "ceiling")
         if "lightfield" not in args.kinds:
             continue
@@ -215,9 +270,11 @@ def main(argv: list[str] | None = None) -> dict:
     (args.out / "results").mkdir(parents=True, exist_ok=True)
     (args.out / "figures").mkdir(parents=True, exist_ok=True)
     config = {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()}
-    (args.out / "results" / "room_reconstruction.json").write_text(
+    name = "room_reconstruction" if args.kinds == ["lightfield"] else \
+        "room_reconstruction_" + "_".join(args.kinds)
+    (args.out / "results" / f"{name}.json").write_text(
         json.dumps({"config": config, "per_room": results, "mean": summary}, indent=1))
-    figure(shown, first_gt, seeds[0], args.out / "figures" / "room_reconstruction.png")
+    figure(shown, first_gt, seeds[0], args.out / "figures" / f"{name}.png")
     return summary
 
 

@@ -5,6 +5,7 @@
     geodl check MESH                mesh defects report
     geodl render-lightfield OUT     HCI-format light-field scenes of procedural rooms
     geodl render-captures OUT --seed N --captures K   K light-field captures of one room
+    geodl render-captures OUT --kind rgbd|photos --seed N   a hand-held RGB-D scan / posed photos of one room
     geodl reconstruct CAPTURES --out room.ply   one room mesh from captures (light fields, RGB-D, photos)
     geodl evaluate-lightfield SUB SCENES   benchmark metrics of a submission folder
     geodl depth SCENE_DIR --out D.pfm  disparity of a scene (or a submission of many)
@@ -212,13 +213,35 @@ def cmd_render_lightfield(args: argparse.Namespace) -> int:
     return 0
 
 
+def _render_photos(args: argparse.Namespace) -> int:
+    if args.photos < 6 or args.photos % 3:
+        raise ValueError(f"--photos: expected a multiple of 3 (three per viewing direction), at "
+                         f"least 6, got {args.photos}")
+    if args.seed < 0:
+        raise ValueError(f"--seed: expected >= 0, got {args.seed}")
+    from geodl.datasets.room_photos import write_room_photos
+
+    t0 = time.perf_counter()
+    out, photos = write_room_photos(args.out_dir, args.seed, directions=args.photos // 3,
+                                    supersample=args.supersample, overwrite=args.force)
+    n, _, h, w = photos.images.shape
+    print(f"{out}: room {args.seed}, {n} photos of {w}x{h} in images/, their cameras and "
+          f"sparse points in sparse/0 (COLMAP text), room_gt.ply, captures.json "
+          f"({time.perf_counter() - t0:.1f} s)")
+    return 0
+
+
 def cmd_render_captures(args: argparse.Namespace) -> int:
+    if args.supersample is None:  # photos are anti-aliased as a camera's optics would
+        args.supersample = 2 if args.kind == "photos" else 1
     if args.kind == "rgbd":
         return _render_rgbd(args)
     for option, value in (("--frames", args.frames), ("--width", args.width),
                           ("--height", args.height)):
         if value is not None:
             raise ValueError(f"{option}: for --kind rgbd only")
+    if args.kind == "photos":
+        return _render_photos(args)
     for option in ("captures", "size", "grid", "supersample"):
         _positive(getattr(args, option), f"--{option}")
     if args.size < 8:
@@ -284,10 +307,11 @@ def cmd_reconstruct(args: argparse.Namespace) -> int:
         if path is not None and path.exists() and not args.force:
             raise FileExistsError(f"{path}: exists (--force replaces it)")
     if args.voxel is not None and not (args.voxel > 0):
-        raise ValueError(f"--voxel: expected a positive size in metres, got {args.voxel}")
+        raise ValueError(f"--voxel: expected a positive size in scene units (metres for "
+                         f"light fields and RGB-D), got {args.voxel}")
     if args.min_component is not None and not args.min_component >= 0:
         raise ValueError(f"--min-component: expected >= 0 m^2, got {args.min_component}")
-    if not 0 <= args.min_confidence <= 1:
+    if args.min_confidence is not None and not 0 <= args.min_confidence <= 1:
         raise ValueError(f"--min-confidence: expected in [0, 1], got {args.min_confidence}")
     reader = {k: v for k, v in (("intrinsics", args.intrinsics),
                                 ("depth_scale", args.depth_scale),
@@ -306,7 +330,14 @@ def cmd_reconstruct(args: argparse.Namespace) -> int:
     from geodl.recon import load_captures, reconstruct_room, save_mesh
     from geodl.structures import PosedImages
 
-    captures = load_captures(args.captures_dir, kind=args.kind, **reader)
+    if args.sfm:
+        from geodl.mvs import load_posed_photos, solve_cameras  # pycolmap loads only here
+
+        project = out.parent / f"{out.stem}_colmap"
+        model = solve_cameras(args.captures_dir, project, overwrite=args.force)
+        captures = load_posed_photos(model, images_dir=args.captures_dir)
+    else:
+        captures = load_captures(args.captures_dir, kind=args.kind, **reader)
     posed = isinstance(captures, PosedImages)
     if not posed and args.method in POSED_METHODS:
         raise ValueError(f"--method {args.method}: for posed images; these are light-field "
@@ -314,6 +345,10 @@ def cmd_reconstruct(args: argparse.Namespace) -> int:
     if posed and args.method is not None and args.method not in POSED_METHODS:
         raise ValueError(f"--method {args.method}: for light fields; posed images take "
                          f"{' or '.join(POSED_METHODS)}")
+    if posed:
+        print(f"{args.captures_dir}: {len(captures)} posed images of {captures.image_size[1]}x"
+              f"{captures.image_size[0]} ({captures.meta.get('source', args.kind or 'detected')})",
+              flush=True)
     result = reconstruct_room(captures, method=args.method, voxel_size=args.voxel,
                               min_confidence=args.min_confidence,
                               min_component_area=args.min_component, planes=not args.no_planes)
@@ -328,7 +363,7 @@ def cmd_reconstruct(args: argparse.Namespace) -> int:
           f"{result.mesh.num_faces:,} faces ({method}{voxel}; {stages})")
     if points is not None:
         cloud = result.points
-        if cloud is None:
+        if cloud is None and "frames" in result.meta:
             from geodl.recon.posed_fusion import frame_points
 
             cloud = frame_points(result.meta["frames"], stride=4)
@@ -769,13 +804,15 @@ def build_parser() -> argparse.ArgumentParser:
     r.set_defaults(func=cmd_render_lightfield)
 
     rc = sub.add_parser("render-captures", help="render K light-field captures of one seeded "
-                        "room (HCI scene folders with poses), or a hand-held RGB-D scan of it "
-                        "(--kind rgbd, 7-Scenes layout), plus room_gt.ply and captures.json")
+                        "room (HCI scene folders with poses), a hand-held RGB-D scan of it "
+                        "(--kind rgbd, 7-Scenes layout) or posed photos of it (--kind photos, "
+                        "COLMAP), plus room_gt.ply and captures.json")
     rc.add_argument("out_dir", metavar="OUT", help="output folder (refused when not empty "
                     "unless --force)")
-    rc.add_argument("--kind", choices=("lightfield", "rgbd"), default="lightfield",
+    rc.add_argument("--kind", choices=("lightfield", "rgbd", "photos"), default="lightfield",
                     help="lightfield (default): light-field rigs; rgbd: a structured-light "
-                    "sensor's colour, noisy depth and poses along a hand-held path")
+                    "sensor's colour, noisy depth and poses along a hand-held path; photos: a "
+                    "COLMAP project of posed 640x480 photos (images/, sparse/0)")
     rc.add_argument("--frames", type=int, help="rgbd: number of frames (default 80)")
     rc.add_argument("--width", type=int, help="rgbd: image width (default 640)")
     rc.add_argument("--height", type=int, help="rgbd: image height (default 480)")
@@ -786,7 +823,10 @@ def build_parser() -> argparse.ArgumentParser:
     rc.add_argument("--grid", type=int, default=9, help="views per side (default 9)")
     rc.add_argument("--fov", type=float, default=75.0,
                     help="horizontal field of view in degrees (default 75)")
-    rc.add_argument("--supersample", type=int, default=1, help="samples per pixel side")
+    rc.add_argument("--supersample", type=int, default=None, help="samples per pixel side "
+                    "(photos: 2 unless given)")
+    rc.add_argument("--photos", type=int, default=24, help="--kind photos: how many (three "
+                    "per viewing direction; default 24)")
     rc.add_argument("--force", action="store_true",
                     help="replace the captures of an existing folder (other files stay)")
     rc.set_defaults(func=cmd_render_captures)
@@ -815,11 +855,14 @@ def build_parser() -> argparse.ArgumentParser:
     rr.add_argument("--depth-max", type=float, metavar="M", help="RGB-D: depths beyond this "
                     "many metres are not fused (default: all)")
     rr.add_argument("--stride", type=int, help="RGB-D: fuse every N-th frame (default 1)")
-    rr.add_argument("--min-confidence", type=float, default=0.1, help="pixels of lower "
-                    "disparity confidence are not fused (default 0.1)")
+    rr.add_argument("--min-confidence", type=float, help="pixels of lower depth confidence "
+                    "are not fused (default 0.1 for light fields, 0.05 for photos)")
     rr.add_argument("--min-component", type=float, metavar="M2",
                     help="remove mesh pieces smaller than this many square metres (default "
                     "0.1 for light fields, 0 for posed images; 0 keeps all)")
+    rr.add_argument("--sfm", action="store_true", help="CAPTURES_DIR is a folder of photos "
+                    "without cameras: solve them with pycolmap (SIFT, exhaustive matching, "
+                    "incremental mapping) into OUT_colmap/ beside the mesh first")
     rr.add_argument("--no-planes", action="store_true", help="fuse the disparity as "
                     "estimated (default: textureless regions filled from their borders' planes, then "
                     "snapped to each capture's dominant planes)")

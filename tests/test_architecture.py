@@ -16,11 +16,13 @@ ALLOWED = {  # package -> the geodl packages its modules may import (besides its
     "nn": {"io", "ops", "structures", "_optional"},
     "render": {"io", "structures", "_optional"},
     "lightfield": {"io", "nn", "ops", "structures", "_optional"},
+    "mvs": {"io", "lightfield", "structures", "ops", "_optional"},
     "recon": {"io", "mvs", "lightfield", "render", "structures", "ops", "nn", "_optional"},
-    "datasets": {"io", "recon", "lightfield", "render", "nn", "ops", "structures", "_optional"},
+    "datasets": {"io", "mvs", "recon", "lightfield", "render", "nn", "ops", "structures", "_optional"},
     "viz": {"io", "structures", "render", "lightfield", "ops", "_optional"},
     "testing": {"io", "nn", "structures", "ops"},
-    "training": {"io", "datasets", "recon", "lightfield", "render", "nn", "ops", "structures", "_optional"},
+    "training": {"io", "mvs", "datasets", "recon", "lightfield", "render", "nn", "ops", "structures",
+                 "_optional"},
 }
 
 

@@ -43,6 +43,8 @@ BAD = {
     "reconstruct: points format": ["reconstruct", "{tmp}", "--out", "{tmp}/room.ply",
                                    "--points", "{tmp}/p.obj"],
     "reconstruct: voxel": ["reconstruct", "{tmp}", "--out", "{tmp}/room.ply", "--voxel", "0"],
+    "reconstruct: sfm without photos": ["reconstruct", "{tmp}", "--sfm", "--out", "{tmp}/room.ply"],
+    "photos: count": ["render-captures", "{tmp}/p", "--kind", "photos", "--photos", "5"],
     "reconstruct: method": ["reconstruct", "{tmp}", "--out", "{tmp}/room.ply", "--method", "x"],
     "spectrum: negative level": ["spectrum", "icosphere:-1"],
     "spectrum: beyond memory": ["spectrum", "icosphere:9"],

@@ -157,7 +157,7 @@ def _check_voxel_size(voxel_size: float | None) -> None:
 
 
 def reconstruct_room(captures: Sequence[LightField] | PosedImages, method: str | None = None,
-                     voxel_size: float | None = None, min_confidence: float = MIN_CONFIDENCE,
+                     voxel_size: float | None = None, min_confidence: float | None = None,
                      sdf_trunc: float | None = None, depth_max: float | None = None,
                      device: str | None = None, progress: bool | None = None,
                      min_component_area: float | None = None, planes: bool = PLANES,
@@ -180,7 +180,10 @@ def reconstruct_room(captures: Sequence[LightField] | PosedImages, method: str |
         voxel_size: TSDF voxel edge in metres (default: :data:`LIGHT_FIELD_VOXEL`
             for light fields; for posed images from the depth's scale,
             :func:`~geodl.recon.posed_fusion.auto_voxel_size`).
-        min_confidence: pixels with a lower confidence are not fused.
+        min_confidence: pixels with a lower confidence are not fused
+            (default :data:`MIN_CONFIDENCE` for light fields; multi-view
+            stereo's own, ``geodl.recon.photos.MIN_CONFIDENCE``; the sensor's
+            depth has none).
         min_component_area: mesh pieces smaller than this (m^2) are removed
             (:meth:`~geodl.recon.fusion.TSDFVolume.extract_mesh`).
             The defaults of both (:data:`MIN_CONFIDENCE`,
@@ -214,6 +217,7 @@ def reconstruct_room(captures: Sequence[LightField] | PosedImages, method: str |
                                   progress, min_component_area, min_confidence,
                                   **method_options)
     method = DEFAULT_METHOD if method is None else method
+    min_confidence = MIN_CONFIDENCE if min_confidence is None else min_confidence
     voxel_size = LIGHT_FIELD_VOXEL if voxel_size is None else voxel_size
     min_component_area = MIN_COMPONENT_AREA if min_component_area is None \
         else min_component_area
@@ -253,7 +257,7 @@ def reconstruct_room(captures: Sequence[LightField] | PosedImages, method: str |
 def _reconstruct_posed(frames: PosedImages, method: str | None, voxel_size: float | None,
                        sdf_trunc: float | None, depth_max: float | None, device: str | None,
                        progress: bool | None, min_component_area: float | None,
-                       min_confidence: float, **options) -> ReconstructionResult:
+                       min_confidence: float | None, **options) -> ReconstructionResult:
     """:func:`reconstruct_room` of posed images: their depth (:data:`SENSOR`,
     :func:`~geodl.recon.posed_fusion.fuse_posed_depth`) or multi-view
     stereo's (:data:`MVS`, ``geodl.recon.photos.reconstruct_photos``, with
@@ -275,13 +279,18 @@ def _reconstruct_posed(frames: PosedImages, method: str | None, voxel_size: floa
             raise ValueError(f"method {MVS!r}: multi-view stereo "
                              f"(geodl.recon.photos.reconstruct_photos) is not available in "
                              f"this geodl ({err})") from None
-        result = reconstruct_photos(frames, voxel_size, sdf_trunc, min_confidence,
-                                    min_component_area, device, progress, **options)
+        if min_confidence is not None:
+            options["min_confidence"] = min_confidence
+        result = reconstruct_photos(frames, voxel_size, sdf_trunc,
+                                    min_component_area=min_component_area, device=device,
+                                    progress=progress, **options)
         result.seconds["per_frame"] = result.seconds["total"] / len(frames)
         result.meta.update(method=method)
         return result
-    if options:
-        raise ValueError(f"method {SENSOR!r} takes no depth options, got {sorted(options)}")
+    if options or min_confidence is not None:
+        raise ValueError(f"method {SENSOR!r} takes no depth options (nor min_confidence: "
+                         f"sensor depth carries no confidence), got "
+                         f"{sorted(options) + ['min_confidence'] * (min_confidence is not None)}")
     area = POSED_MIN_COMPONENT_AREA if min_component_area is None else min_component_area
     result = fuse_posed_depth(frames, voxel_size, sdf_trunc, depth_max, device, progress,
                               min_component_area=area)

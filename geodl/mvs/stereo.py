@@ -1,0 +1,156 @@
+"""Multi-view stereo over posed photos: every view's depth map, filtered by
+geometric consistency, ready for fusion.
+
+Per reference view: its depth range (:mod:`~geodl.mvs.depth_range`), its
+neighbours by baseline and angle (:mod:`~geodl.mvs.neighbours`), a plane
+sweep against them (:mod:`~geodl.mvs.plane_sweep`) at a working resolution
+of at most ``max_size`` pixels per side; then the consistency filter across
+views (:mod:`~geodl.mvs.consistency`). Everything runs on the images' device.
+"""
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+from tqdm import tqdm
+
+from geodl.lightfield.depth.filters import to_grey
+from geodl.mvs.consistency import consistency_filter
+from geodl.mvs.depth_range import SceneRange, scene_range
+from geodl.mvs.neighbours import select_neighbours
+from geodl.mvs.plane_sweep import plane_sweep_depth, source_homography
+from geodl.structures import PinholeCamera, PosedImages
+
+#: longest image side the sweep works at: depth for 2 cm voxels in a room needs
+#: no more, and the cost grows with the pixel count (640 x 480 photos: half size)
+MAX_SIZE = 320
+#: source views per reference (COLMAP's and ACMM's usual few; not tuned here yet)
+NEIGHBOURS = 4
+#: sources averaged per hypothesis: the rest may be occluded (not tuned here yet)
+BEST_K = 2
+#: the fewest and most inverse-depth labels per view; in between, one label per
+#: ``LABEL_STEP`` px of displacement in the farthest-moving neighbour
+MIN_LABELS, MAX_LABELS, LABEL_STEP = 32, 64, 1.0
+
+
+@dataclass
+class StereoResult:
+    """What :func:`multi_view_stereo` made, per view at the working resolution.
+
+    Attributes:
+        depth: (h, w) z-depth as estimated (before filtering).
+        confidence: (h, w) in [0, 1].
+        consistent: (h, w) bool, confirmed by enough neighbours.
+        cameras: the views' cameras at the working resolution.
+        images: (N, 3, h, w) the views at the working resolution.
+        neighbours: per view its source views.
+        scene: the depth ranges and scale (:class:`SceneRange`).
+        seconds: ``depth`` (all views), ``filter``, ``per_view``.
+    """
+
+    depth: list[Tensor]
+    confidence: list[Tensor]
+    consistent: list[Tensor]
+    cameras: list[PinholeCamera]
+    images: Tensor
+    neighbours: list[list[int]]
+    scene: SceneRange
+    seconds: dict[str, float] = field(default_factory=dict)
+
+
+def working_resolution(frames: PosedImages, max_size: int) -> tuple[Tensor, list[PinholeCamera]]:
+    """The images (N, 3, h, w) and cameras scaled so the longer side is at
+    most ``max_size`` (antialiased; unchanged when already small enough)."""
+    H, W = frames.image_size
+    factor = min(1.0, max_size / max(H, W))
+    if factor == 1.0:
+        return frames.images, list(frames.cameras)
+    cams = [cam.scaled(factor) for cam in frames.cameras]
+    h, w = cams[0].height, cams[0].width
+    imgs = F.interpolate(frames.images, size=(h, w), mode="bilinear", antialias=True,
+                         align_corners=False).clamp(0, 1)
+    return imgs, cams
+
+
+def label_count(ref: PinholeCamera, sources: list[PinholeCamera], near: float, far: float,
+                step: float = LABEL_STEP, least: int = MIN_LABELS, most: int = MAX_LABELS) -> int:
+    """Labels so that the image centre moves about ``step`` px per label in
+    the source where it moves most between ``far`` and ``near``."""
+    centre = torch.tensor([ref.width / 2, ref.height / 2, 1.0], dtype=torch.float64)
+    travel = 0.0
+    for src in sources:
+        A, b = source_homography(ref, src)
+        pts = [A @ centre + b / z for z in (near, far)]
+        if all(float(p[2]) > 0 for p in pts):
+            uv = [p[:2] / p[2] for p in pts]
+            travel = max(travel, float((uv[0] - uv[1]).norm()))
+    return int(min(most, max(least, math.ceil(travel / step) + 1)))
+
+
+def multi_view_stereo(frames: PosedImages, max_size: int = MAX_SIZE, neighbours: int = NEIGHBOURS,
+                      best_k: int = BEST_K, radius: int = 3, labels: int | None = None,
+                      sgm_penalties: tuple[float, float] | None = (0.03, 0.3),
+                      min_views: int = 2, max_reprojection: float = 1.0,
+                      max_relative_depth: float = 0.01,
+                      depth_range: tuple[float, float] | None = None,
+                      views: list[int] | None = None, progress: bool | None = None
+                      ) -> StereoResult:
+    """Depth maps of posed photos by plane sweep, filtered by consistency.
+
+    Args:
+        frames: photos with cameras (``meta["points3D"]`` / ``"visible"``
+            used for depth ranges and neighbours where present).
+        max_size: longest side of the working resolution.
+        neighbours: source views per reference; best_k: sources averaged.
+        radius: ZNCC window radius at the working resolution.
+        labels: inverse-depth hypotheses per view (None: :func:`label_count`).
+        sgm_penalties: (P1, P2) of the semi-global aggregation (None: none).
+        min_views, max_reprojection, max_relative_depth: the consistency
+            filter's (:func:`~geodl.mvs.consistency.consistency_filter`).
+        depth_range: (near, far) for every view instead of the estimate.
+        views: estimate only these views (the others serve as sources; all
+            views when None). Depth of views not estimated is 0.
+        progress: a tqdm bar (None: only on a terminal).
+    """
+    if not isinstance(frames, PosedImages):
+        raise TypeError(f"frames: expected PosedImages, got {type(frames).__name__}")
+    n = len(frames)
+    if n < 2:
+        raise ValueError(f"frames: multi-view stereo needs at least 2 views, got {n}")
+    if max_size < 16:
+        raise ValueError(f"max_size: expected at least 16 px, got {max_size}")
+    scene = scene_range(frames)
+    if depth_range is not None:
+        near, far = (float(v) for v in depth_range)
+        if not 0 < near < far:
+            raise ValueError(f"depth_range: expected 0 < near < far, got {depth_range}")
+        scene.ranges[:] = torch.tensor([near, far], dtype=torch.float64)
+    nbrs = select_neighbours(frames, scene.ranges, neighbours)
+    images, cams = working_resolution(frames, max_size)
+    grey = to_grey(images.float())
+    todo = list(range(n)) if views is None else list(views)
+    depth = [torch.zeros(grey.shape[1:], device=grey.device) for _ in range(n)]
+    conf = [torch.zeros(grey.shape[1:], device=grey.device) for _ in range(n)]
+    start = time.perf_counter()
+    for k in tqdm(todo, desc="multi-view stereo", leave=False,
+                  disable=None if progress is None else not progress):
+        if not nbrs[k]:
+            continue  # no view shares what this one sees
+        near, far = (float(v) for v in scene.ranges[k])
+        src = [cams[j] for j in nbrs[k]]
+        count = labels or label_count(cams[k], src, near, far)
+        depth[k], conf[k] = plane_sweep_depth(grey[k], cams[k], [grey[j] for j in nbrs[k]], src,
+                                              (near, far), count, radius, best_k, sgm_penalties)
+    t_depth = time.perf_counter() - start
+    # a view not estimated has no depth to confirm with; check against estimated ones only
+    done = set(todo)
+    check = [[j for j in nbrs[k] if j in done] for k in range(n)]
+    consistent, _ = consistency_filter(depth, cams, check, min_views, max_reprojection,
+                                       max_relative_depth)
+    seconds = {"depth": t_depth, "filter": time.perf_counter() - start - t_depth,
+               "per_view": t_depth / max(1, len(todo))}
+    return StereoResult(depth, conf, consistent, cams, images, nbrs, scene, seconds)
