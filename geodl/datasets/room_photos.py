@@ -40,7 +40,7 @@ from geodl.recon.captures import GROUND_TRUTH_FILE, INDEX_FILE, write_room_groun
 from geodl.render import Renderer, Scene, make_room
 from geodl.structures import PinholeCamera
 
-#: the photos' horizontal field of view by default (degrees): a phone's main camera
+#: the photos' horizontal field of view in degrees by default, a phone's main camera's
 DEFAULT_FOV_DEG = 65.0
 #: folders of a photos project
 IMAGES, MODEL = "images", Path("sparse") / "0"

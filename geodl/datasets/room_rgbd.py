@@ -1,7 +1,7 @@
 r"""The recipe of one room scanned by a hand-held RGB-D sensor: a seeded
 procedural room (:func:`geodl.render.make_room`), a smooth hand-held
 trajectory through it, and per frame the colour image, the structured-light
-sensor's depth (:class:`geodl.render.StructuredLightSensor`: noise and
+sensor's depth (:class:`geodl.render.sensor.StructuredLightSensor`: noise and
 quantisation growing with :math:`z^2`, projector shadows, dropouts at
 grazing angles and edges) and the pose; written in the 7-Scenes layout
 (:func:`geodl.recon.rgbd_readers.write_7scenes`) with the room's
@@ -37,7 +37,7 @@ from geodl.structures import PinholeCamera, PosedImages
 
 #: the Kinect v1 colour/depth camera of 7-Scenes at 640 x 480 (fx = fy, cx, cy)
 KINECT_INTRINSICS = (585.0, 585.0, 320.0, 240.0)
-#: frames of a scan by default: two loops of 40 (9 degrees of turn per frame)
+#: frames of a scan by default, two loops of 40 (9 degrees of turn per frame)
 DEFAULT_FRAMES = 80
 
 
@@ -123,7 +123,7 @@ def render_room_rgbd(seed: int, frames: int = DEFAULT_FRAMES, width: int = 640,
     """Room ``make_room(seed)`` scanned along :func:`handheld_trajectory`
     with the Kinect's intrinsics scaled to ``width`` x ``height``; each
     frame's depth measured by ``sensor`` (default
-    :class:`~geodl.render.StructuredLightSensor`), its noise seeded per frame
+    :class:`~geodl.render.sensor.StructuredLightSensor`), its noise seeded per frame
     (the same arguments give the same bytes)."""
     for name, value, least in (("frames", frames, 2), ("width", width, 8),
                                ("height", height, 8)):

@@ -2,7 +2,7 @@
 
 Every writer of the library writes into a temporary sibling of its target and
 renames it at the end, so a reader (another process, a crash, a full disk)
-never sees half a file or half a scene folder. :mod:`tempfile`'s ``mkstemp``
+never sees half a file or half a scene folder. ``tempfile``'s ``mkstemp``
 and ``mkdtemp`` are not used for this: they create the temporary private
 (files 0600, folders 0700), a protection meant for shared ``/tmp``, and a
 rename keeps that mode, so results would be unreadable to the user's group and

@@ -3,18 +3,14 @@ r"""One reader for the light fields that cameras and benchmarks give.
 :func:`load_lightfield` reads a folder of sub-aperture views and detects its
 layout from the file names:
 
-================  ===============================================  ==========
-layout            file names                                       indices
-================  ===============================================  ==========
-``hci``           ``input_Cam000.png`` ... with ``parameters.cfg``  row * V + col
-                  (the HCI 4D light field benchmark; without the
-                  ``parameters.cfg`` a square grid, or ``grid``)
-``stanford``      ``out_RR_CC_<y>_<x>[_].png`` (the Stanford light  0-based
-                  field archive; ``y``, ``x`` the gantry position)
-``rowcol``        ``<name>_RR_CC.png`` (Lytro toolboxes, the EPINet  1-based when
-                  authors' decoded captures, most light-field       the smallest
-                  data sets)                                        index is 1
-================  ===============================================  ==========
+- ``hci``: ``input_Cam000.png`` ... with ``parameters.cfg`` (the HCI 4D light
+  field benchmark; without the ``parameters.cfg`` a square grid, or ``grid``),
+  view index ``row * V + col``;
+- ``stanford``: ``out_RR_CC_<y>_<x>[_].png`` (the Stanford light field
+  archive; ``y``, ``x`` the gantry position), 0-based;
+- ``rowcol``: ``<name>_RR_CC.png`` (Lytro toolboxes, the EPINet authors'
+  decoded captures, most light-field data sets), 1-based when the smallest
+  index is 1.
 
 Views may be 8- or 16-bit PNG, JPEG or TIFF, grey, RGB or RGBA (read by
 :func:`geodl.io.read_image`, values in [0, 1]); any U x V grid, odd or even,
@@ -62,14 +58,14 @@ _STANFORD = re.compile(rf"^out_(\d+)_(\d+)_({_NUMBER})_({_NUMBER})_?\.({_SUFFIX}
                        re.IGNORECASE)
 _ROWCOL = re.compile(rf"^(.*?)[_-]?(\d+)_(\d+)\.({_SUFFIX})$", re.IGNORECASE)
 
-# A view is unusable when its mean brightness is below this fraction of the
-# median view's (black frames; a raw Lytro decode's corner views keep a few
-# per cent of the light) or its contrast (standard deviation) below this
-# fraction of the median view's (constant frames). Contrast varies more than
-# brightness between real views: a 32 px 3 x 3 render of a room
-# (tests/test_synthesis_cli.py) has a view of a bare wall at 0.1 times the
-# median view's contrast.
+#: a view is unusable when its mean brightness is below this fraction of the
+#: median view's (black frames; a raw Lytro decode's corner views keep a few
+#: per cent of the light)
 DEAD_BRIGHTNESS = 0.3
+#: ... or its contrast (standard deviation) below this fraction of the median
+#: view's (constant frames). Contrast varies more than brightness between real
+#: views; a 32 px 3 x 3 render of a room (tests/test_synthesis_cli.py) has a
+#: view of a bare wall at 0.1 times the median view's contrast.
 DEAD_CONTRAST = 0.05
 
 

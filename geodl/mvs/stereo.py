@@ -25,12 +25,12 @@ from geodl.mvs.neighbours import select_neighbours
 from geodl.mvs.plane_sweep import plane_sweep_depth, source_homography
 from geodl.structures import PinholeCamera, PosedImages
 
-#: longest image side the sweep works at: depth for 2 cm voxels in a room needs
-#: no more, and the cost grows with the pixel count (640 x 480 photos: half size)
+#: longest image side the sweep works at, because depth for 2 cm voxels in a room
+#: needs no more and the cost grows with the pixel count (640 x 480 photos: half size)
 MAX_SIZE = 320
-#: source views per reference (COLMAP's and ACMM's usual few; not tuned here yet)
+#: source views per reference (COLMAP's and ACMM's usual few; not tuned yet)
 NEIGHBOURS = 4
-#: sources averaged per hypothesis: the rest may be occluded (not tuned here yet)
+#: sources averaged per hypothesis, since the rest may be occluded (not tuned yet)
 BEST_K = 2
 #: the fewest and most inverse-depth labels per view; in between, one label per
 #: ``LABEL_STEP`` px of displacement in the farthest-moving neighbour

@@ -16,17 +16,17 @@ import torch
 
 from geodl.mvs import StereoResult, multi_view_stereo
 from geodl.recon.fusion import DepthFrame, fuse_tsdf
-from geodl.recon.reconstruct import ReconstructionResult
+from geodl.recon.result import ReconstructionResult
 from geodl.structures import PointCloud, PosedImages
 
-#: voxel edge in full-resolution pixel footprints at the median depth: 2 cm for
+#: voxel edge in full-resolution pixel footprints at the median depth, 2 cm for
 #: a room photographed at 640 x 480 with a 65 deg lens from about 3 m
 VOXEL_FOOTPRINTS = 3.0
 #: pixels of lower stereo confidence are not fused (a floor; the consistency
 #: filter does the work; not tuned on training rooms yet)
 MIN_CONFIDENCE = 0.05
-#: mesh pieces smaller than this many voxel faces (voxel_size^2) are removed: the
-#: light-field rooms' 0.1 m^2 at 2 cm voxels
+#: mesh pieces smaller than this many voxel faces (each voxel_size^2) are
+#: removed, as the light-field rooms' 0.1 m^2 at 2 cm voxels
 MIN_COMPONENT_VOXELS = 250.0
 
 

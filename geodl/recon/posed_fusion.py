@@ -29,7 +29,7 @@ from geodl.recon.fusion import DepthFrame, fuse_tsdf
 from geodl.recon.result import ReconstructionResult
 from geodl.structures import PinholeCamera, PointCloud, PosedImages
 
-#: median depth / voxel edge when no voxel size is given: 2.3 cm voxels at the
+#: median depth over voxel edge when no voxel size is given, 2.3 cm voxels at the
 #: 3 m median of the rendered rooms, 1.4 cm at the 1.8 m of the 7-Scenes frames
 #: (experiments/README.md, "Rooms from RGB-D scans")
 VOXELS_PER_MEDIAN_DEPTH = 128

@@ -48,9 +48,9 @@ PLANES = True
 
 #: the method that reads each capture's ground-truth depth (the ceiling)
 GROUND_TRUTH = "ground_truth"
-#: the methods of posed images: the depth they carry (an RGB-D sensor's), or
-#: multi-view stereo (``geodl.mvs``) for photos
+#: the method of posed images that fuses the depth they carry (an RGB-D sensor's)
 SENSOR = "sensor"
+#: the method of posed images without depth (photos), multi-view stereo (``geodl.mvs``)
 MVS = "mvs"
 #: TSDF voxel of light-field captures (metres) unless given
 LIGHT_FIELD_VOXEL = 0.02

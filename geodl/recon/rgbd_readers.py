@@ -59,7 +59,7 @@ from tqdm import tqdm
 from geodl.io import read_image, read_raw_image
 from geodl.structures import PinholeCamera, PosedImages
 
-#: largest |R R^T - I| (entrywise) of a pose's rotation block still taken as a
+#: largest entry of abs(R R^T - I) of a pose's rotation block still taken as a
 #: rotation (then re-orthonormalised); text poses are off by about 1e-4
 RIGID_TOLERANCE = 1e-2
 #: stored depth units per metre of the two layouts
@@ -69,8 +69,8 @@ TUM_DEPTH_SCALE = 5000.0
 SEVEN_SCENES_INVALID = 65535
 #: TUM's association window (seconds), the default of its ``associate.py``
 TUM_MAX_DIFFERENCE = 0.02
-#: pinhole intrinsics (fx, fy, cx, cy) by name: 7-Scenes' Kinect (its web page)
-#: and TUM's published colour-camera calibrations
+#: pinhole intrinsics (fx, fy, cx, cy) by name, from 7-Scenes' Kinect (its web
+#: page) and TUM's published colour-camera calibrations
 INTRINSICS_PRESETS: dict[str, tuple[float, float, float, float]] = {
     "7scenes": (585.0, 585.0, 320.0, 240.0),
     "freiburg1": (517.3, 516.5, 318.6, 255.3),

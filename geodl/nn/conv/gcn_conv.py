@@ -266,9 +266,12 @@ class GCNConv(GraphLayer, MessagePassing):
         return out
 
     def message(self, x_j: Tensor, edge_weight: Optional[Tensor]) -> Tensor:
+        """Per-edge message on PyG's path: the source features (E, C) times
+        the edge's normalised weight."""
         return x_j if edge_weight is None else edge_weight.view(-1, 1) * x_j
 
     def message_and_aggregate(self, adj_t: Adj, x: Tensor) -> Tensor:
+        """PyG's fused path for a sparse adjacency: ``adj_t @ x`` (N, C)."""
         return spmm(adj_t, x, reduce=self.aggr)
 
     @torch.jit.unused
