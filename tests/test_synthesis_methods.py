@@ -182,8 +182,11 @@ def test_synthesize_views_methods_and_registry(plane):
         METHODS.pop("fake_for_test")
     with pytest.raises(ValueError, match="method"):
         synthesize_views(plane, "corners", method="magic", disp_range=rng)
-    with pytest.raises(ValueError, match="disp_range"):
-        synthesize_views(plane, "corners", method="warp")  # the plane has no parameters.cfg
+    # no parameters.cfg and no disp_range: the range is estimated from the views
+    out, _, targets = synthesize_views(plane, "corners", [(2, 2)], method="warp")
+    lo, hi = plane.meta["estimated_disp_range"]
+    assert lo - 0.25 <= 1.3 <= hi + 0.25 and hi - lo < 2
+    assert psnr(out[0][inner], plane.view(2, 2)[inner]) > 30
     with pytest.raises(ValueError, match="fractional"):
         synthesize_views(plane, "corners", "2,2.5", method="warp", disparity=gt, disp_range=rng)
     with pytest.raises(ValueError, match="disparity"):
