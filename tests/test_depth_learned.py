@@ -222,7 +222,7 @@ def test_learned_methods_reject_other_grids(name):
 
 
 def test_room_caches_are_named_by_how_the_rooms_were_rendered(tmp_path):
-    """A cache of one-ray-per-pixel rooms (sessions up to 13) is never read as
+    """A cache of one-ray-per-pixel rooms is never read as
     the anti-aliased rooms: the file names carry the rays per pixel side, and
     refine_net's also the matching options' hash."""
     from geodl.datasets import ROOM_SUPERSAMPLE

@@ -211,7 +211,7 @@ def test_room_segmentation_quick_run(tmp_path):
 def test_view_synthesis_quick_run(tmp_path):
     """On a small training room every warping method beats copying the
     nearest input view. Measured (64 px, 5 x 5 and its inner 3 x 3 from the
-    corners, anti-aliased renders of session 14): nearest 24.9 / 26.0 dB, warp
+    corners, anti-aliased renders): nearest 24.9 / 26.0 dB, warp
     27.3 / 29.7, warp_gt 27.7 / 31.0, mpi 27.4 / 29.3."""
     mod = _load("view_synthesis")
     res = mod.main(["--quick", "--out", str(tmp_path)])["results"]

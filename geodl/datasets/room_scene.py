@@ -77,7 +77,7 @@ def render_hci_scene(seed: int, size: int = 512, grid: int = 9,
 
     Each view is rendered with ``supersample`` x ``supersample`` rays per
     pixel, averaged (:data:`ROOM_SUPERSAMPLE`, the benchmark's anti-aliasing;
-    1 is the point-sampled render of sessions up to 13).
+    1 is a point-sampled render, one ray per pixel).
 
     The ground-truth depth is rendered at ``gt_factor`` x resolution and
     reduced by block median (1 = plain low-resolution depth), with the

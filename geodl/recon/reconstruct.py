@@ -36,10 +36,11 @@ MIN_CONFIDENCE = 0.1
 #: the smallest connected component (m^2) the cleaning keeps (see :func:`reconstruct_room`)
 MIN_COMPONENT_AREA = 0.1
 #: the depth method of :func:`reconstruct_room` and ``geodl reconstruct``: the best
-#: on the benchmark rooms' fused meshes (mean F-score at 5 cm 0.786 with planes,
-#: cost_volume 0.759; 0.792 with the textureless fill too; 0.836 on the renders
-#: fixed in session 9, 0.855 with refine_net retrained on them; experiments/README.md)
-#: at 8.5-10.3 s per 9 x 9 x 512^2 capture (sessions 9-10)
+#: of the methods fused (mean F-score at 5 cm with planes: refine_net 0.786,
+#: cost_volume 0.759, structure_tensor 0.657, epinet 0.445, measured on captures
+#: with the checker fault); on the current benchmark captures refine_net with fill
+#: and planes gives 0.852 at about 5.4 s per 9 x 9 x 512^2 capture
+#: (experiments/README.md#room-reconstruction)
 DEFAULT_METHOD = "refine_net"
 #: fill textureless regions and snap estimated disparity to its planes before
 #: fusing (training rooms 0, 1, 3: mean F-score at 5 cm 0.826 -> 0.857 with
@@ -60,9 +61,9 @@ LIGHT_FIELD_VOXEL = 0.02
 POSED_MIN_COMPONENT_AREA = 0.0
 #: options of ``estimate_disparity`` under the fusion, per method, beneath the caller's:
 #: ``refine_net`` keeps the WLS data weight p^4 that the fusion's settings were chosen
-#: with (session 13 made it p^4 c for 2-D disparity, session 14 p^4 again, the default
-#: now; on training rooms 0, 1, 3 the fused F-score was 0.875 with either; pinned here so
-#: that a change of the 2-D default does not move the fusion unmeasured)
+#: with (the 2-D default too; on training rooms 0, 1, 3 the fused F-score was 0.875
+#: with p^4 and with p^4 c; pinned here so that a change of the 2-D default does not
+#: move the fusion unmeasured; experiments/README.md#fusion-wls-weight)
 FUSION_METHOD_OPTIONS: dict[str, dict] = {"refine_net": {"confidence_power": 0.0}}
 
 

@@ -19,7 +19,7 @@ Efros and Ramamoorthi, ICCV 2015, reduced to four fixed halves).
 The costs are aggregated by semi-global matching along four scanline
 directions (:func:`~geodl.lightfield.depth.sgm.semi_global_aggregation`;
 optionally after a guided filter of each cost slice with the centre view as
-guide, the aggregation used before session 11), the best hypothesis is taken per pixel and refined to
+guide), the best hypothesis is taken per pixel and refined to
 sub-pixel by a parabola through its neighbours' costs, and a
 confidence-weighted joint median (``median``) removes outliers, and a
 multi-view Lucas-Kanade refinement over all views makes it sub-pixel accurate
@@ -169,15 +169,17 @@ def cost_volume_disparity(lf: LightField, disp_range: tuple[float, float], step:
         views: views of the sweep: ``"all"`` or ``"star"`` (centre row,
             column and diagonals); the refinement uses all views.
         tau, tau_grad, alpha: truncations and weight of the gradient term
-            (``tau_grad`` 0.05 -> 0.1 in session 10: mean BadPix 0.07 13.13 ->
-            12.69 % on training rooms 100-102, 17.27 -> 16.51 % on 103-106,
-            better or equal in each of the 7).
+            (``tau_grad`` 0.1 rather than 0.05: mean BadPix 0.07 12.69 against
+            13.13 % on training rooms 100-102, 16.51 against 17.27 % on
+            103-106, better or equal in each of the 7; one-ray renders with the
+            checker fault, experiments/README.md#cost-volume-matching).
         radius, eps: guided-filter window radius and regulariser (radius 0:
             no guided filter).
         sgm_penalties: (P1, P2) of the semi-global aggregation, in cost units
-            (None: none). Session 11, on training rooms 100-102 / held-out
-            103-106, mean BadPix 0.07: guided filter of radius 5 alone 12.69 /
-            16.51 %, semi-global alone (the default) 10.41 / 12.90 %.
+            (None: none). On training rooms 100-102 / held-out 103-106, mean
+            BadPix 0.07: guided filter of radius 5 alone 12.69 / 16.51 %,
+            semi-global alone (the default) 10.43 / 12.90 %
+            (experiments/README.md#cost-volume-matching).
         sgm_paths: 4 (horizontal and vertical) or 8 (and diagonal) paths.
         iterations, lk_radius: Gauss-Newton refinement steps over all views
             and their window radius (0 iterations: the sweep's answer).

@@ -57,8 +57,8 @@ FEATURES = 10
 #: residuals are multiplied by this so that they are of order 1 in the network
 RESIDUAL_SCALE = 10.0
 #: ``cost_volume`` options of the matching the network reads, in training and in
-#: use: the settings its shipped weights were trained with (session 11, equal to
-#: ``cost_volume``'s defaults then). Every matching option is pinned, so that a later
+#: use: the settings its shipped weights were trained with (``cost_volume``'s
+#: matching with ``tau_grad`` 0.1 and semi-global aggregation). Every matching option is pinned, so that a later
 #: change of ``cost_volume``'s defaults neither changes what the weights read nor
 #: reuses training caches (named by a hash of this dict); its WLS step
 #: (``smooth``) is never run
@@ -155,22 +155,18 @@ class RefineNet(nn.Module):
 register_model("refine_net", RefineNet)
 
 
-#: WLS settings of the refinement, chosen for the weights of session 11 on training
-#: rooms 100-106 (never in training: mean BadPix 0.07 / MSE x100 there: p^4, lam 3:
-#: 10.69 / 2.79; weight 1 where p > 0.5: 10.71 / 3.24; p^4, lam 10: 11.30 / 2.49;
-#: p^2: 11.43 / 3.05; cost_volume: 11.86 / 2.89). CONFIDENCE_POWER (session 13, the
-#: same rooms, answers snapped to planes as estimate_disparity does by default):
-#: weight p^4 8.10 / 2.78, p^4 c 7.51 / 2.67 (better on both metrics in rooms
-#: 100-102 and in 103-106), p^4 c^2 8.07 / 2.60 (worse BadPix on 103-106), p^4 c^0.5
-#: 7.76 / 2.72, p^2 c 8.93 / 2.97, p^4 c with lam 5 8.83 / 2.57; not snapped: p^4
-#: 10.69 / 2.79, p^4 c 10.79 / 2.70 (p^4 and p^4 c: experiments/depth_choices.py; the
-#: others from session scripts, experiments/README.md). Session 14, the same rooms
-#: rendered anti-aliased (ROOM_SUPERSAMPLE), snapped: p^4 7.64 / 2.75, p^4 c 8.03 /
-#: 2.70; by session 13's rule (p^4 c only if better on both metrics in 100-102 and in
-#: 103-106) p^4 again: it is better on both in 100-102 (6.45 / 1.29 against 8.48 /
-#: 1.34), worse on both in 103-106 (8.53 / 3.85 against 7.70 / 3.73);
-#: experiments/results/depth_choices_2026-12-04_s14_ss3.txt. The matching's
-#: confidence stays an option (confidence_power > 0).
+#: WLS settings of the refinement, chosen for the shipped weights on training
+#: rooms 100-106 (never in training). Mean BadPix 0.07 / MSE x100 on the one-ray
+#: renders, as estimated: p^4, lam 3: 10.69 / 2.79; weight 1 where p > 0.5:
+#: 10.71 / 3.24; p^4, lam 10: 11.30 / 2.49; p^2: 11.43 / 3.05 (cost_volume: 11.86 /
+#: 2.89). The matching's confidence as a further factor (CONFIDENCE_POWER) is
+#: taken only if better on both metrics in rooms 100-102 and in 103-106; on the
+#: anti-aliased renders, snapped to planes, p^4 gives 7.64 / 2.75 and p^4 c
+#: 8.03 / 2.70: better on both in 100-102 (6.45 / 1.29 against 8.48 / 1.34),
+#: worse on both in 103-106 (8.53 / 3.85 against 7.70 / 3.73), so p^4
+#: (experiments/depth_choices.py, experiments/results/depth_choices_anti_aliased.txt,
+#: experiments/README.md#refine-net-wls-weight). The matching's confidence stays
+#: an option (confidence_power > 0).
 LAM, SIGMA, POWER, CONFIDENCE_POWER = 3.0, 0.02, 4.0, 0.0
 
 
