@@ -58,8 +58,8 @@ FEATURES = 10
 RESIDUAL_SCALE = 10.0
 #: ``cost_volume`` options of the matching the network reads, in training and in
 #: use: the settings its shipped weights were trained with (``cost_volume``'s
-#: matching with ``tau_grad`` 0.1 and semi-global aggregation). Every matching option is pinned, so that a later
-#: change of ``cost_volume``'s defaults neither changes what the weights read nor
+#: matching with ``tau_grad`` 0.1 and semi-global aggregation). Every matching
+#: option is pinned, so that a later change of ``cost_volume``'s defaults neither changes what the weights read nor
 #: reuses training caches (named by a hash of this dict); its WLS step
 #: (``smooth``) is never run
 MATCHING: dict = {"step": 0.2, "views": "star", "tau": 0.05, "tau_grad": 0.1, "alpha": 1.0,
