@@ -59,9 +59,9 @@ RESIDUAL_SCALE = 10.0
 #: ``cost_volume`` options of the matching the network reads, in training and in
 #: use: the settings its shipped weights were trained with (``cost_volume``'s
 #: matching with ``tau_grad`` 0.1 and semi-global aggregation). Every matching
-#: option is pinned, so that a later change of ``cost_volume``'s defaults neither changes what the weights read nor
-#: reuses training caches (named by a hash of this dict); its WLS step
-#: (``smooth``) is never run
+#: option is pinned, so that a later change of ``cost_volume``'s defaults neither
+#: changes what the weights read nor reuses training caches (named by a hash of
+#: this dict); its WLS step (``smooth``) is never run
 MATCHING: dict = {"step": 0.2, "views": "star", "tau": 0.05, "tau_grad": 0.1, "alpha": 1.0,
                   "radius": 0, "eps": 1e-4, "sgm_penalties": (0.002, 0.01), "sgm_paths": 4,
                   "iterations": 3, "lk_radius": 3, "median": 4, "blur": 0.5, "lines": 2}
