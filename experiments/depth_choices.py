@@ -13,7 +13,8 @@ one-ray in ``experiments/README.md``).
 Variants, each scored with the benchmark's BadPix 0.07 and MSE x100 per room,
 over all rooms and over the two halves the rule looks at (100-102, 103-106):
 
-* ``cost_volume`` as estimated and snapped to planes;
+* ``cost_volume`` as estimated and snapped to planes, with its defaults and
+  with the multi-view Lucas-Kanade refinement on (3 iterations) and off (0);
 * ``refine_net`` with data weight p^4 (``confidence_power=0``, the default)
   and p^4 c (``confidence_power=1``), each as estimated and snapped; with
   ``--refine-checkpoints``, the same two for other weights.
@@ -39,6 +40,8 @@ CACHE = HERE.parent / "datasets" / "cache" / "analysis_rooms"
 
 #: name -> (method, options of estimate_disparity); each is scored as estimated and snapped
 VARIANTS = {"cost_volume": ("cost_volume", {}),
+            "cost_volume iterations 3": ("cost_volume", {"iterations": 3}),
+            "cost_volume iterations 0": ("cost_volume", {"iterations": 0}),
             "refine_net p^4": ("refine_net", {"confidence_power": 0.0}),
             "refine_net p^4 c": ("refine_net", {"confidence_power": 1.0})}
 
@@ -53,11 +56,13 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--cache", type=Path, default=CACHE)
     ap.add_argument("--supersample", type=int, default=ROOM_SUPERSAMPLE,
                     help="rays per pixel side of the renders (the recorded figures: 1)")
+    ap.add_argument("--variants", nargs="+", choices=list(VARIANTS), default=list(VARIANTS),
+                    help="which variants to run (default: all)")
     ap.add_argument("--refine-checkpoints", nargs="*", type=Path, default=[],
                     help="also score refine_net with these weights (.pt or run folder), "
                          "with each data weight")
     args = ap.parse_args(argv)
-    variants = dict(VARIANTS)
+    variants = {k: VARIANTS[k] for k in args.variants}
     for path in args.refine_checkpoints:
         for name, (_, options) in VARIANTS.items():
             if name.startswith("refine_net"):

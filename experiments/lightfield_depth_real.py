@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 import time
 from pathlib import Path
 
@@ -32,6 +33,9 @@ from geodl.lightfield.benchmark import evaluate
 from geodl.lightfield.depth import METHODS, estimate_disparity
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+from lightfield_depth import figure  # noqa: E402  (the benchmark rooms' figure, same layout)
+
 #: scene -> method -> (BadPix 0.07 %, MSE x100), from the LFattNet paper's Table 1;
 #: only the figures we have checked against the paper (None: not quoted here)
 PUBLISHED: dict[str, dict[str, tuple[float, float | None]]] = {
@@ -58,6 +62,9 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--methods", nargs="+", default=sorted(METHODS),
                     choices=sorted(METHODS), help="geodl methods (default: all)")
     ap.add_argument("--planes", action="store_true", help="ask for the planar prior")
+    ap.add_argument("--options", type=json.loads, default={}, metavar="JSON",
+                    help='options of estimate_disparity for every method, e.g. '
+                    '\'{"iterations": 0}\' with --methods cost_volume')
     ap.add_argument("--out", type=Path, default=HERE)
     args = ap.parse_args(argv)
     torch.manual_seed(0)
@@ -69,7 +76,8 @@ def main(argv: list[str] | None = None) -> dict:
         maps[name] = {"gt": lf.disparity.numpy(), "centre": lf.center_view.permute(1, 2, 0).numpy()}
         for method in args.methods:
             t0 = time.perf_counter()
-            est = estimate_disparity(lf, method, planes=args.planes)[0].double().numpy()
+            est = estimate_disparity(lf, method, planes=args.planes, **args.options)[0]
+            est = est.double().numpy()
             seconds = time.perf_counter() - t0
             scores = evaluate(est, lf.ground_truth)
             scores["runtime_s"] = seconds
@@ -99,36 +107,6 @@ def format_table(results: dict) -> str:
             rows.append(f"| {scene} | {peer} (published) | {bp:.3f} | | | "
                         f"{'' if mse is None else f'{mse:.3f}'} | |")
     return "\n".join(rows)
-
-
-def figure(maps: dict, path: Path) -> None:
-    """Per scene: centre view, ground truth, and each method's disparity over its |error|."""
-    from geodl.viz import pyplot, save_figure
-
-    plt = pyplot()
-    scenes = list(maps)
-    methods = [k for k in maps[scenes[0]] if k not in ("gt", "centre")]
-    fig, ax = plt.subplots(2 * len(scenes), 2 + len(methods),
-                           figsize=(3 * (2 + len(methods)), 6 * len(scenes)), squeeze=False)
-    for i, name in enumerate(scenes):
-        m = maps[name]
-        gt = m["gt"]
-        lo, hi = np.nanmin(gt), np.nanmax(gt)
-        ax[2 * i, 0].imshow(m["centre"])
-        ax[2 * i, 0].set_title(name, fontsize=8)
-        ax[2 * i, 1].imshow(gt, vmin=lo, vmax=hi)
-        ax[2 * i, 1].set_title("ground truth", fontsize=8)
-        for j, method in enumerate(methods):
-            ax[2 * i, 2 + j].imshow(m[method], vmin=lo, vmax=hi)
-            ax[2 * i, 2 + j].set_title(method, fontsize=8)
-            err = np.abs(m[method] - gt)
-            ax[2 * i + 1, 2 + j].imshow(np.where(np.isfinite(err), err, 1.0), vmin=0, vmax=0.3,
-                                        cmap="magma")
-            ax[2 * i + 1, 2 + j].set_title("|error| (0 .. 0.3 px)", fontsize=8)
-    for a in ax.flat:
-        a.axis("off")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    save_figure(fig, path)
 
 
 if __name__ == "__main__":

@@ -23,8 +23,6 @@ from __future__ import annotations
 import json
 import math
 import os
-import shutil
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -35,6 +33,7 @@ from torch import Tensor
 from tqdm import tqdm
 
 from geodl.datasets.room_captures import room_box
+from geodl.io.atomic import staging_folder
 from geodl.mvs.colmap import write_colmap_text
 from geodl.recon.captures import GROUND_TRUTH_FILE, INDEX_FILE, write_room_ground_truth
 from geodl.render import Renderer, Scene, make_room
@@ -208,8 +207,7 @@ def write_room_photos(out: str | Path, seed: int, directions: int = 8, per_direc
                                 supersample, progress)
     pts, rgb, obs = sparse_points(photos, points_per_photo)
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-    try:
+    with staging_folder(out) as tmp:
         (tmp / IMAGES).mkdir()
         names = [photo_name(k) for k in range(len(photos.cameras))]
         for name, img in zip(names, photos.images):
@@ -228,6 +226,4 @@ def write_room_photos(out: str | Path, seed: int, directions: int = 8, per_direc
             target = out / item.relative_to(tmp)
             target.parent.mkdir(parents=True, exist_ok=True)
             os.replace(item, target)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
     return out, photos

@@ -14,8 +14,6 @@ Cameras with lens distortion are undistorted by ``pycolmap.undistort_image``
 from __future__ import annotations
 
 import os
-import shutil
-import tempfile
 from pathlib import Path
 from typing import Sequence
 
@@ -24,6 +22,7 @@ import torch
 from torch import Tensor
 
 from geodl.io import read_image
+from geodl.io.atomic import staging_folder
 from geodl.structures import PinholeCamera, PosedImages
 
 #: the three files of a model, each ``.txt`` or ``.bin``
@@ -243,13 +242,10 @@ def write_colmap_text(folder: str | Path, cameras: Sequence[PinholeCamera], name
             pt_lines.append(f"{p + 1} " + " ".join(repr(float(v)) for v in xyz[p]) + " "
                             f"{rgb[p, 0]} {rgb[p, 1]} {rgb[p, 2]} 0 {track}".rstrip())
     folder.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
-    try:
+    with staging_folder(folder) as tmp:
         for name, lines in (("cameras", cam_lines), ("images", img_lines), ("points3D", pt_lines)):
             (tmp / f"{name}.txt").write_text("\n".join(lines) + "\n")
         folder.mkdir(parents=True, exist_ok=True)
         for f in sorted(tmp.iterdir()):
             os.replace(f, folder / f.name)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
     return folder

@@ -8,6 +8,7 @@ make them.
 """
 from __future__ import annotations
 
+import math
 from typing import Optional, Sequence, Union
 
 import numpy as np
@@ -210,3 +211,19 @@ def check_batch(batch, num_nodes: int, name: str = "batch") -> Tensor:
     if num_nodes and int(t.min()) < 0:
         raise ValueError(f"{name}: graph ids must be >= 0")
     return t
+
+
+def finite_range(t: Tensor) -> tuple[float, float] | None:
+    """(min, max) of ``t`` when every value is finite, else None; ``(0.0,
+    0.0)`` for an empty tensor. One min and max (NaN propagates into both),
+    through NumPy on the CPU: its single thread checks an image in a fraction
+    of a millisecond where torch's thread pool, on a busy machine, took
+    25-90 ms per frame."""
+    if t.numel() == 0:
+        return 0.0, 0.0
+    if t.device.type == "cpu":
+        a = t.detach().numpy()
+        lo, hi = float(a.min()), float(a.max())
+    else:
+        lo, hi = (float(v) for v in torch.aminmax(t.detach()))
+    return (lo, hi) if math.isfinite(lo) and math.isfinite(hi) else None

@@ -56,6 +56,7 @@ from tqdm import tqdm
 
 from geodl._optional import open3d
 from geodl.io.atomic import atomic_path
+from geodl.ops.validation import finite_range
 from geodl.structures import Mesh, PinholeCamera
 
 #: voxels per block edge; Open3D's reconstruction system uses 16
@@ -63,18 +64,9 @@ BLOCK_RESOLUTION = 16
 
 
 def _in_unit_range(t: Tensor) -> bool:
-    """Whether every value of ``t`` is finite and in [0, 1]. One min and max
-    (NaN propagates into both); on the CPU through NumPy, whose single
-    thread does a frame in a fraction of a millisecond where torch's thread
-    pool, on a busy machine, took 25-90 ms."""
-    if t.numel() == 0:
-        return True
-    if t.device.type == "cpu":
-        a = t.detach().numpy()
-        lo, hi = float(a.min()), float(a.max())
-    else:
-        lo, hi = (float(v) for v in torch.aminmax(t.detach()))
-    return math.isfinite(lo) and math.isfinite(hi) and lo >= 0 and hi <= 1
+    """Whether every value of ``t`` is finite and in [0, 1]."""
+    r = finite_range(t)
+    return r is not None and r[0] >= 0 and r[1] <= 1
 
 
 @dataclass

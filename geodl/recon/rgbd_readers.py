@@ -46,8 +46,6 @@ intrinsics, images of differing sizes.
 from __future__ import annotations
 
 import re
-import shutil
-import tempfile
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -57,6 +55,7 @@ from PIL import Image
 from tqdm import tqdm
 
 from geodl.io import read_image, read_raw_image
+from geodl.io.atomic import staging_folder
 from geodl.structures import PinholeCamera, PosedImages
 
 #: largest entry of abs(R R^T - I) of a pose's rotation block still taken as a
@@ -349,8 +348,7 @@ def write_7scenes(folder: str | Path, frames: PosedImages, depth_scale: float =
         raise ValueError("frames: the 7-Scenes layout has one intrinsics file, but the depth "
                          "cameras differ in K")
     folder.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
-    try:
+    with staging_folder(folder) as tmp:
         np.savetxt(tmp / INTRINSICS_FILE, K.numpy(), fmt="%.9g")
         for k in range(len(frames)):
             stem = tmp / f"frame-{k:06d}"
@@ -369,9 +367,6 @@ def write_7scenes(folder: str | Path, frames: PosedImages, depth_scale: float =
                 p.replace(folder / p.name)
         else:
             tmp.rename(folder)
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp, ignore_errors=True)
     return folder
 
 

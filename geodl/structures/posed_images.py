@@ -14,29 +14,20 @@ colour images, all of size (W, H).
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from typing import Any
 
 import torch
 from torch import Tensor
 
+from geodl.ops.validation import finite_range
 from geodl.structures.camera import PinholeCamera
 
 
 def _finite_nonnegative(t: Tensor) -> bool:
-    """Whether every value is finite and >= 0: one min and max (NaN
-    propagates into both), through NumPy on the CPU (one thread, no
-    temporaries: torch's thread pool took 0.5 s for 50 Kinect frames on a
-    busy machine)."""
-    if t.numel() == 0:
-        return True
-    if t.device.type == "cpu":
-        a = t.detach().numpy()
-        lo, hi = float(a.min()), float(a.max())
-    else:
-        lo, hi = (float(v) for v in torch.aminmax(t.detach()))
-    return math.isfinite(lo) and math.isfinite(hi) and lo >= 0
+    """Whether every value is finite and >= 0."""
+    r = finite_range(t)
+    return r is not None and r[0] >= 0
 
 
 @dataclass
