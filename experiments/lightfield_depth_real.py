@@ -15,7 +15,13 @@ The benchmark's evaluation scenes (its four *training* and four *stratified*
 scenes) are reported here, never tuned on; the *additional* scenes (antinous)
 are where settings may be chosen.
 
-    .venv/bin/python experiments/lightfield_depth_real.py --data ../shared/data/hci
+    .venv/bin/python experiments/lightfield_depth_real.py --data ../shared/data/hci \
+        --lytro ../shared/data/lytro/2067 --lytro-reference path/to/epinet/2067.pfm
+
+``--lytro`` adds a real capture without ground truth (the EPINet authors'
+decoded Lytro Illum capture 2067), read as published (``load_lightfield``, its
+range estimated from the views), with a peer's map of it beside ours
+(EPINet's, published in the authors' repository).
 """
 from __future__ import annotations
 
@@ -65,8 +71,16 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--options", type=json.loads, default={}, metavar="JSON",
                     help='options of estimate_disparity for every method, e.g. '
                     '\'{"iterations": 0}\' with --methods cost_volume')
+    ap.add_argument("--lytro", type=Path, help="a decoded Lytro capture without ground truth "
+                    "(e.g. the EPINet authors' 2067/ folder of 2067_RR_CC.png), read by "
+                    "load_lightfield with its range estimated from the views")
+    ap.add_argument("--lytro-reference", type=Path, metavar="PFM", help="a peer's disparity "
+                    "map of that capture (EPINet's 2067.pfm: its network crops 11 px per "
+                    "side), compared with ours over the pixels both cover")
     ap.add_argument("--out", type=Path, default=HERE)
     args = ap.parse_args(argv)
+    if args.lytro_reference is not None and args.lytro is None:
+        ap.error("--lytro-reference needs --lytro")
     torch.manual_seed(0)
     results: dict[str, dict[str, dict[str, float]]] = {}
     maps: dict[str, dict[str, np.ndarray]] = {}
@@ -91,9 +105,69 @@ def main(argv: list[str] | None = None) -> dict:
     (args.out / "results" / "lightfield_depth_real_scenes.json").write_text(json.dumps(
         {"per_scene": results, "published_badpix0.07": {
             s: {m: v[0] for m, v in per.items()} for s, per in PUBLISHED.items()},
-         "planes": args.planes}, indent=2))
+         "planes": args.planes, "options": args.options}, indent=2))
     figure(maps, args.out / "figures" / "lightfield_depth_real_scenes.png")
+    if args.lytro is not None:
+        results["lytro"] = lytro_comparison(args.lytro, args.lytro_reference, args.methods,
+                                            args.planes, args.options, args.out)
     return results
+
+
+def lytro_comparison(folder: Path, reference: Path | None, methods: list[str], planes: bool,
+                     options: dict, out: Path) -> dict:
+    """Each method's disparity of a capture without ground truth, beside a
+    peer's map of it: per method the runtime and, with ``reference``, the
+    median |ours - peer| and the share of pixels within 0.07 / 0.2 px over
+    the centred crop both maps cover; a figure of the maps and differences."""
+    from geodl.lightfield import load_lightfield
+    from geodl.lightfield.pfm import read_pfm
+    from geodl.viz import pyplot, save_figure
+
+    lf = load_lightfield(folder)
+    peer = None if reference is None else np.asarray(read_pfm(reference), dtype=np.float64)
+    H, W = lf.height, lf.width
+    if peer is not None and (peer.shape[0] > H or peer.shape[1] > W):
+        raise SystemExit(f"--lytro-reference {reference}: {peer.shape} is larger than the "
+                         f"views ({H}, {W})")
+    top = 0 if peer is None else (H - peer.shape[0]) // 2
+    left = 0 if peer is None else (W - peer.shape[1]) // 2
+    crop = (slice(top, H - top if peer is not None else H),
+            slice(left, W - left if peer is not None else W))
+    rows, shown = {}, {}
+    for method in methods:
+        t0 = time.perf_counter()
+        d = estimate_disparity(lf, method, planes=planes, **options)[0].double().numpy()
+        row = {"runtime_s": time.perf_counter() - t0}
+        ours = d[crop]
+        if peer is not None:
+            diff = np.abs(ours[:peer.shape[0], :peer.shape[1]] - peer)
+            row.update(median_abs_diff=float(np.nanmedian(diff)),
+                       within_0_07=float(100 * np.mean(diff <= 0.07)),
+                       within_0_2=float(100 * np.mean(diff <= 0.2)))
+        rows[method], shown[method] = row, ours
+        print(f"{folder.name} {method:18s} " + " ".join(f"{k}={v:.3f}" for k, v in row.items()),
+              flush=True)
+    lo, hi = lf.meta.get("estimated_disp_range", (float(np.nanmin(d)), float(np.nanmax(d))))
+    panels = [("centre view", lf.center_view.permute(1, 2, 0).numpy()[crop], None)]
+    if peer is not None:
+        panels.append(("peer (reference)", peer, None))
+    panels += [(m, shown[m], peer) for m in methods]
+    fig, ax = pyplot().subplots(2, len(panels), figsize=(3.2 * len(panels), 5), squeeze=False)
+    for j, (title, img, ref) in enumerate(panels):
+        ax[0, j].imshow(img, **({} if img.ndim == 3 else {"vmin": lo, "vmax": hi}))
+        ax[0, j].set_title(title, fontsize=8)
+        if ref is not None:
+            diff = np.abs(img[:ref.shape[0], :ref.shape[1]] - ref)
+            ax[1, j].imshow(diff, vmin=0, vmax=0.3, cmap="magma")
+            ax[1, j].set_title(f"|{title} - peer| (0 .. 0.3 px)", fontsize=8)
+    for a in ax.ravel():
+        a.axis("off")
+    save_figure(fig, out / "figures" / "lightfield_depth_lytro.png")
+    (out / "results" / "lightfield_depth_lytro.json").write_text(json.dumps(
+        {"capture": folder.name, "reference": None if reference is None else reference.name,
+         "estimated_disp_range": [lo, hi], "planes": planes, "options": options,
+         "per_method": rows}, indent=2))
+    return rows
 
 
 def format_table(results: dict) -> str:
