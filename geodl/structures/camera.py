@@ -190,7 +190,8 @@ class PinholeCamera:
                 non-positive depth are invalid.
 
         Returns:
-            points: (H, W, 3) world coordinates (zero at invalid pixels);
+            points: (H, W, 3) world coordinates (zero at invalid pixels), on
+                the depth's device;
             valid: (H, W) bool.
         """
         d = as_tensor(depth, "depth").double()
@@ -198,7 +199,7 @@ class PinholeCamera:
             raise ValueError(f"depth: expected shape ({self.height}, {self.width}), "
                              f"got {tuple(d.shape)}")
         valid = torch.isfinite(d) & (d > 0)
-        origins, dirs = self.rays()
+        origins, dirs = (t.to(d.device) for t in self.rays())
         pts = origins + dirs * torch.where(valid, d, 0.0)[..., None]
         return torch.where(valid[..., None], pts, 0.0), valid
 

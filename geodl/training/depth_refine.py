@@ -183,9 +183,8 @@ def train_refine(config, out: str | Path, cache: str | Path, resume: bool = Fals
         return confidence_loss(net(x), x, batch[1].to(device))
 
     return run_loop(
-        lambda: MODELS["refine_net"](**config.arch), out=out, steps=config.steps,
-        lr=config.lr, seed=config.seed, ema=config.ema, val_every=config.val_every,
-        ckpt_every=config.ckpt_every, config=asdict(config),
+        lambda: MODELS["refine_net"](**config.arch), config.loop, out=out,
+        config=asdict(config),
         sample=lambda g: sample_batch(train_rooms, config.batch, config.patch, g),
         loss=loss, validate=lambda avg: validate(avg, val_rooms, device) if val_rooms else {},
         save_weights=save, rank=rank, world=world, device=device, resume=resume,
