@@ -178,8 +178,8 @@ class PinholeCamera:
         # d_world = R^T K^-1 (u, v, 1): with M = R^T K^-1 that is
         # u M[:, 0] + v M[:, 1] + M[:, 2], three broadcasts instead of a grid product.
         M = (self.R.T @ torch.linalg.inv(self.K)).to(dtype)
-        u = torch.arange(self.width, dtype=dtype) + 0.5
-        v = torch.arange(self.height, dtype=dtype) + 0.5
+        u = torch.arange(self.width, dtype=dtype, device=M.device) + 0.5
+        v = torch.arange(self.height, dtype=dtype, device=M.device) + 0.5
         return (u[None, :, None] * M[:, 0] + v[:, None, None] * M[:, 1]) + M[:, 2]
 
     def unproject(self, depth: Tensor) -> tuple[Tensor, Tensor]:
