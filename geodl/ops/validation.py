@@ -16,7 +16,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-_Config = TypeVar("_Config")
+C = TypeVar("C")
 
 
 def _compiling() -> bool:
@@ -232,8 +232,8 @@ def finite_range(t: Tensor) -> tuple[float, float] | None:
     return (lo, hi) if math.isfinite(lo) and math.isfinite(hi) else None
 
 
-def with_options(config_type: type[_Config], config: _Config | None, options: dict,
-                 owner: str) -> _Config:
+def with_options(config_type: type[C], config: C | None, options: dict,
+                 owner: str) -> C:
     """The settings a function runs with: ``config`` (a frozen dataclass of
     type ``config_type``; None: its defaults) with the keyword ``options``
     (field name -> value) replacing its fields. A keyword that is no field

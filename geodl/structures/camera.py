@@ -183,15 +183,14 @@ class PinholeCamera:
         return (u[None, :, None] * M[:, 0] + v[:, None, None] * M[:, 1]) + M[:, 2]
 
     def unproject(self, depth: Tensor) -> tuple[Tensor, Tensor]:
-        """Back-project a z-depth map.
+        """Back-project a z-depth map, on the depth's device.
 
         Args:
             depth: (H, W) z-depth in metres; pixels with non-finite or
                 non-positive depth are invalid.
 
         Returns:
-            points: (H, W, 3) world coordinates (zero at invalid pixels), on
-                the depth's device;
+            points: (H, W, 3) world coordinates (zero at invalid pixels);
             valid: (H, W) bool.
         """
         d = as_tensor(depth, "depth").double()
