@@ -9,7 +9,7 @@ Three rows:
   (1 024 seeds, 25 sampled neighbours each, ``(x_src, x_dst)`` with
   ``size``), a new batch every call (nothing to reuse).
 
-    .venv/bin/python benchmarks/bench_message_passing.py [--rows large,small,minibatch]
+    .venv/bin/python benchmarks/bench_message_passing.py [--rows large,small,minibatch] [--device cuda]
 
 EdgeConv: nn = Linear(2C, C) -> ReLU -> Linear(C, C), max aggregation, C = 64.
 GATConv: 64 -> 8 x 8 (8 heads of 8 channels, concatenated). SAGEConv: 64 -> 64, mean.
@@ -31,7 +31,7 @@ from neighbor_batch import neighbor_batch  # noqa: E402
 from geodl.nn.conv import EdgeConv, GATConv, SAGEConv  # noqa: E402
 
 
-def _layers(c: int, bipartite: bool = False):
+def _layers(c: int, bipartite: bool = False, device: torch.device | str = "cpu"):
     mlp = torch.nn.Sequential(torch.nn.Linear(2 * c, c), torch.nn.ReLU(), torch.nn.Linear(c, c))
     theirs_edge = pyg_nn.EdgeConv(mlp)  # both re-initialise the shared mlp: same weights
     ours_edge = EdgeConv(mlp)
@@ -41,6 +41,9 @@ def _layers(c: int, bipartite: bool = False):
              ("SAGEConv (mean)", SAGEConv(cin, c), pyg_nn.SAGEConv(cin, c))]
     for _, ours, theirs in pairs[1:]:
         ours.load_state_dict(theirs.state_dict())
+    for _, ours, theirs in pairs:
+        ours.to(device)
+        theirs.to(device)
     return pairs
 
 
@@ -64,37 +67,40 @@ def main() -> None:
     ap.add_argument("--channels", type=int, default=64)
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--rows", default="large,small,minibatch")
+    ap.add_argument("--device", default="cpu", help="torch device of both libraries (cuda)")
     args = ap.parse_args()
+    device = torch.device(args.device)
     rows = args.rows.split(",")
     g = torch.Generator().manual_seed(0)
     c = args.channels
     print(f"torch {torch.__version__}, PyG {torch_geometric.__version__}, "
-          f"threads {torch.get_num_threads()}")
-    ei = torch.randint(0, args.nodes, (2, args.edges), generator=g)
-    x = torch.randn(args.nodes, c, generator=g, requires_grad=True)
+          f"threads {torch.get_num_threads()}, device {device}")
+    ei_cpu = torch.randint(0, args.nodes, (2, args.edges), generator=g)
+    ei = ei_cpu.to(device)
+    x = torch.randn(args.nodes, c, generator=g).to(device).requires_grad_()
     if "large" in rows:
         print(f"\n== large: random graph, {args.nodes} nodes, {args.edges} directed edges, "
               f"{c} channels")
-        for name, ours, theirs in _layers(c)[:2]:
+        for name, ours, theirs in _layers(c, device=device)[:2]:
             compare_layers(name, ours, theirs, x, ei, args.repeats)
     if "small" in rows:
-        ei_s = torch.randint(0, 2000, (2, 20_000), generator=g)
-        x_s = torch.randn(2000, c, generator=g, requires_grad=True)
+        ei_s = torch.randint(0, 2000, (2, 20_000), generator=g).to(device)
+        x_s = torch.randn(2000, c, generator=g).to(device).requires_grad_()
         print("\n== small: 2000 nodes, 20000 edges, same edge_index every call; "
               "20 passes per timing, 10 timings")
-        for name, ours, theirs in _layers(c):
+        for name, ours, theirs in _layers(c, device=device):
             compare_calls(name, lambda: ours(x_s, ei_s), lambda: theirs(x_s, ei_s), 10, 20)
     if "minibatch" in rows:
         batches = []
         for _ in range(8):
-            nodes, ei_b, counts = neighbor_batch(ei, args.nodes, 1024, [25], g)
-            xb = x.detach()[nodes].requires_grad_()
-            batches.append(((xb, xb[:counts[0]]), ei_b, (counts[1], counts[0])))
+            nodes, ei_b, counts = neighbor_batch(ei_cpu, args.nodes, 1024, [25], g)
+            xb = x.detach()[nodes.to(device)].requires_grad_()
+            batches.append(((xb, xb[:counts[0]]), ei_b.to(device), (counts[1], counts[0])))
         n_src = sum(b[2][0] for b in batches) / len(batches)
         print(f"\n== minibatch: 8 NeighborLoader-style bipartite batches (1024 seeds, fanout 25, "
               f"~{n_src:.0f} sources, {batches[0][1].shape[1]} edges), a new batch every call; "
               f"one timing = the 8 batches")
-        for name, ours, theirs in _layers(c, bipartite=True):
+        for name, ours, theirs in _layers(c, bipartite=True, device=device):
             compare_calls(name, _cycle(ours, batches), _cycle(theirs, batches),
                           args.repeats * 3, len(batches))
 

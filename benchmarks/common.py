@@ -6,14 +6,25 @@ import time
 from typing import Callable
 
 
+def synchronize() -> None:
+    """Wait for the GPU's queued work (a no-op without CUDA in use), so that a
+    clock read after it counts the kernels, not only their launch."""
+    import torch
+
+    if torch.cuda.is_available() and torch.cuda.is_initialized():
+        torch.cuda.synchronize()
+
+
 def interleaved(funcs: dict[str, Callable[[], object]], repeats: int = 3) -> dict[str, list[float]]:
     """Run each function once per round, rounds interleaved (A B A B ...), so
     that load from other processes hits every contender alike."""
     times: dict[str, list[float]] = {name: [] for name in funcs}
     for _ in range(repeats):
         for name, fn in funcs.items():
+            synchronize()
             t0 = time.perf_counter()
             fn()
+            synchronize()
             times[name].append(time.perf_counter() - t0)
     return times
 

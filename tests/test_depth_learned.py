@@ -226,10 +226,13 @@ def test_room_caches_are_named_by_how_the_rooms_were_rendered(tmp_path):
     the anti-aliased rooms: the file names carry the rays per pixel side, and
     refine_net's also the matching options' hash."""
     from geodl.datasets import ROOM_SUPERSAMPLE
+    from geodl.lightfield.depth import CostVolumeConfig
     from geodl.training.depth_refine import refine_room_path
     from geodl.training.rooms import room_path
 
     assert room_path(tmp_path, 3, 64).name == f"room_0003_64_ss{ROOM_SUPERSAMPLE}.npz"
-    a = refine_room_path(tmp_path, 3, 64, {"levels": 8})
-    b = refine_room_path(tmp_path, 3, 64, {"levels": 9})
+    a = refine_room_path(tmp_path, 3, 64, CostVolumeConfig())
+    b = refine_room_path(tmp_path, 3, 64, CostVolumeConfig(iterations=0))
     assert a.name.startswith(f"refine_0003_64_ss{ROOM_SUPERSAMPLE}_") and a != b
+    # the final smoothing is no part of the matching the features hold
+    assert refine_room_path(tmp_path, 3, 64, CostVolumeConfig(smooth=0.0)) == a

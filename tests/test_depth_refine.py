@@ -3,7 +3,6 @@ learned refinement of cost_volume (refine_net): its features, its start at
 the classical answer, save/reload, training, and the shipped weights on planes."""
 from __future__ import annotations
 
-import inspect
 import sys
 from pathlib import Path
 
@@ -126,10 +125,13 @@ def test_a_right_confidence_repairs_a_wrong_patch():
 def test_matching_pins_every_cost_volume_option():
     # a new or changed cost_volume default must not silently change what the
     # shipped weights read, nor reuse training caches built with other settings
-    from geodl.lightfield.depth.cost_volume import cost_volume_disparity
-    params = inspect.signature(cost_volume_disparity).parameters
-    options = set(list(params)[2:]) - {"smooth", "smooth_sigma"}
-    assert set(MATCHING) == options
+    from geodl.training.depth_refine import refine_room_path
+    trained = {"step": 0.2, "views": "star", "tau": 0.05, "tau_grad": 0.1, "alpha": 1.0,
+               "radius": 0, "eps": 1e-4, "sgm_penalties": (0.002, 0.01), "sgm_paths": 4,
+               "iterations": 3, "lk_radius": 3, "median": 4, "blur": 0.5, "lines": 2}
+    assert MATCHING.matching() == trained and MATCHING.smooth == 0
+    # the cache name (a hash of the matching) of the features the weights were trained on
+    assert refine_room_path(Path("c"), 100, 512, MATCHING).name.endswith("_58d3bb8a.npz")
 
 
 def test_data_weight_is_the_probability_to_the_power():

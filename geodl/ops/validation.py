@@ -8,12 +8,15 @@ make them.
 """
 from __future__ import annotations
 
+import dataclasses
 import math
-from typing import Optional, Sequence, Union
+from typing import Optional, Sequence, TypeVar, Union
 
 import numpy as np
 import torch
 from torch import Tensor
+
+C = TypeVar("C")
 
 
 def _compiling() -> bool:
@@ -227,3 +230,22 @@ def finite_range(t: Tensor) -> tuple[float, float] | None:
     else:
         lo, hi = (float(v) for v in torch.aminmax(t.detach()))
     return (lo, hi) if math.isfinite(lo) and math.isfinite(hi) else None
+
+
+def with_options(config_type: type[C], config: C | None, options: dict,
+                 owner: str) -> C:
+    """The settings a function runs with: ``config`` (a frozen dataclass of
+    type ``config_type``; None: its defaults) with the keyword ``options``
+    (field name -> value) replacing its fields. A keyword that is no field
+    raises ``TypeError`` naming it and ``owner`` (the function), as an
+    unexpected keyword argument would."""
+    if config is None:
+        config = config_type()
+    elif not isinstance(config, config_type):
+        raise TypeError(f"config: expected a {config_type.__name__}, got {type(config).__name__}")
+    names = [f.name for f in dataclasses.fields(config_type)]
+    unknown = sorted(set(options) - set(names))
+    if unknown:
+        raise TypeError(f"{owner}: unknown option(s) {', '.join(map(repr, unknown))}; "
+                        f"expected fields of {config_type.__name__}: {', '.join(names)}")
+    return dataclasses.replace(config, **options) if options else config

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Sequence
 import torch
 from torch import Tensor
 
+from geodl.lightfield.depth.refine_net import RefineConfig
 from geodl.recon.fusion import DepthFrame, _progress, fuse_tsdf
 from geodl.recon.result import ReconstructionResult
 from geodl.structures import LightField, PointCloud, PosedImages
@@ -59,12 +60,15 @@ LIGHT_FIELD_VOXEL = 0.02
 #: none, as TSDF fusion of many sensor frames leaves few floaters
 #: (experiments/README.md, "Rooms from RGB-D scans")
 POSED_MIN_COMPONENT_AREA = 0.0
-#: options of ``estimate_disparity`` under the fusion, per method, beneath the caller's:
-#: ``refine_net`` keeps the WLS data weight p^4 that the fusion's settings were chosen
-#: with (the 2-D default too; on training rooms 0, 1, 3 the fused F-score was 0.875
-#: with p^4 and with p^4 c; pinned here so that a change of the 2-D default does not
-#: move the fusion unmeasured; experiments/README.md#fusion-wls-weight)
-FUSION_METHOD_OPTIONS: dict[str, dict] = {"refine_net": {"confidence_power": 0.0}}
+#: the settings of ``refine_net`` under the fusion: the WLS data weight p^4 that the
+#: fusion's settings were chosen with (the 2-D default too; on training rooms 0, 1, 3
+#: the fused F-score was 0.875 with p^4 and with p^4 c; pinned here so that a change
+#: of the 2-D default does not move the fusion unmeasured;
+#: experiments/README.md#fusion-wls-weight)
+FUSION_REFINE = RefineConfig(confidence_power=0.0)
+#: options of ``estimate_disparity`` under the fusion, per method, beneath the caller's
+#: (a caller's keywords replace single fields of the ``config``, its ``config`` all of them)
+FUSION_METHOD_OPTIONS: dict[str, dict] = {"refine_net": {"config": FUSION_REFINE}}
 
 
 def estimate_for_fusion(lf: LightField, method: str = DEFAULT_METHOD, **options
@@ -86,7 +90,7 @@ def _check_maps(lf: LightField, disparity: Tensor, confidence: Tensor | None,
     d = torch.as_tensor(disparity)
     if tuple(d.shape) != shape:
         raise ValueError(f"disparity: expected shape {shape} (the views), got {tuple(d.shape)}")
-    c = torch.ones(shape, dtype=torch.float64) if confidence is None \
+    c = torch.ones(shape, dtype=torch.float64, device=d.device) if confidence is None \
         else torch.as_tensor(confidence)
     if tuple(c.shape) != shape:
         raise ValueError(f"confidence: expected shape {shape}, got {tuple(c.shape)}")

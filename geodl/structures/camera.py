@@ -178,12 +178,12 @@ class PinholeCamera:
         # d_world = R^T K^-1 (u, v, 1): with M = R^T K^-1 that is
         # u M[:, 0] + v M[:, 1] + M[:, 2], three broadcasts instead of a grid product.
         M = (self.R.T @ torch.linalg.inv(self.K)).to(dtype)
-        u = torch.arange(self.width, dtype=dtype) + 0.5
-        v = torch.arange(self.height, dtype=dtype) + 0.5
+        u = torch.arange(self.width, dtype=dtype, device=M.device) + 0.5
+        v = torch.arange(self.height, dtype=dtype, device=M.device) + 0.5
         return (u[None, :, None] * M[:, 0] + v[:, None, None] * M[:, 1]) + M[:, 2]
 
     def unproject(self, depth: Tensor) -> tuple[Tensor, Tensor]:
-        """Back-project a z-depth map.
+        """Back-project a z-depth map, on the depth's device.
 
         Args:
             depth: (H, W) z-depth in metres; pixels with non-finite or
@@ -198,7 +198,7 @@ class PinholeCamera:
             raise ValueError(f"depth: expected shape ({self.height}, {self.width}), "
                              f"got {tuple(d.shape)}")
         valid = torch.isfinite(d) & (d > 0)
-        origins, dirs = self.rays()
+        origins, dirs = (t.to(d.device) for t in self.rays())
         pts = origins + dirs * torch.where(valid, d, 0.0)[..., None]
         return torch.where(valid[..., None], pts, 0.0), valid
 

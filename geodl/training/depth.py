@@ -42,7 +42,7 @@ from geodl.lightfield.depth.cost_net import CostNet, cost_net_input
 from geodl.lightfield.depth.epinet import EPINet, epinet_input
 from geodl.lightfield.depth.learned import MODELS, save_model, star_views
 from geodl.training.depth_refine import train_refine
-from geodl.training.loop import dist_setup, load_rooms, prepare_out, run_loop
+from geodl.training.loop import LoopConfig, dist_setup, load_rooms, prepare_out, run_loop
 from geodl.training.rooms import check_training_seed, dihedral, photometric, room_path, save_room_file
 
 #: default architecture per model (the shipped CPU-sized configurations)
@@ -102,6 +102,12 @@ class TrainConfig:
                 setattr(self, name, table[self.model])
             if getattr(self, name) < 1:
                 raise ValueError(f"{name}: expected a positive integer, got {getattr(self, name)}")
+
+    @property
+    def loop(self) -> LoopConfig:
+        """The optimisation settings, as :func:`~geodl.training.loop.run_loop` takes them."""
+        return LoopConfig(steps=self.steps, lr=self.lr, seed=self.seed, ema=self.ema,
+                          val_every=self.val_every, ckpt_every=self.ckpt_every)
 
 
 # ----------------------------------------------------------------- rooms
@@ -277,9 +283,8 @@ def train(config: TrainConfig, out: str | Path, cache: str | Path, resume: bool 
         save_model(avg, "model", config.arch, out, info)
 
     return run_loop(
-        lambda: build_model(config.model, config.arch), out=out, steps=config.steps,
-        lr=config.lr, seed=config.seed, ema=config.ema, val_every=config.val_every,
-        ckpt_every=config.ckpt_every, config=asdict(config),
+        lambda: build_model(config.model, config.arch), config.loop, out=out,
+        config=asdict(config),
         sample=lambda g: sample_batch(train_rooms, config.batch, config.patch, g,
                                       config.min_texture),
         loss=lambda net, b: masked_l1(predict(net, b[0].to(device)), b[1].to(device), margin),

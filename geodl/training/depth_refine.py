@@ -42,6 +42,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from geodl.io.npz import read_npz
+from geodl.lightfield.depth.cost_volume import CostVolumeConfig
 from geodl.training.loop import dist_setup, load_rooms, prepare_out, run_loop
 from geodl.training.rooms import check_training_seed, dihedral, photometric, room_path, save_room_file
 
@@ -49,11 +50,12 @@ from geodl.training.rooms import check_training_seed, dihedral, photometric, roo
 BORDER = 15
 
 
-def refine_room_path(cache: Path, seed: int, size: int, matching: dict) -> Path:
+def refine_room_path(cache: Path, seed: int, size: int, matching: CostVolumeConfig) -> Path:
     """Cache file of one room's features; its name carries a hash of the
-    ``cost_volume`` options, so that features built with other matching
-    settings are never reused."""
-    tag = hashlib.sha1(json.dumps(matching, sort_keys=True).encode()).hexdigest()[:8]
+    ``cost_volume`` matching settings (``matching.matching()``, as JSON with
+    sorted keys), so that features built with other matching settings are
+    never reused."""
+    tag = hashlib.sha1(json.dumps(matching.matching(), sort_keys=True).encode()).hexdigest()[:8]
     return room_path(cache, seed, size, kind="refine", tag=tag)
 
 
@@ -70,7 +72,7 @@ def cache_refine_room(seed: int, size: int, cache: str | Path) -> Path:
     lf = render_hci_scene(seed, size=size, grid=9, gt_factor=1, progress=False)
     with tempfile.TemporaryDirectory() as tmp:
         lf = load_hci(write_hci_scene(Path(tmp) / "scene", lf, scene=f"room_{seed}"))
-    disp, conf = estimate_disparity(lf, "cost_volume", planes=False, **MATCHING,
+    disp, conf = estimate_disparity(lf, "cost_volume", planes=False, config=MATCHING,
                                     smooth=0)  # before its WLS and the planes
     x = refine_features(lf, disp, conf)
     return save_room_file(path, features=x.numpy().astype(np.float16),
@@ -181,9 +183,8 @@ def train_refine(config, out: str | Path, cache: str | Path, resume: bool = Fals
         return confidence_loss(net(x), x, batch[1].to(device))
 
     return run_loop(
-        lambda: MODELS["refine_net"](**config.arch), out=out, steps=config.steps,
-        lr=config.lr, seed=config.seed, ema=config.ema, val_every=config.val_every,
-        ckpt_every=config.ckpt_every, config=asdict(config),
+        lambda: MODELS["refine_net"](**config.arch), config.loop, out=out,
+        config=asdict(config),
         sample=lambda g: sample_batch(train_rooms, config.batch, config.patch, g),
         loss=loss, validate=lambda avg: validate(avg, val_rooms, device) if val_rooms else {},
         save_weights=save, rank=rank, world=world, device=device, resume=resume,

@@ -25,6 +25,7 @@ import json
 import math
 import os
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Sequence, TypeVar
 
@@ -96,34 +97,69 @@ def load_rooms(n_train: int, n_val: int, cache: Callable[[int], Path],
     return [load(cache(s)) for s in mine], [load(cache(s)) for s in val_seeds]
 
 
-def run_loop(build: Callable[[], nn.Module], *, out: Path, steps: int, lr: float, seed: int,
-             ema: float, val_every: int, ckpt_every: int, config: dict[str, Any],
-             sample: Callable[[torch.Generator], Any],
+@dataclass(frozen=True)
+class LoopConfig:
+    """The optimisation of :func:`run_loop` (each training command's
+    configuration holds these fields too: ``TrainConfig.loop``,
+    ``SynthTrainConfig.loop``)."""
+
+    #: optimiser steps
+    steps: int
+    #: Adam's learning rate at the start of the cosine schedule (it ends at a tenth)
+    lr: float = 1e-3
+    #: seed of the initial weights and of the batch generators
+    seed: int = 0
+    #: the largest decay of the weight average
+    ema: float = 0.999
+    #: validate (rank 0) every this many steps, and at the end
+    val_every: int = 250
+    #: write the checkpoint and the weights every this many steps, and at the end
+    ckpt_every: int = 250
+
+    def __post_init__(self) -> None:
+        for name in ("steps", "val_every", "ckpt_every"):
+            value = getattr(self, name)
+            if not (isinstance(value, int) and value >= 1):
+                raise ValueError(f"{name}: expected a positive integer, got {value!r}")
+        if not (isinstance(self.lr, (int, float)) and self.lr > 0):
+            raise ValueError(f"lr: expected a positive learning rate, got {self.lr!r}")
+        if not 0 <= self.ema <= 1:
+            raise ValueError(f"ema: expected a decay in [0, 1], got {self.ema!r}")
+
+
+def run_loop(build: Callable[[], nn.Module], loop: LoopConfig, *, out: Path,
+             config: dict[str, Any], sample: Callable[[torch.Generator], Any],
              loss: Callable[[nn.Module, Any], Tensor],
              validate: Callable[[nn.Module], dict[str, float]],
              save_weights: Callable[[nn.Module, int, dict[str, float]], None],
              rank: int, world: int, device: torch.device, resume: bool = False,
              progress: bool | None = None, desc: str = "train") -> nn.Module:
-    """Optimise ``build()``'s model for ``steps`` steps; returns the exponential
-    moving average of its weights (decay ``min(ema, (1 + t) / (10 + t))`` at
-    step t), which is what is validated and saved.
+    """Optimise ``build()``'s model for ``loop.steps`` steps; returns the
+    exponential moving average of its weights (decay ``min(loop.ema, (1 + t) /
+    (10 + t))`` at step t), which is what is validated and saved.
 
     Args:
-        build: makes the model; called after ``torch.manual_seed(seed)`` so every
-            rank starts from the same weights.
-        config: written to ``out/config.json``.
+        build: makes the model; called after ``torch.manual_seed(loop.seed)`` so
+            every rank starts from the same weights.
+        loop: steps, learning rate, seed, weight average, validation and
+            checkpoint intervals.
+        config: the whole run's configuration, written to ``out/config.json``.
         sample: one batch from a generator (this rank's own).
         loss: scalar loss of a batch under the (possibly DDP-wrapped) model.
         validate: metrics of the weight average, run by rank 0 every
-            ``val_every`` steps and at the end ({} for none).
+            ``loop.val_every`` steps and at the end ({} for none).
         save_weights: writes the loadable weights of the average (rank 0,
-            every ``ckpt_every`` steps and at the end); gets the step and the
-            last validation metrics.
+            every ``loop.ckpt_every`` steps and at the end); gets the step and
+            the last validation metrics.
         resume: continue from ``out/checkpoint.pt`` when it exists.
         progress: tqdm bar on rank 0 (None: only on a terminal).
     """
     from tqdm.auto import tqdm
 
+    if not isinstance(loop, LoopConfig):
+        raise TypeError(f"loop: expected a LoopConfig, got {type(loop).__name__}")
+    steps, lr, seed, ema = loop.steps, loop.lr, loop.seed, loop.ema
+    val_every, ckpt_every = loop.val_every, loop.ckpt_every
     torch.manual_seed(seed)  # identical initial weights on every rank
     model = build().to(device)
     opt = torch.optim.Adam(model.parameters(), lr=lr)

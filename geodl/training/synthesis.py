@@ -53,7 +53,7 @@ from geodl.io.npz import read_npz
 from geodl.lightfield.synthesis.learned import STORE, SynthesisNet
 from geodl.lightfield.synthesis.metrics import psnr
 from geodl.lightfield.synthesis.propagate import propagate_disparity
-from geodl.training.loop import dist_setup, load_rooms, prepare_out, run_loop
+from geodl.training.loop import LoopConfig, dist_setup, load_rooms, prepare_out, run_loop
 from geodl.training.rooms import check_training_seed, dihedral, room_path, save_room_file
 
 #: the shipped CPU-sized architecture
@@ -109,6 +109,12 @@ class SynthTrainConfig:
             raise ValueError(f"val_crop: must exceed 2 * margin = {2 * self.margin}")
         if not self.arch:
             self.arch = dict(DEFAULT_ARCH)
+
+    @property
+    def loop(self) -> LoopConfig:
+        """The optimisation settings, as :func:`~geodl.training.loop.run_loop` takes them."""
+        return LoopConfig(steps=self.steps, lr=self.lr, seed=self.seed, ema=self.ema,
+                          val_every=self.val_every, ckpt_every=self.ckpt_every)
 
 
 # ----------------------------------------------------------------- rooms
@@ -338,9 +344,7 @@ def train_synthesis(config: SynthTrainConfig, out: str | Path, cache: str | Path
             STORE.save(avg, "best", config.arch, out, info)
 
     return run_loop(
-        lambda: SynthesisNet(**config.arch), out=out, steps=config.steps, lr=config.lr,
-        seed=config.seed, ema=config.ema, val_every=config.val_every,
-        ckpt_every=config.ckpt_every, config=asdict(config),
+        lambda: SynthesisNet(**config.arch), config.loop, out=out, config=asdict(config),
         sample=lambda g: sample_batch(train_rooms, config.batch, config.patch, config.margin,
                                       g, config.subgrids, config.centre_prob),
         loss=loss,

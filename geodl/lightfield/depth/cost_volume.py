@@ -32,6 +32,7 @@ confident pixels around it.
 from __future__ import annotations
 
 import math
+from dataclasses import asdict, dataclass
 
 import torch
 import torch.nn.functional as F
@@ -42,6 +43,7 @@ from geodl.lightfield.depth.filters import box_mean, gaussian_blur, guided_filte
 from geodl.lightfield.depth.sgm import semi_global_aggregation
 from geodl.lightfield.depth.shifts import ShiftedViews
 from geodl.lightfield.depth.wls import wls_smooth
+from geodl.ops.validation import with_options
 from geodl.structures import LightField
 
 
@@ -84,7 +86,8 @@ def half_grids(offsets: list[tuple[int, int]], lines: int) -> Tensor:
     half unoccluded."""
     if lines < 1:
         raise ValueError(f"lines: expected >= 1, got {lines}")
-    member = torch.zeros(len(offsets), 2 * lines, dtype=torch.bool)
+    # a table of the grid, read as Python values: built on the CPU
+    member = torch.zeros(len(offsets), 2 * lines, dtype=torch.bool, device="cpu")
     for k in range(lines):
         cos, sin = math.cos(k * math.pi / lines), math.sin(k * math.pi / lines)
         for i, (dr, dc) in enumerate(offsets):
@@ -109,12 +112,12 @@ def _sweep(feats: ShiftedViews, offsets: list[tuple[int, int]], centre: Tensor,
     borders at any disparity); a half with no view inside costs the maximum."""
     H, W = centre.shape[-2:]
     worst = tau + alpha * tau_grad
-    best = torch.empty(len(labels), H, W, dtype=centre.dtype)
+    best = centre.new_empty(len(labels), H, W)
     member = half_grids(offsets, lines).tolist()
     n_halves = 2 * lines
     for k, d in enumerate(labels.tolist()):
-        sums = torch.zeros(n_halves, H, W, dtype=centre.dtype)
-        counts = torch.zeros(n_halves, H, W, dtype=centre.dtype)
+        sums = centre.new_zeros(n_halves, H, W)
+        counts = centre.new_zeros(n_halves, H, W)
         for i, (dr, dc) in enumerate(offsets):
             if (dr, dc) == (0, 0):
                 continue
@@ -154,53 +157,106 @@ def subpixel_argmin(cost: Tensor, labels: Tensor) -> tuple[Tensor, Tensor]:
     return disp, idx
 
 
-def cost_volume_disparity(lf: LightField, disp_range: tuple[float, float], step: float = 0.2,
-                          views: str = "star", tau: float = 0.05, tau_grad: float = 0.1,
-                          alpha: float = 1.0, radius: int = 0, eps: float = 1e-4,
-                          sgm_penalties: tuple[float, float] | None = (0.002, 0.01),
-                          sgm_paths: int = 4, iterations: int = 3, lk_radius: int = 3, median: int = 4,
-                          blur: float = 0.5, smooth: float = 10.0, smooth_sigma: float = 0.02,
-                          lines: int = 2) -> tuple[Tensor, Tensor]:
-    """Disparity and confidence (H, W) of the centre view.
+@dataclass(frozen=True)
+class CostVolumeConfig:
+    """Every setting of :func:`cost_volume_disparity`, with its default and the
+    reason for it (hashable: a configuration can name a cache). Keywords of
+    :func:`cost_volume_disparity` replace single fields."""
+
+    #: label spacing of the sweep in px
+    step: float = 0.2
+    #: views of the sweep, ``"all"`` or ``"star"`` (the centre row, column and
+    #: diagonals); the Lucas-Kanade refinement uses all views
+    views: str = "star"
+    #: truncation of the intensity difference
+    tau: float = 0.05
+    #: truncation of the gradient difference; 0.1 rather than 0.05 gives mean
+    #: BadPix 0.07 12.69 against 13.13 % on training rooms 100-102, 16.51
+    #: against 17.27 % on 103-106, better or equal in each of the 7 (one-ray
+    #: renders with the checker fault, experiments/README.md#cost-volume-matching)
+    tau_grad: float = 0.1
+    #: weight of the gradient term
+    alpha: float = 1.0
+    #: window radius of the guided filter of each cost slice (0 for none;
+    #: semi-global aggregation does better, see ``sgm_penalties``)
+    radius: int = 0
+    #: regulariser of the guided filter
+    eps: float = 1e-4
+    #: (P1, P2) of the semi-global aggregation, in cost units (None for none).
+    #: On training rooms 100-102 / held-out 103-106, mean BadPix 0.07 with a
+    #: guided filter of radius 5 alone 12.69 / 16.51 %, with semi-global
+    #: aggregation alone 10.43 / 12.90 % (experiments/README.md#cost-volume-matching)
+    sgm_penalties: tuple[float, float] | None = (0.002, 0.01)
+    #: 4 (horizontal and vertical) or 8 (and diagonal) aggregation paths
+    sgm_paths: int = 4
+    #: Gauss-Newton steps of the refinement over all views
+    #: (:func:`refine_disparity`; 0 keeps the sweep's answer)
+    iterations: int = 3
+    #: window radius of the refinement
+    lk_radius: int = 3
+    #: radius of the confidence-weighted joint median of the sweep's answer (0 for none)
+    median: int = 4
+    #: Gaussian sigma (px) applied to the views first, against the aliasing of
+    #: sharp textures, which breaks the shift model
+    blur: float = 0.5
+    #: weight of the final WLS smoothing with data weight confidence^2 (0 for
+    #: none), chosen on training rooms 100-102 (mean BadPix 0.07 19.5 -> 16.8 %)
+    smooth: float = 10.0
+    #: colour scale of the final WLS smoothing
+    smooth_sigma: float = 0.02
+    #: lines through the centre view that cut the views into the half-grids of
+    #: the occlusion handling (:func:`half_grids`; 2 gives left, right, top,
+    #: bottom; 4 adds the diagonal halves)
+    lines: int = 2
+
+    def __post_init__(self) -> None:
+        if not (isinstance(self.step, (int, float)) and self.step > 0):
+            raise ValueError(f"step: expected > 0, got {self.step}")
+        if self.views not in ("all", "star"):
+            raise ValueError(f"views: expected 'all' or 'star', got {self.views!r}")
+        for name in ("radius", "iterations", "lk_radius", "median"):
+            value = getattr(self, name)
+            if not (isinstance(value, int) and value >= 0):
+                raise ValueError(f"{name}: expected an int >= 0, got {value!r}")
+        if self.sgm_penalties is not None:
+            penalties = tuple(self.sgm_penalties)
+            if not (len(penalties) == 2 and 0 <= penalties[0] <= penalties[1]):
+                raise ValueError(f"sgm_penalties: expected (P1, P2) with 0 <= P1 <= P2, got "
+                                 f"{self.sgm_penalties}")
+            object.__setattr__(self, "sgm_penalties", penalties)  # hashable
+        if self.sgm_paths not in (4, 8):
+            raise ValueError(f"sgm_paths: expected 4 or 8, got {self.sgm_paths!r}")
+        if not (isinstance(self.lines, int) and self.lines >= 1):
+            raise ValueError(f"lines: expected an int >= 1, got {self.lines!r}")
+
+    def matching(self) -> dict:
+        """The fields of the matching (all but the final smoothing, ``smooth`` and
+        ``smooth_sigma``), name -> value."""
+        return {k: v for k, v in asdict(self).items() if k not in ("smooth", "smooth_sigma")}
+
+
+def cost_volume_disparity(lf: LightField, disp_range: tuple[float, float], *,
+                          config: CostVolumeConfig | None = None, **options
+                          ) -> tuple[Tensor, Tensor]:
+    """Disparity and confidence (H, W) of the centre view (module docstring).
 
     Args:
+        lf: an RGB light field (U, V, 3, H, W), any grid with a centre view.
         disp_range: (min, max) disparity to search, px per view step.
-        step: label spacing of the sweep in px.
-        views: views of the sweep: ``"all"`` or ``"star"`` (centre row,
-            column and diagonals); the refinement uses all views.
-        tau, tau_grad, alpha: truncations and weight of the gradient term
-            (``tau_grad`` 0.1 rather than 0.05: mean BadPix 0.07 12.69 against
-            13.13 % on training rooms 100-102, 16.51 against 17.27 % on
-            103-106, better or equal in each of the 7; one-ray renders with the
-            checker fault, experiments/README.md#cost-volume-matching).
-        radius, eps: guided-filter window radius and regulariser (radius 0:
-            no guided filter).
-        sgm_penalties: (P1, P2) of the semi-global aggregation, in cost units
-            (None: none). On training rooms 100-102 / held-out 103-106, mean
-            BadPix 0.07: guided filter of radius 5 alone 12.69 / 16.51 %,
-            semi-global alone (the default) 10.43 / 12.90 %
-            (experiments/README.md#cost-volume-matching).
-        sgm_paths: 4 (horizontal and vertical) or 8 (and diagonal) paths.
-        iterations, lk_radius: Gauss-Newton refinement steps over all views
-            and their window radius (0 iterations: the sweep's answer).
-        median: radius of the confidence-weighted joint median of the sweep's
-            answer (0: none).
-        blur: Gaussian sigma (px) applied to the views first: against the
-            aliasing of sharp textures, which breaks the shift model.
-        smooth, smooth_sigma: weight and colour scale of the final WLS
-            smoothing with data weight confidence^2 (0: none). The default was
-            chosen on training rooms 100-102 (mean BadPix 0.07 19.5 -> 16.8 %).
-        lines: lines through the centre view that cut the views into the
-            half-grids of the occlusion handling (:func:`half_grids`; 2: left,
-            right, top, bottom; 4: and the diagonal halves).
+        config: the settings (:class:`CostVolumeConfig`, its defaults when None).
+        options: fields of :class:`CostVolumeConfig` replacing ``config``'s
+            (``iterations=0``); any other name raises ``TypeError``.
+
+    Returns:
+        (disparity (H, W), confidence (H, W) in [0, 1]), both float32 on the
+        light field's device.
     """
+    cfg = with_options(CostVolumeConfig, config, options, "cost_volume_disparity")
+    step, views, tau, tau_grad, alpha = cfg.step, cfg.views, cfg.tau, cfg.tau_grad, cfg.alpha
+    radius, eps, sgm_penalties, sgm_paths = cfg.radius, cfg.eps, cfg.sgm_penalties, cfg.sgm_paths
+    iterations, lk_radius, median, blur = cfg.iterations, cfg.lk_radius, cfg.median, cfg.blur
+    smooth, smooth_sigma, lines = cfg.smooth, cfg.smooth_sigma, cfg.lines
     lo, hi = check_disp_range(disp_range)
-    if not step > 0:
-        raise ValueError(f"step: expected > 0, got {step}")
-    if radius < 0:
-        raise ValueError(f"radius: expected >= 0, got {radius}")
-    if sgm_penalties is not None and not 0 <= sgm_penalties[0] <= sgm_penalties[1]:
-        raise ValueError(f"sgm_penalties: expected (P1, P2) with 0 <= P1 <= P2, got {sgm_penalties}")
     U, V, C, H, W = lf.views.shape
     if C != 3:
         raise ValueError(f"views: expected RGB light fields, got {C} channels")
@@ -212,7 +268,7 @@ def cost_volume_disparity(lf: LightField, disp_range: tuple[float, float], step:
     feats = feats_all[[r * V + c for r, c in grid]]
     centre = feats_all[r0 * V + c0]
     n = int(math.ceil((hi - lo) / step)) + 1
-    labels = torch.linspace(lo, lo + (n - 1) * step, n)
+    labels = torch.linspace(lo, lo + (n - 1) * step, n, device=feats_all.device)
     reach = float(labels.abs().max()) * max(max(abs(dr), abs(dc)) for dr, dc in offsets)
     shifted = ShiftedViews(feats, reach)
     guide = centre[0]
@@ -289,8 +345,10 @@ def refine_disparity(feats: Tensor, offsets: list[tuple[int, int]], centre: int,
     """
     ref = feats[centre, 0]
     others = [i for i, o in enumerate(offsets) if o != (0, 0)]
-    dr = torch.tensor([offsets[i][0] for i in others], dtype=feats.dtype)[:, None, None]
-    dc = torch.tensor([offsets[i][1] for i in others], dtype=feats.dtype)[:, None, None]
+    dr = torch.tensor([offsets[i][0] for i in others], dtype=feats.dtype,
+                      device=feats.device)[:, None, None]
+    dc = torch.tensor([offsets[i][1] for i in others], dtype=feats.dtype,
+                      device=feats.device)[:, None, None]
     src = feats[others]
     N, _, H, W = src.shape
     d = disp.to(feats.dtype).clone()

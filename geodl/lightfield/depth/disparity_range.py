@@ -50,7 +50,8 @@ def _cross(lf: LightField) -> tuple[Tensor, Tensor, Tensor]:
     if not where:
         raise ValueError("estimate_disparity_range: a 1 x 1 light field has no disparity")
     views = torch.stack([grey[r, c] for r, c in where])
-    offsets = torch.tensor([(r - r0, c - c0) for r, c in where], dtype=torch.float32)
+    # grid offsets, read as Python numbers: on the CPU
+    offsets = torch.tensor([(r - r0, c - c0) for r, c in where], dtype=torch.float32, device="cpu")
     return grey[r0, c0], views, offsets
 
 
@@ -73,7 +74,7 @@ def _shifted(img: Tensor, shifts: Tensor, axis: int) -> tuple[Tensor, Tensor]:
         sample, inside = _shifted(img.T, shifts, 1)
         return sample.transpose(1, 2), inside.transpose(1, 2)
     H, W = img.shape
-    pos = torch.arange(W, dtype=img.dtype)[None] - shifts[:, None]  # (K, W)
+    pos = torch.arange(W, dtype=img.dtype, device=img.device)[None] - shifts[:, None]  # (K, W)
     inside = ((pos >= 0) & (pos <= W - 1)).to(img.dtype)
     pos = pos.clamp(0, W - 1)
     lo = pos.floor().long().clamp(max=max(W - 2, 0))
@@ -91,8 +92,8 @@ def _sweep(center: Tensor, views: Tensor, offsets: Tensor, candidates: Tensor,
     """Aggregated costs (K, H, W) of the ``candidates`` (low-resolution px)
     and the fraction (K, H, W) of the views that saw each pixel."""
     N, H, W = views.shape
-    cost = torch.zeros(len(candidates), H, W)
-    seen = torch.zeros(len(candidates), H, W)
+    cost = center.new_zeros(len(candidates), H, W)
+    seen = center.new_zeros(len(candidates), H, W)
     for n in range(N):
         du, dv = offsets[n].tolist()
         # the centre pixel (x, y) is at (x - d dv, y - d du) in the view
@@ -113,7 +114,7 @@ def _minima(cost: Tensor, seen: Tensor, candidates: Tensor, peak_ratio: float
     K = len(candidates)
     best, k = cost.min(dim=0)
     # the best cost more than two candidates away from the minimum
-    far = (torch.arange(K)[:, None, None] - k[None]).abs() > 2
+    far = (torch.arange(K, device=k.device)[:, None, None] - k[None]).abs() > 2
     second = torch.where(far, cost, torch.full_like(cost, float("inf"))).min(dim=0).values
     k_in = k.clamp(1, K - 2)
     c_m = cost.gather(0, (k_in - 1)[None])[0]
@@ -166,7 +167,7 @@ def estimate_disparity_range(lf: LightField, *, percentiles: tuple[float, float]
     limit = 0.25 * min(H, W) / reach  # moves the outermost view by a quarter image
     step1 = f1 / reach
     n1 = max(1, math.ceil(limit / step1))
-    cand1 = torch.arange(-n1, n1 + 1, dtype=torch.float32) * step1
+    cand1 = torch.arange(-n1, n1 + 1, dtype=torch.float32, device=center.device) * step1
     c1 = _shrink(center, f1)
     d1 = _minima(*_sweep(c1, _shrink(views, f1), offsets, cand1 / f1, window), cand1,
                  peak_ratio)
@@ -180,7 +181,7 @@ def estimate_disparity_range(lf: LightField, *, percentiles: tuple[float, float]
     f2 = max(1, math.ceil(max(H, W) / fine_size))
     step2 = 0.25 * f2 / reach
     cand2 = torch.arange(math.floor(lo1 / step2), math.ceil(hi1 / step2) + 1,
-                         dtype=torch.float32) * step2
+                         dtype=torch.float32, device=center.device) * step2
     d2 = _minima(*_sweep(_shrink(center, f2), _shrink(views, f2), offsets, cand2 / f2,
                          window), cand2, peak_ratio)
     d = d2 if d2.numel() >= min_pixels else d1

@@ -97,7 +97,13 @@ def estimate_disparity(lf: LightField, method: str = "cost_volume",
         planes: snap the answer to the scene's dominant planes (module
             docstring; snapped pixels get confidence at least 0.5); None:
             the method's default, :data:`PLANAR_PRIOR`.
-        options: passed to the method (see each method's docstring).
+        options: passed to the method: its settings by name
+            (``iterations=0``), or all at once as ``config=`` (e.g. a
+            :class:`~geodl.lightfield.depth.cost_volume.CostVolumeConfig`);
+            see each method's docstring.
+
+    Returns:
+        (disparity (H, W), confidence (H, W)) on the light field's device.
     """
     if not isinstance(lf, LightField):
         raise TypeError(f"lf: expected a LightField, got {type(lf).__name__}")
@@ -109,6 +115,6 @@ def estimate_disparity(lf: LightField, method: str = "cost_volume",
     if not (PLANAR_PRIOR[method] if planes is None else planes):
         return disparity, confidence
     # the RANSAC and scipy's region labelling run on the CPU, in float64
-    snap = snap_to_planes(disparity.detach().cpu(), confidence.detach().cpu())
+    snap = snap_to_planes(disparity.detach(), confidence.detach())
     return (snap.disparity.to(disparity.device, disparity.dtype),
             snap.confidence.to(confidence.device, confidence.dtype))

@@ -101,7 +101,7 @@ def gaussian_blur(x: Tensor, sigma: float) -> Tensor:
     """Separable Gaussian blur of (N, 1, H, W), edges replicated (the taps
     as slice additions: 4x faster here than ``conv2d`` with a 1-D kernel)."""
     r = max(1, int(math.ceil(3 * sigma)))
-    t = torch.arange(-r, r + 1, dtype=torch.float64)
+    t = torch.arange(-r, r + 1, dtype=torch.float64, device="cpu")  # the taps, as Python floats
     k = torch.exp(-t * t / (2 * sigma * sigma))
     k = (k / k.sum()).tolist()
     for dim, pad in ((-1, (r, r, 0, 0)), (-2, (0, 0, r, r))):

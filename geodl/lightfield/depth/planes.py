@@ -66,11 +66,14 @@ class PlaneSnap:
     plane_index: Tensor
 
 
-def plane_coordinates(height: int, width: int) -> Tensor:
-    """(H, W, 3) rows ``(x, y, 1)`` with x, y the pixel centre's offset from the
-    image centre divided by the width (well conditioned for least squares)."""
-    ys, xs = torch.meshgrid(torch.arange(height, dtype=torch.float64) + 0.5,
-                            torch.arange(width, dtype=torch.float64) + 0.5, indexing="ij")
+def plane_coordinates(height: int, width: int, device: torch.device | str | None = None
+                      ) -> Tensor:
+    """(H, W, 3) float64 rows ``(x, y, 1)`` on ``device`` (None: torch's
+    default) with x, y the pixel centre's offset from the image centre divided
+    by the width (well conditioned for least squares)."""
+    ys, xs = torch.meshgrid(torch.arange(height, dtype=torch.float64, device=device) + 0.5,
+                            torch.arange(width, dtype=torch.float64, device=device) + 0.5,
+                            indexing="ij")
     return torch.stack([(xs - width / 2) / width, (ys - height / 2) / width,
                         torch.ones_like(xs)], -1)
 
@@ -96,7 +99,7 @@ def _votes(planes: Tensor, A: Tensor, b: Tensor, tol: float, block: int = 2048) 
     """How many of the points (rows of ``A`` (N, 3), values ``b`` (N,)) lie
     within ``tol`` of each plane (P, 3); in blocks of points, so each
     (P, block) residual stays in cache (12x faster than one (N, P) array)."""
-    votes = torch.zeros(len(planes), dtype=torch.long)
+    votes = torch.zeros(len(planes), dtype=torch.long, device=planes.device)
     for i in range(0, len(b), block):
         votes += ((planes @ A[i:i + block].T - b[i:i + block]).abs_() < tol).sum(1)
     return votes
@@ -110,13 +113,14 @@ def ransac_plane(A: Tensor, b: Tensor, tol: float, hypotheses: int, score_points
     points, the best refitted by least squares on its inliers twice (the
     inlier set moves). Returns the plane (3,) and its inliers (N,) bool, or
     None where every triple is collinear."""
-    triples = torch.randint(len(b), (hypotheses, 3), generator=generator)
+    triples = torch.randint(len(b), (hypotheses, 3), generator=generator, device=generator.device)
     M, rhs = A[triples], b[triples]
     ok = torch.linalg.det(M).abs() > 1e-9  # collinear triples fit no plane
     if not ok.any():
         return None
     candidates = torch.linalg.solve(M[ok], rhs[ok][..., None])[..., 0]  # (h, 3)
-    sub = torch.randint(len(b), (min(score_points, len(b)),), generator=generator)
+    sub = torch.randint(len(b), (min(score_points, len(b)),), generator=generator,
+                        device=generator.device)
     plane = candidates[_votes(candidates, A[sub], b[sub], tol).argmax()]
     for _ in range(2):
         inliers = (A @ plane - b).abs() < tol
@@ -146,17 +150,19 @@ def fit_disparity_planes(disparity: Tensor, confidence: Tensor, min_confidence: 
             (the result is deterministic).
 
     Returns:
-        (P, 3) float64 plane coefficients in :func:`plane_coordinates`, best first.
+        (P, 3) float64 plane coefficients in :func:`plane_coordinates`, best
+        first, on the disparity's device (the seeded RANSAC runs on the CPU).
     """
     d, c = _check_maps(disparity, confidence)
     _check_tolerances(tol=tol)
     if not 0 < min_fraction < 1:
         raise ValueError(f"min_fraction: expected in (0, 1), got {min_fraction!r}")
+    device, d, c = d.device, d.cpu(), c.cpu()
     H, W = d.shape
-    coords = plane_coordinates(H, W).reshape(-1, 3)
+    coords = plane_coordinates(H, W, device="cpu").reshape(-1, 3)
     values = d.reshape(-1)
     remaining = ((c >= min_confidence) & torch.isfinite(d)).reshape(-1)
-    gen = torch.Generator().manual_seed(seed)
+    gen = torch.Generator(device="cpu").manual_seed(seed)
     min_inliers = max(3, int(min_fraction * H * W))
     planes = []
     for _ in range(max_planes):
@@ -169,7 +175,8 @@ def fit_disparity_planes(disparity: Tensor, confidence: Tensor, min_confidence: 
             break
         planes.append(fit[0])
         remaining[idx[fit[1]]] = False
-    return torch.stack(planes) if planes else torch.zeros(0, 3, dtype=torch.float64)
+    found = torch.stack(planes) if planes else torch.zeros(0, 3, dtype=torch.float64, device="cpu")
+    return found.to(device)
 
 
 def snap_to_planes(disparity: Tensor, confidence: Tensor, min_confidence: float = 0.1,
@@ -188,6 +195,10 @@ def snap_to_planes(disparity: Tensor, confidence: Tensor, min_confidence: float 
             stray inliers of another plane claim nothing).
         snapped_confidence: the least confidence of a snapped pixel.
         fit_options: passed to :func:`fit_disparity_planes`.
+
+    Returns:
+        a :class:`PlaneSnap` on the disparity's device (the RANSAC and scipy's
+        region labelling run on the CPU).
     """
     d, c = _check_maps(disparity, confidence)
     _check_tolerances(tol=tol, assign=assign)
@@ -195,13 +206,14 @@ def snap_to_planes(disparity: Tensor, confidence: Tensor, min_confidence: float 
         raise ValueError(f"min_support: expected in [0, 1], got {min_support!r}")
     from scipy import ndimage  # connected regions: scipy's labelling, not a copy of it
 
+    device, d, c = d.device, d.cpu(), c.cpu()
     planes = fit_disparity_planes(d, c, min_confidence, tol, **fit_options)
     H, W = d.shape
-    coords = plane_coordinates(H, W)
+    coords = plane_coordinates(H, W, device="cpu")
     confident = ((c >= min_confidence) & torch.isfinite(d)).numpy()
-    nearest = torch.full((H, W), math.inf, dtype=torch.float64)
+    nearest = torch.full((H, W), math.inf, dtype=torch.float64, device="cpu")
     out = d.clone()
-    index = torch.full((H, W), -1, dtype=torch.long)
+    index = torch.full((H, W), -1, dtype=torch.long, device="cpu")
     for k, plane in enumerate(planes):
         on_plane = coords @ plane
         residual = torch.nan_to_num((d - on_plane).abs(), nan=math.inf)
@@ -217,4 +229,4 @@ def snap_to_planes(disparity: Tensor, confidence: Tensor, min_confidence: float 
         out[take], nearest[take], index[take] = on_plane[take], residual[take], k
     snapped = index >= 0
     conf = torch.where(snapped, c.clamp(min=snapped_confidence), c)
-    return PlaneSnap(out, conf, planes, snapped, index)
+    return PlaneSnap(*(t.to(device) for t in (out, conf, planes, snapped, index)))

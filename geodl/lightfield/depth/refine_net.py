@@ -40,31 +40,37 @@ output: (B, H, W) logits.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from geodl.lightfield.depth.cost_volume import HALVES, cost_volume_disparity, warp_to_centre
+from geodl.lightfield.depth.cost_volume import (
+    HALVES,
+    CostVolumeConfig,
+    cost_volume_disparity,
+    warp_to_centre,
+)
 from geodl.lightfield.depth.filters import to_grey
 from geodl.lightfield.depth.learned import cached_model, register_model
 from geodl.lightfield.depth.wls import wls_smooth
+from geodl.ops.validation import with_options
 from geodl.structures import LightField
 
 #: channels of :func:`refine_features`: RGB, disparity, confidence, 4 sorted half residuals, all
 FEATURES = 10
 #: residuals are multiplied by this so that they are of order 1 in the network
 RESIDUAL_SCALE = 10.0
-#: ``cost_volume`` options of the matching the network reads, in training and in
-#: use: the settings its shipped weights were trained with (``cost_volume``'s
-#: matching with ``tau_grad`` 0.1 and semi-global aggregation). Every matching
-#: option is pinned, so that a later change of ``cost_volume``'s defaults neither
-#: changes what the weights read nor reuses training caches (named by a hash of
-#: this dict); its WLS step (``smooth``) is never run
-MATCHING: dict = {"step": 0.2, "views": "star", "tau": 0.05, "tau_grad": 0.1, "alpha": 1.0,
-                  "radius": 0, "eps": 1e-4, "sgm_penalties": (0.002, 0.01), "sgm_paths": 4,
-                  "iterations": 3, "lk_radius": 3, "median": 4, "blur": 0.5, "lines": 2}
+#: the ``cost_volume`` settings of the matching the network reads, in training and
+#: in use: the settings its shipped weights were trained with (``cost_volume``'s
+#: matching with ``tau_grad`` 0.1 and semi-global aggregation); its WLS step
+#: (``smooth``) is never run. Training caches are named by a hash of
+#: ``MATCHING.matching()`` (:func:`geodl.training.depth_refine.refine_room_path`),
+#: and a test pins both, so that a change of :class:`CostVolumeConfig`'s defaults
+#: can neither change what the weights read nor reuse caches unnoticed
+MATCHING = CostVolumeConfig(smooth=0.0)
 
 
 @torch.no_grad()
@@ -155,19 +161,44 @@ class RefineNet(nn.Module):
 register_model("refine_net", RefineNet)
 
 
-#: WLS settings of the refinement, chosen for the shipped weights on training
-#: rooms 100-106 (never in training). Mean BadPix 0.07 / MSE x100 on the one-ray
-#: renders, as estimated: p^4, lam 3: 10.69 / 2.79; weight 1 where p > 0.5:
-#: 10.71 / 3.24; p^4, lam 10: 11.30 / 2.49; p^2: 11.43 / 3.05 (cost_volume: 11.86 /
-#: 2.89). The matching's confidence as a further factor (CONFIDENCE_POWER) is
-#: taken only if better on both metrics in rooms 100-102 and in 103-106; on the
-#: anti-aliased renders, snapped to planes, p^4 gives 7.64 / 2.75 and p^4 c
-#: 8.03 / 2.70: better on both in 100-102 (6.45 / 1.29 against 8.48 / 1.34),
-#: worse on both in 103-106 (8.53 / 3.85 against 7.70 / 3.73), so p^4
-#: (experiments/depth_choices.py, experiments/results/depth_choices_anti_aliased.txt,
-#: experiments/README.md#refine-net-wls-weight). The matching's confidence stays
-#: an option (confidence_power > 0).
-LAM, SIGMA, POWER, CONFIDENCE_POWER = 3.0, 0.02, 4.0, 0.0
+@dataclass(frozen=True)
+class RefineConfig:
+    """The settings of :func:`refine_net_disparity`: the WLS propagation the
+    learned probability drives (module docstring) and the matching it reads.
+    The WLS settings were chosen for the shipped weights on training rooms
+    100-106 (never in training). Mean BadPix 0.07 / MSE x100 on the one-ray
+    renders, as estimated: p^4, lam 3 10.69 / 2.79; weight 1 where p > 0.5
+    10.71 / 3.24; p^4, lam 10 11.30 / 2.49; p^2 11.43 / 3.05 (cost_volume
+    11.86 / 2.89)."""
+
+    #: smoothness weight of the WLS
+    lam: float = 3.0
+    #: colour scale of the WLS affinities
+    sigma: float = 0.02
+    #: exponent k of the learned probability in the data weight p^k c^m
+    power: float = 4.0
+    #: exponent m of the matching's confidence c in the data weight, taken only
+    #: if better on both metrics in rooms 100-102 and in 103-106. On the
+    #: anti-aliased renders, snapped to planes, p^4 gives 7.64 / 2.75 and p^4 c
+    #: 8.03 / 2.70; better on both in 100-102 (6.45 / 1.29 against 8.48 / 1.34),
+    #: worse on both in 103-106 (8.53 / 3.85 against 7.70 / 3.73), so p^4
+    #: (experiments/depth_choices.py,
+    #: experiments/results/depth_choices_anti_aliased.txt,
+    #: experiments/README.md#refine-net-wls-weight)
+    confidence_power: float = 0.0
+    #: the ``cost_volume`` matching the network reads (:data:`MATCHING`; keep
+    #: it at the settings the weights were trained with)
+    matching: CostVolumeConfig = MATCHING
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.matching, CostVolumeConfig):
+            raise TypeError(f"matching: expected a CostVolumeConfig, got "
+                            f"{type(self.matching).__name__}")
+
+
+#: :class:`RefineConfig`'s WLS defaults, the defaults of :func:`refine_with_confidence`
+LAM, SIGMA, POWER, CONFIDENCE_POWER = (RefineConfig.lam, RefineConfig.sigma, RefineConfig.power,
+                                       RefineConfig.confidence_power)
 
 
 def refine_with_confidence(disparity: Tensor, probability: Tensor, guide: Tensor,
@@ -194,24 +225,39 @@ def refine_with_confidence(disparity: Tensor, probability: Tensor, guide: Tensor
 
 
 def refine_net_disparity(lf: LightField, disp_range: tuple[float, float],
-                         checkpoint: str | Path | None = None, lam: float = LAM,
-                         sigma: float = SIGMA, power: float = POWER,
-                         confidence_power: float = CONFIDENCE_POWER,
-                         **cost_volume_options
+                         checkpoint: str | Path | None = None, *,
+                         config: RefineConfig | None = None, **options
                          ) -> tuple[Tensor, Tensor]:
     """``cost_volume``'s matching, a learned confidence (:class:`RefineNet`,
     shipped weights or ``checkpoint``) and the WLS propagation it drives.
-    Returns the disparity and the learned probability that the matching was
-    right (the confidence). ``lam``, ``sigma``, ``power``,
-    ``confidence_power``: the WLS (module
-    docstring); other options go to ``cost_volume`` (keep them at the
-    settings the weights were trained with, :data:`MATCHING`)."""
-    disp, conf = cost_volume_disparity(lf, disp_range, **{**MATCHING, **cost_volume_options, "smooth": 0})
+
+    Args:
+        lf: an RGB light field (U, V, 3, H, W).
+        disp_range: (min, max) disparity to search, px per view step.
+        checkpoint: weights to use instead of the shipped ones.
+        config: the settings (:class:`RefineConfig`, its defaults when None).
+        options: fields of :class:`RefineConfig` (``lam``, ``sigma``,
+            ``power``, ``confidence_power``, ``matching``) or of
+            :class:`~geodl.lightfield.depth.cost_volume.CostVolumeConfig`
+            (they replace the matching's: keep them at the settings the
+            weights were trained with, :data:`MATCHING`); any other name
+            raises ``TypeError``.
+
+    Returns:
+        the disparity (H, W) and the learned probability (H, W) that the
+        matching was right (the confidence).
+    """
+    own = {k: v for k, v in options.items() if k in RefineConfig.__dataclass_fields__}
+    cfg = with_options(RefineConfig, config, own, "refine_net_disparity")
+    matching = with_options(CostVolumeConfig, cfg.matching,
+                            {k: v for k, v in options.items() if k not in own},
+                            "refine_net_disparity")
+    disp, conf = cost_volume_disparity(lf, disp_range, config=replace(matching, smooth=0.0))
     model = cached_model("refine_net", checkpoint, lf.views.device)
     x = refine_features(lf, disp, conf)
     with torch.no_grad():
         p = torch.sigmoid(model(x[None])[0])
     lo, hi = disp_range
-    out = refine_with_confidence(disp, p, lf.center_view.float().to(disp.device), lam, sigma,
-                                 power, conf, confidence_power)
+    out = refine_with_confidence(disp, p, lf.center_view.float().to(disp.device), cfg.lam,
+                                 cfg.sigma, cfg.power, conf, cfg.confidence_power)
     return out.clamp(lo, hi), p

@@ -57,7 +57,7 @@ def _epi_slope(line: Tensor, shear: float, inner: float, outer: float) -> tuple[
     i_s[1:-1] = 0.5 * (sheared[2:] - sheared[:-2])
     i_s[0], i_s[-1] = sheared[1] - sheared[0], sheared[-1] - sheared[-2]
     # Gaussian weights across the views, centred on the centre view
-    t = torch.arange(S, dtype=line.dtype) - s0
+    t = torch.arange(S, dtype=line.dtype, device=line.device) - s0
     ws = torch.exp(-t * t / (2 * max(s0, 1) ** 2))[:, None, None]
     jxx = _smooth((ws * ix * ix).sum(0), outer)
     jxs = _smooth((ws * ix * i_s).sum(0), outer)
@@ -94,10 +94,10 @@ def structure_tensor_disparity(lf: LightField, disp_range: tuple[float, float],
         lines.append((grey[:, c0].transpose(1, 2), True))  # (U, W, H), along the rows
     n = int(math.ceil((hi - lo) / shear_step)) + 1
     shears = [lo + k * shear_step for k in range(n)]
-    fused = torch.zeros(H, W)
-    weight = torch.zeros(H, W)
+    fused = grey.new_zeros(H, W)
+    weight = grey.new_zeros(H, W)
     for line, transposed in lines:
-        best = torch.full((H, W), -1.0) if not transposed else torch.full((W, H), -1.0)
+        best = grey.new_full((H, W) if not transposed else (W, H), -1.0)
         disp = torch.zeros_like(best)
         for d0 in shears:
             slope, coh = _epi_slope(line, d0, inner, outer)

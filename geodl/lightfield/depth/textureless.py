@@ -42,6 +42,7 @@ from torch import Tensor
 
 from geodl.lightfield.depth.cost_volume import matching_features
 from geodl.lightfield.depth.planes import _check_maps, _check_tolerances, plane_coordinates, ransac_plane
+from geodl.ops.validation import with_options
 
 
 @dataclass
@@ -61,10 +62,69 @@ class TexturelessFill:
     regions: Tensor
 
 
-def textureless_regions(image: Tensor, gradient: float = 0.01, blur: float = 1.0,
-                        min_size: int = 500, erode: int = 2) -> Tensor:
+@dataclass(frozen=True)
+class TexturelessConfig:
+    """Every setting of :func:`fill_textureless` (steps 1-3 of the module
+    docstring), with its default; chosen on training rooms 0, 1 and 3 with
+    ``refine_net`` (share of pixels within 5 cm of the true depth, then the
+    fused rooms' F-score; never the benchmark rooms; the numbers are in
+    ``experiments/README.md``). Hashable; keywords of :func:`fill_textureless`
+    replace single fields."""
+
+    #: pixels at least this confident fit the planes
+    min_confidence: float = 0.5
+    #: px the region grows by to take in its well-matched border
+    ring: int = 4
+    #: RANSAC inlier distance in px
+    tol: float = 0.05
+    #: the least share of the fitting pixels that must be inliers
+    min_inliers: float = 0.3
+    #: the least spread of the inliers over the region (their standard
+    #: deviation in x and in y as a share of the region's), as a plane seen on
+    #: one side only is an extrapolation
+    spread: float = 0.3
+    #: a pixel takes the plane only within this many px of it, so that a
+    #: foreground object that shares the colour keeps its own disparity
+    gate: float = 0.35
+    #: the least confidence of a filled pixel
+    filled_confidence: float = 0.5
+    #: a pixel whose blurred grey-level gradient is below this is textureless
+    gradient: float = 0.01
+    #: Gaussian sigma (px) of the blur before the gradient
+    blur: float = 1.0
+    #: the fewest pixels of a region that is filled
+    min_size: int = 500
+    #: px the textureless pixels are eroded by before labelling, as thin
+    #: bridges would join a wall to a pillar in front of it
+    erode: int = 2
+    #: RANSAC triples per region
+    hypotheses: int = 200
+    #: size of the random subset that scores the triples
+    score_points: int = 20_000
+    #: seed of the RANSAC generator (the fill is deterministic for a seed)
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        _check_tolerances(tol=self.tol, gate=self.gate)
+        for name in ("min_inliers", "spread"):
+            value = getattr(self, name)
+            if not 0 <= value <= 1:
+                raise ValueError(f"{name}: expected in [0, 1], got {value!r}")
+        if not self.gradient > 0:
+            raise ValueError(f"gradient: expected > 0, got {self.gradient!r}")
+        for name in ("ring", "erode"):
+            value = getattr(self, name)
+            if not (isinstance(value, int) and value >= 0):
+                raise ValueError(f"{name}: expected an int >= 0, got {value!r}")
+
+
+def textureless_regions(image: Tensor, gradient: float = TexturelessConfig.gradient,
+                        blur: float = TexturelessConfig.blur,
+                        min_size: int = TexturelessConfig.min_size,
+                        erode: int = TexturelessConfig.erode) -> Tensor:
     """(H, W) long labels 1..R of the textureless regions of a (C, H, W)
-    image in [0, 1] (step 1 of the module docstring); 0 elsewhere."""
+    image in [0, 1] (step 1 of the module docstring), on the image's device
+    (scipy labels them on the CPU); 0 elsewhere."""
     from scipy import ndimage  # labelling and morphology: scipy's, not copies
 
     img = torch.as_tensor(image)
@@ -77,7 +137,7 @@ def textureless_regions(image: Tensor, gradient: float = 0.01, blur: float = 1.0
     # the grey level's central differences, as the cost volume matches them
     _, gx, gy = matching_features(img[None].float(), blur)[0]
     slope = gx.abs() + gy.abs()
-    flat = (slope < gradient).numpy()
+    flat = (slope < gradient).cpu().numpy()
     if erode:
         flat = ndimage.binary_erosion(flat, np.ones((3, 3), bool), iterations=erode)
     labels, n = ndimage.label(flat)
@@ -86,49 +146,42 @@ def textureless_regions(image: Tensor, gradient: float = 0.01, blur: float = 1.0
     keep[0] = False
     relabel = np.zeros(n + 1, np.int64)
     relabel[keep] = np.arange(1, int(keep.sum()) + 1)
-    return torch.from_numpy(relabel[labels])
+    return torch.from_numpy(relabel[labels]).to(img.device)
 
 
-def fill_textureless(disparity: Tensor, confidence: Tensor, image: Tensor,
-                     min_confidence: float = 0.5, ring: int = 4, tol: float = 0.05,
-                     min_inliers: float = 0.3, spread: float = 0.3, gate: float = 0.35,
-                     filled_confidence: float = 0.5, gradient: float = 0.01, blur: float = 1.0,
-                     min_size: int = 500, erode: int = 2, hypotheses: int = 200,
-                     score_points: int = 20_000, seed: int = 0) -> TexturelessFill:
+def fill_textureless(disparity: Tensor, confidence: Tensor, image: Tensor, *,
+                     config: TexturelessConfig | None = None, **options) -> TexturelessFill:
     """Steps 2 and 3 of the module docstring.
 
     Args:
         disparity, confidence: (H, W) maps (e.g. ``estimate_disparity``'s).
         image: (C, H, W) the view the disparity belongs to, in [0, 1].
-        min_confidence: pixels at least this confident fit the planes.
-        ring: px the region grows by to take in its border.
-        tol, min_inliers, spread: RANSAC inlier distance (px), the least
-            share of the fitting pixels that must be inliers, and the least
-            spread of the inliers over the region.
-        gate: a pixel takes the plane only within this many px of it.
-        filled_confidence: the least confidence of a filled pixel.
-        gradient, blur, min_size, erode: :func:`textureless_regions`.
-        hypotheses, score_points, seed: RANSAC (deterministic for a seed).
+        config: the settings (:class:`TexturelessConfig`, its defaults when None).
+        options: fields of :class:`TexturelessConfig` replacing ``config``'s
+            (``min_size=100``); any other name raises ``TypeError``.
+
+    Returns:
+        a :class:`TexturelessFill` on the disparity's device (the regions are
+        labelled and the planes fitted on the CPU: scipy, a seeded RANSAC).
     """
     from scipy import ndimage
 
+    cfg = with_options(TexturelessConfig, config, options, "fill_textureless")
     d, c = _check_maps(disparity, confidence)
-    _check_tolerances(tol=tol, gate=gate)
     shape = tuple(torch.as_tensor(image).shape)
     if shape[-2:] != tuple(d.shape):
         raise ValueError(f"image: expected (C, {d.shape[0]}, {d.shape[1]}) like the disparity, "
                          f"got {shape}")
-    for name, value in (("min_inliers", min_inliers), ("spread", spread)):
-        if not 0 <= value <= 1:
-            raise ValueError(f"{name}: expected in [0, 1], got {value!r}")
-    regions = textureless_regions(image, gradient, blur, min_size, erode)
+    ring, erode, gate = cfg.ring, cfg.erode, cfg.gate
+    regions = textureless_regions(image, cfg.gradient, cfg.blur, cfg.min_size, erode).cpu()
+    device, d, c = d.device, d.cpu(), c.cpu()
     H, W = d.shape
-    coords = plane_coordinates(H, W)
+    coords = plane_coordinates(H, W, device="cpu")
     flat_coords, values = coords.reshape(-1, 3), d.reshape(-1)
-    confident = ((c >= min_confidence) & torch.isfinite(d)).numpy()
-    gen = torch.Generator().manual_seed(seed)
+    confident = ((c >= cfg.min_confidence) & torch.isfinite(d)).numpy()
+    gen = torch.Generator(device="cpu").manual_seed(cfg.seed)
     out, conf = d.clone(), c.clone()
-    filled = torch.zeros(H, W, dtype=torch.bool)
+    filled = torch.zeros(H, W, dtype=torch.bool, device="cpu")
     square = np.ones((3, 3), bool)
     labels = regions.numpy()
     pad = ring + erode + 1  # the dilations below stay inside the padded box
@@ -146,19 +199,19 @@ def fill_textureless(disparity: Tensor, confidence: Tensor, image: Tensor,
         if len(idx) < 30:
             continue
         A, b = flat_coords[idx], values[idx]
-        fit = ransac_plane(A, b, tol, hypotheses, score_points, gen)
-        if fit is None or fit[1].sum() < max(30, min_inliers * len(idx)):
+        fit = ransac_plane(A, b, cfg.tol, cfg.hypotheses, cfg.score_points, gen)
+        if fit is None or fit[1].sum() < max(30, cfg.min_inliers * len(idx)):
             continue
         plane, inliers = fit
         inside = coords[ys, xs][torch.from_numpy(region)]
         spread_in, spread_region = A[inliers, :2].std(0), inside[:, :2].std(0)
-        if bool((spread_in < spread * spread_region).any()):
+        if bool((spread_in < cfg.spread * spread_region).any()):
             continue
         if erode:
             region = ndimage.binary_dilation(region, square, iterations=erode)
         on_plane = coords[ys, xs] @ plane
         take = torch.from_numpy(region) & ((d[ys, xs] - on_plane).abs() < gate)
         out[ys, xs][take] = on_plane[take]
-        conf[ys, xs][take] = conf[ys, xs][take].clamp(min=filled_confidence)
+        conf[ys, xs][take] = conf[ys, xs][take].clamp(min=cfg.filled_confidence)
         filled[ys, xs] |= take
-    return TexturelessFill(out, conf, filled, regions)
+    return TexturelessFill(*(t.to(device) for t in (out, conf, filled, regions)))

@@ -41,7 +41,7 @@ def consensus_blend(warped: Tensor, valid: Tensor, prior: Tensor, sigma: float =
     (image (C, H, W), weights (N, H, W) normalised where any is valid)."""
     N, C, H, W = warped.shape
     v = valid.to(warped.dtype)
-    base = prior.to(warped.dtype)[:, None, None] * v  # (N, H, W)
+    base = prior.to(warped)[:, None, None] * v  # (N, H, W); the prior on the images' device
     nan = torch.full_like(warped, torch.nan)
     mu = torch.nanmedian(torch.where(valid[:, None], warped, nan), dim=0).values
     mu = torch.nan_to_num(mu, nan=0.0)

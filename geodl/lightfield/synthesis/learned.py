@@ -288,7 +288,7 @@ def learned_views(images: Tensor, positions: Tensor, targets: Tensor, *,
     out, valid = [], []
     for t in tqdm(targets.to(torch.float32), desc="learned views",
                   disable=None if progress is None else not progress):
-        use = torch.arange(len(pos))
+        use = torch.arange(len(pos), device=pos.device)
         if max_sources is not None and len(pos) > max_sources:
             use = torch.cdist(t[None], pos)[0].argsort(stable=True)[:max_sources].sort().values
         colour, disp = synthesize_learned(images[use], pos[use].tolist(), [t.tolist()],

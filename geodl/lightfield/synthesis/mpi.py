@@ -99,16 +99,16 @@ def build_mpi(images: Tensor, positions, disparity: Tensor, reference,
         lo, hi = float(d.min()), float(d.max())
         if hi - lo < 1e-6:
             lo, hi = lo - 0.5, hi + 0.5
-        levels = torch.linspace(lo, hi, planes, dtype=images.dtype)
+        levels = torch.linspace(lo, hi, planes, dtype=images.dtype, device=images.device)
     else:
         levels = torch.as_tensor(planes, dtype=torch.float64).flatten()
         gaps = levels.diff()
         if len(levels) < 2 or not bool((gaps > 0).all()) or \
                 float(gaps.max() - gaps.min()) > 1e-3 * float(gaps.max()):
             raise ValueError("planes: expected >= 2 increasing, uniformly spaced disparities")
-        levels = levels.to(images.dtype)
+        levels = levels.to(images)
     prior = angular_weights(pos, ref)
-    colour = torch.empty(len(levels), C, H, W, dtype=images.dtype)
+    colour = images.new_empty(len(levels), C, H, W)
     for k, dk in enumerate(levels.tolist()):
         warped, valid = backward_warp(images, dk, pos, ref)
         colour[k], _ = consensus_blend(warped, valid, prior, sigma, iterations)
@@ -126,11 +126,11 @@ def render_mpi(mpi: MPI, target) -> tuple[Tensor, Tensor]:
         raise ValueError(f"target: expected a finite (u, v), got {target!r}")
     D, C, H, W = mpi.colour.shape
     rgba = torch.cat([mpi.colour, mpi.alpha[:, None]], 1)  # (D, C+1, H, W)
-    disp = mpi.disparities.to(rgba.dtype)[:, None, None].expand(D, H, W)
+    disp = mpi.disparities.to(rgba)[:, None, None].expand(D, H, W)
     # the target pixel sees plane k where the reference sees it shifted by d_k (r - t)
     moved, inside = backward_warp(rgba, disp, mpi.reference, t)
-    out = torch.zeros(C, H, W, dtype=rgba.dtype)
-    cover = torch.zeros(H, W, dtype=rgba.dtype)
+    out = rgba.new_zeros(C, H, W)
+    cover = rgba.new_zeros(H, W)
     for k in range(D):  # back to front
         a = moved[k, C]
         out = moved[k, :C] * a + out * (1 - a)

@@ -94,12 +94,12 @@ def sweep_costs(images: Tensor, positions, target, labels: Tensor, tau: float = 
     reach = float(labels.abs().max()) * float(offsets.abs().max()) if N else 0.0
     shifted = ShiftedViews(feats, reach)
     worst = tau + alpha * tau_grad
-    member = torch.zeros(len(sets), N, dtype=feats.dtype)
+    member = feats.new_zeros(len(sets), N)
     for j, idx in enumerate(sets):
         member[j, idx] = 1.0
-    out = torch.empty(len(labels), H, W, dtype=feats.dtype)
-    xs = torch.arange(W, dtype=torch.float64)
-    ys = torch.arange(H, dtype=torch.float64)
+    out = feats.new_empty(len(labels), H, W)
+    xs = torch.arange(W, dtype=torch.float64, device=feats.device)
+    ys = torch.arange(H, dtype=torch.float64, device=feats.device)
     for k, d in enumerate(labels.tolist()):
         samples, inside = [], []
         for i in range(N):
@@ -161,7 +161,7 @@ def plane_sweep_disparity(images: Tensor, positions, target, disp_range: tuple[f
     if not step > 0:
         raise ValueError(f"step: expected > 0, got {step}")
     n = int(math.ceil((hi - lo) / step)) + 1
-    labels = torch.linspace(lo, lo + (n - 1) * step, n)
+    labels = torch.linspace(lo, lo + (n - 1) * step, n, device=images.device)
     raw = sweep_costs(images, pos, t, labels, tau, tau_grad, alpha, blur)
     # pass 1: plain box aggregation; its answer makes a guide image of the target
     d0, _ = subpixel_argmin(box_mean(raw, radius), labels)

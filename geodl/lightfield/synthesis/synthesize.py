@@ -50,7 +50,7 @@ def nearest_views(images: Tensor, positions: Tensor, targets: Tensor, *, disp_ra
     dist = torch.cdist(targets, positions)
     pick = dist.argmin(1)
     out = images[pick].clone()
-    return out, torch.ones(out.shape[0], *out.shape[-2:], dtype=torch.bool)
+    return out, torch.ones(out.shape[0], *out.shape[-2:], dtype=torch.bool, device=out.device)
 
 
 def warp_views(images: Tensor, positions: Tensor, targets: Tensor, *, disp_range,
@@ -110,7 +110,7 @@ def mpi_views(images: Tensor, positions: Tensor, targets: Tensor, *, disp_range,
     a, b = max(lo, float(d.min())), min(hi, float(d.max()))
     if b - a < 1.0:  # a (nearly) flat scene: still planes 1/planes px apart around it
         a, b = (a + b) / 2 - 0.5, (a + b) / 2 + 0.5
-    levels = torch.linspace(a, b, planes, dtype=torch.float64)
+    levels = torch.linspace(a, b, planes, dtype=torch.float64, device=images.device)
     mpi = build_mpi(images, positions, d.to(images.dtype), ref, levels, **mpi_options)
     out, valid = zip(*(mpi.render(t) for t in _bar(targets, progress, "rendering the MPI")))
     return torch.stack(out), torch.stack(valid)
@@ -163,8 +163,9 @@ def synthesize_views(lf: LightField, sources, targets=None, method: str = "warp"
     if not tgt:
         raise ValueError("targets: nothing to render (the sources are every view)")
     images = torch.stack([lf.view(r, c) for r, c in src])
-    positions = torch.tensor(src, dtype=torch.float64)
-    t = torch.tensor(tgt, dtype=torch.float64)
+    # grid positions: numbers the methods read, on the CPU (the images stay on their device)
+    positions = torch.tensor(src, dtype=torch.float64, device="cpu")
+    t = torch.tensor(tgt, dtype=torch.float64, device="cpu")
     rng = scene_disparity_range(lf, disp_range)
     out, valid = METHODS[method](images, positions, t, disp_range=rng,
                                  disparity=disparity_source(lf, disparity),
