@@ -7,17 +7,136 @@ import importlib
 import numpy as np
 import pytest
 import torch
+import torch.nn.functional as F
 
 from geodl.datasets.plane_lightfield import textured_plane
 from geodl.lightfield.depth import cost_volume
 from geodl.lightfield.depth.cost_net import CostNet
 from geodl.lightfield.synthesis.warp import backward_warp
 from geodl.mvs.plane_sweep import source_homography, warp_source
+from geodl.ops.sampling import (
+    grid_sample_matrix,
+    sample_at_coordinates,
+    sample_at_pixels,
+    within_pixel_centers,
+)
 from geodl.recon.posed_fusion import color_in_depth_camera
 from geodl.render.textures import sample_bilinear
 from geodl.structures import PinholeCamera
 
 refocus_module = importlib.import_module("geodl.lightfield.refocus")
+
+
+def _image() -> torch.Tensor:
+    return torch.arange(2 * 3 * 4 * 5, dtype=torch.float64).reshape(2, 3, 4, 5) ** 1.5
+
+
+@pytest.mark.parametrize("padding_mode", ["zeros", "border", "reflection"])
+@pytest.mark.parametrize("mode", ["bilinear", "nearest", "bicubic"])
+def test_integer_pixel_indices_return_the_pixels(mode, padding_mode):
+    img = _image()
+    ys, xs = torch.meshgrid(torch.arange(4.0, dtype=torch.float64),
+                            torch.arange(5.0, dtype=torch.float64), indexing="ij")
+    out = sample_at_pixels(img, xs, ys, mode=mode, padding_mode=padding_mode)
+    assert torch.allclose(out, img, atol=1e-9)
+    # continuous coordinates: the centres j + 0.5
+    out = sample_at_coordinates(img, xs + 0.5, ys + 0.5, mode=mode, padding_mode=padding_mode)
+    assert torch.allclose(out, img, atol=1e-9)
+
+
+def test_half_positions_are_the_mean_of_the_neighbours():
+    img = _image()
+    x = torch.tensor([[1.5, 0.0]], dtype=torch.float64)
+    y = torch.tensor([[2.0, 0.5]], dtype=torch.float64)
+    out = sample_at_pixels(img, x, y)
+    assert torch.allclose(out[..., 0, 0], (img[..., 2, 1] + img[..., 2, 2]) / 2)
+    assert torch.allclose(out[..., 0, 1], (img[..., 0, 0] + img[..., 1, 0]) / 2)
+    # a quarter of the way: weights 3/4 and 1/4; both axes: the mean of four
+    out = sample_at_pixels(img, torch.tensor([[3.25, 0.5]], dtype=torch.float64),
+                           torch.tensor([[1.0, 0.5]], dtype=torch.float64))
+    assert torch.allclose(out[..., 0, 0], 0.75 * img[..., 1, 3] + 0.25 * img[..., 1, 4])
+    assert torch.allclose(out[..., 0, 1], img[..., :2, :2].mean((-2, -1)))
+
+
+def test_outside_the_image_gives_the_padding():
+    img = _image()
+    x = torch.tensor([[-1.0, 5.0, 2.0, 2.0]], dtype=torch.float64)
+    y = torch.tensor([[1.0, 1.0, -3.0, 4.0]], dtype=torch.float64)
+    assert sample_at_pixels(img, x, y, padding_mode="zeros").abs().max() < 1e-9
+    border = sample_at_pixels(img, x, y, padding_mode="border")[..., 0, :]
+    expected = torch.stack([img[..., 1, 0], img[..., 1, 4], img[..., 0, 2], img[..., 3, 2]], -1)
+    assert torch.allclose(border, expected)
+    # mirrored about the outer pixel edges (x = -1/2, W - 1/2): -1 -> 0, 5 -> 4, -3 -> 2
+    mirror = sample_at_pixels(img, x, y, padding_mode="reflection")[..., 0, :]
+    expected = torch.stack([img[..., 1, 0], img[..., 1, 4], img[..., 2, 2], img[..., 3, 2]], -1)
+    assert torch.allclose(mirror, expected)
+    # half a pixel out under zero padding: half the edge pixel
+    half = sample_at_pixels(img, torch.tensor([[-0.5]]), torch.tensor([[1.0]]), padding_mode="zeros")
+    assert torch.allclose(half[..., 0, 0], img[..., 1, 0] / 2)
+
+
+def test_positions_per_image_and_dtypes():
+    img = _image().float()
+    x = torch.tensor([[[0.0]], [[4.0]]], dtype=torch.float64)  # (N, 1, 1)
+    y = torch.zeros(1, 1, dtype=torch.float64)  # broadcast
+    out = sample_at_pixels(img, x, y)
+    assert out.dtype == torch.float32 and out.shape == (2, 3, 1, 1)
+    assert torch.equal(out[0, :, 0, 0], img[0, :, 0, 0])
+    assert torch.equal(out[1, :, 0, 0], img[1, :, 0, 4])
+    assert torch.equal(sample_at_coordinates(img, x + 0.5, y + 0.5), out)
+
+
+def test_gradients_flow_to_the_positions():
+    img = _image()
+    x = torch.tensor([[1.3]], dtype=torch.float64, requires_grad=True)
+    y = torch.tensor([[2.0]], dtype=torch.float64)
+    out = sample_at_pixels(img, x, y)
+    out[0, 0].sum().backward()
+    assert torch.allclose(x.grad[0, 0], (img[0, 0, 2, 2] - img[0, 0, 2, 1]))
+    with torch.no_grad():  # the in-place grid gives the same samples
+        assert torch.equal(sample_at_pixels(img, x, y), out)
+
+
+def test_within_pixel_centers_and_the_grid_matrix():
+    x = torch.tensor([0.0, 4.0, -1e-3, 4.001, 2.0])
+    y = torch.tensor([0.0, 3.0, 1.0, 1.0, 3.5])
+    assert within_pixel_centers(x, y, 4, 5).tolist() == [True, True, False, False, False]
+    assert within_pixel_centers(x, y, 4, 5, tol=1e-2).tolist() == [True, True, True, True, False]
+    # the matrix takes the outer edges to -1 / +1 and agrees with the samplers
+    M = grid_sample_matrix(4, 5)
+    assert torch.allclose(M @ torch.tensor([0.0, 0.0, 1.0], dtype=torch.float64),
+                          torch.tensor([-1.0, -1.0, 1.0], dtype=torch.float64))
+    assert torch.allclose(M @ torch.tensor([5.0, 4.0, 1.0], dtype=torch.float64),
+                          torch.tensor([1.0, 1.0, 1.0], dtype=torch.float64))
+    img = _image()
+    u = torch.tensor([[0.3, 2.7, 4.9]], dtype=torch.float64)
+    v = torch.tensor([[3.1, 0.2, 1.5]], dtype=torch.float64)
+    g = (M @ torch.stack([u, v, torch.ones_like(u)]).reshape(3, -1))[:2].T.reshape(1, 1, 3, 2)
+    ref = F.grid_sample(img, g.expand(2, -1, -1, -1), mode="bilinear", padding_mode="border",
+                        align_corners=False)
+    assert torch.allclose(sample_at_coordinates(img, u, v), ref)
+
+
+@pytest.mark.parametrize("call, name", [
+    (lambda: sample_at_pixels(torch.zeros(3, 4, 5), torch.zeros(2, 2), torch.zeros(2, 2)), "image"),
+    (lambda: sample_at_pixels(torch.zeros(1, 3, 4, 5, dtype=torch.long), torch.zeros(2, 2),
+                              torch.zeros(2, 2)), "image"),
+    (lambda: sample_at_pixels(torch.zeros(1, 3, 4, 5), [[0.0]], torch.zeros(1, 1)), "x, y"),
+    (lambda: sample_at_pixels(torch.zeros(1, 3, 4, 5), torch.zeros(2, 2, dtype=torch.long),
+                              torch.zeros(2, 2)), "x, y"),
+    (lambda: sample_at_pixels(torch.zeros(1, 3, 4, 5), torch.zeros(2, 2), torch.zeros(3, 3)), "x, y"),
+    (lambda: sample_at_pixels(torch.zeros(2, 3, 4, 5), torch.zeros(3, 2, 2), torch.zeros(3, 2, 2)),
+     "x, y"),
+    (lambda: sample_at_pixels(torch.zeros(1, 3, 4, 5), torch.zeros(4), torch.zeros(4)), "x, y"),
+    (lambda: sample_at_coordinates(torch.zeros(1, 3, 4, 5), torch.zeros(4), torch.zeros(4)), "u, v"),
+    (lambda: sample_at_pixels(torch.zeros(1, 3, 4, 5), torch.zeros(2, 2), torch.zeros(2, 2),
+                              mode="area"), "mode"),
+    (lambda: sample_at_pixels(torch.zeros(1, 3, 4, 5), torch.zeros(2, 2), torch.zeros(2, 2),
+                              padding_mode="edge"), "padding_mode"),
+])
+def test_bad_input_names_the_argument(call, name):
+    with pytest.raises(ValueError, match=f"^{name}:"):
+        call()
 
 
 def _fingerprint(t: torch.Tensor) -> float:

@@ -11,9 +11,9 @@ rest blurs in proportion to its disparity difference.
 from __future__ import annotations
 
 import torch
-import torch.nn.functional as F
 from torch import Tensor
 
+from geodl.ops.sampling import sample_at_pixels, within_pixel_centers
 from geodl.structures import LightField
 
 
@@ -41,12 +41,10 @@ def warp_to_center(lf: LightField, disparity: Tensor | float) -> tuple[Tensor, T
     sx = xs - d * dc  # (U, V, H, W) sample positions in pixel indices
     sy = ys - d * dr
     sx, sy = torch.broadcast_to(sx, (U, V, H, W)), torch.broadcast_to(sy, (U, V, H, W))
-    # pixel index j has its centre at continuous j + 0.5; align_corners=False
-    grid = torch.stack([2 * (sx + 0.5) / W - 1, 2 * (sy + 0.5) / H - 1], -1)
     views = lf.views.reshape(U * V, C, H, W)
-    warped = F.grid_sample(views.to(torch.float64), grid.reshape(U * V, H, W, 2),
-                           mode="bilinear", padding_mode="border", align_corners=False)
-    valid = (sx >= 0) & (sx <= W - 1) & (sy >= 0) & (sy <= H - 1)
+    warped = sample_at_pixels(views.to(torch.float64), sx.reshape(U * V, H, W),
+                              sy.reshape(U * V, H, W))
+    valid = within_pixel_centers(sx, sy, H, W)
     return warped.reshape(U, V, C, H, W).to(lf.views.dtype), valid
 
 
