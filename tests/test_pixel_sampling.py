@@ -151,17 +151,17 @@ def _outputs() -> dict[str, torch.Tensor]:
     out["textured_plane"] = lf.views
     g = torch.Generator().manual_seed(0)
     dmap = torch.rand(12, 12, generator=g, dtype=torch.float64) * 3 - 1.5
-    warped, valid = refocus_module.warp_to_center(lf, dmap)
-    out["warp_to_center"], out["warp_to_center_valid"] = warped, valid
+    warped, valid = refocus_module.warp_lightfield_to_center(lf, dmap)
+    out["warp_lightfield_to_center"], out["warp_lightfield_to_center_valid"] = warped, valid
     out["refocus"] = refocus_module.refocus(lf, 0.9)
     src = torch.rand(4, 3, 10, 11, generator=g)
     disp = torch.rand(10, 11, generator=g) * 4 - 2
     dr = torch.tensor([-1.0, 0, 1, 1])[:, None, None]
     dc = torch.tensor([1.0, -1, 0, 1])[:, None, None]
-    s, inside = cost_volume.warp_to_centre(src, disp, dr, dc)
-    out["warp_to_centre"], out["warp_to_centre_inside"] = s, inside
-    s, inside = cost_volume.warp_to_centre(src[:1], disp, 1, -1)
-    out["warp_to_centre_int"], out["warp_to_centre_int_inside"] = s, inside
+    s, inside = cost_volume.warp_views_to_center(src, disp, dr, dc)
+    out["warp_views_to_center"], out["warp_views_to_center_inside"] = s, inside
+    s, inside = cost_volume.warp_views_to_center(src[:1], disp, 1, -1)
+    out["warp_views_to_center_int"], out["warp_views_to_center_int_inside"] = s, inside
     feats = torch.rand(9, 3, 10, 11, generator=g)
     offsets = [(r - 1, c - 1) for r in range(3) for c in range(3)]
     out["refine_disparity"] = cost_volume.refine_disparity(feats, offsets, 4, disp * 0.3, 3, 1)
@@ -214,12 +214,12 @@ PINNED = {
     'textured_plane': 0.04052137321104987,
     'warp_source': 6.300670716168335,
     'warp_source_inside': 3.52156338117672,
-    'warp_to_center': 1.5652991052547731,
-    'warp_to_center_valid': 13.34319036535278,
-    'warp_to_centre': 3.699142592444049,
-    'warp_to_centre_inside': -2.936507714731218,
-    'warp_to_centre_int': 2.467704482077563,
-    'warp_to_centre_int_inside': 5.022770144798985,
+    'warp_lightfield_to_center': 1.5652991052547731,
+    'warp_lightfield_to_center_valid': 13.34319036535278,
+    'warp_views_to_center': 3.699142592444049,
+    'warp_views_to_center_inside': -2.936507714731218,
+    'warp_views_to_center_int': 2.467704482077563,
+    'warp_views_to_center_int_inside': 5.022770144798985,
 }
 
 

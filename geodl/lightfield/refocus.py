@@ -10,6 +10,8 @@ rest blurs in proportion to its disparity difference.
 """
 from __future__ import annotations
 
+import warnings
+
 import torch
 from torch import Tensor
 
@@ -17,8 +19,8 @@ from geodl.ops.sampling import sample_at_pixels, within_pixel_centers
 from geodl.structures import LightField
 
 
-def warp_to_center(lf: LightField, disparity: Tensor | float) -> tuple[Tensor, Tensor]:
-    """Every view resampled into the centre view's pixel grid.
+def warp_lightfield_to_center(lf: LightField, disparity: Tensor | float) -> tuple[Tensor, Tensor]:
+    """Every view of ``lf`` resampled into the centre view's pixel grid.
 
     Args:
         disparity: scalar or (H, W) centre-view disparity map.
@@ -50,6 +52,13 @@ def warp_to_center(lf: LightField, disparity: Tensor | float) -> tuple[Tensor, T
 
 def refocus(lf: LightField, disparity: float) -> Tensor:
     """(C, H, W) shift-and-sum image focused at ``disparity`` (pixels per view step)."""
-    warped, valid = warp_to_center(lf, float(disparity))
+    warped, valid = warp_lightfield_to_center(lf, float(disparity))
     w = valid[:, :, None].to(warped.dtype)
     return (warped * w).sum((0, 1)) / w.sum((0, 1)).clamp_min(1)
+
+
+def warp_to_center(lf: LightField, disparity: Tensor | float) -> tuple[Tensor, Tensor]:
+    """Deprecated alias of :func:`warp_lightfield_to_center`."""
+    warnings.warn("warp_to_center is deprecated; use warp_lightfield_to_center", DeprecationWarning,
+                  stacklevel=2)
+    return warp_lightfield_to_center(lf, disparity)

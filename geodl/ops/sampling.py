@@ -127,20 +127,20 @@ def _sample(image: Tensor, a: Tensor, b: Tensor, offset: float, mode: str, paddi
     dtype = torch.promote_types(a.dtype, b.dtype)
     a, b = a.to(dtype), b.to(dtype)
     if torch.is_grad_enabled() and (a.requires_grad or b.requires_grad):
-        grid = torch.stack([_normalised(a, W, offset), _normalised(b, H, offset)], -1)
+        grid = torch.stack([_normalized(a, W, offset), _normalized(b, H, offset)], -1)
     else:
         # the same operations in the same order (so the same rounding), in
         # place in one buffer: iterative callers allocate no temporaries
         grid = torch.empty(*a.shape, 2, dtype=dtype, device=a.device)
-        _normalised(a, W, offset, out=grid[..., 0])
-        _normalised(b, H, offset, out=grid[..., 1])
+        _normalized(a, W, offset, out=grid[..., 0])
+        _normalized(b, H, offset, out=grid[..., 1])
     if grid.dim() == 3:
         grid = grid[None]
     grid = grid.expand(N, -1, -1, -1).to(image.dtype)
     return F.grid_sample(image, grid, mode=mode, padding_mode=padding_mode, align_corners=False)
 
 
-def _normalised(a: Tensor, size: int, offset: float, out: Tensor | None = None) -> Tensor:
+def _normalized(a: Tensor, size: int, offset: float, out: Tensor | None = None) -> Tensor:
     """2 (a + offset) / size - 1, into ``out`` when given."""
     if out is None:
         return 2 * (a + offset) / size - 1 if offset else 2 * a / size - 1

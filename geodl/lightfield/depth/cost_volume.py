@@ -32,6 +32,7 @@ confident pixels around it.
 from __future__ import annotations
 
 import math
+import warnings
 
 import torch
 from torch import Tensor
@@ -245,8 +246,8 @@ def confidence_smoothing(disp: Tensor, confidence: Tensor, guide: Tensor, smooth
     return wls_smooth(disp, confidence ** 2 + 1e-4, guide, smooth, sigma)
 
 
-def warp_to_centre(src: Tensor, disp: Tensor, dr: Tensor | int, dc: Tensor | int
-                   ) -> tuple[Tensor, Tensor]:
+def warp_views_to_center(src: Tensor, disp: Tensor, dr: Tensor | int, dc: Tensor | int
+                          ) -> tuple[Tensor, Tensor]:
     r"""Views ``src`` (n, C, H, W) at offsets (``dr``, ``dc``) from the centre,
     sampled bilinearly at :math:`(x - d\,\delta c, y - d\,\delta r)` for the
     centre's disparity ``disp`` (H, W); returns the samples (n, C, H, W) and
@@ -258,6 +259,14 @@ def warp_to_centre(src: Tensor, disp: Tensor, dr: Tensor | int, dc: Tensor | int
     s = sample_at_pixels(src, sx, sy)
     inside = within_pixel_centers(sx, sy, H, W)
     return s, inside.expand(src.shape[0], H, W)
+
+
+def warp_to_centre(src: Tensor, disp: Tensor, dr: Tensor | int, dc: Tensor | int
+                   ) -> tuple[Tensor, Tensor]:
+    """Deprecated alias of :func:`warp_views_to_center`."""
+    warnings.warn("warp_to_centre is deprecated; use warp_views_to_center", DeprecationWarning,
+                  stacklevel=2)
+    return warp_views_to_center(src, disp, dr, dc)
 
 
 def refine_disparity(feats: Tensor, offsets: list[tuple[int, int]], centre: int, disp: Tensor,

@@ -46,7 +46,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from geodl.lightfield.depth.cost_volume import HALVES, cost_volume_disparity, warp_to_centre
+from geodl.lightfield.depth.cost_volume import HALVES, cost_volume_disparity, warp_views_to_center
 from geodl.lightfield.depth.filters import to_grey
 from geodl.lightfield.depth.learned import cached_model, register_model
 from geodl.lightfield.depth.wls import wls_smooth
@@ -91,7 +91,7 @@ def refine_features(lf: LightField, disparity: Tensor, confidence: Tensor) -> Te
             dr, dc = r - r0, c - c0
             if (dr, dc) == (0, 0):
                 continue
-            warped, inside = warp_to_centre(grey[r * V + c][None, None], d, dr, dc)
+            warped, inside = warp_views_to_center(grey[r * V + c][None, None], d, dr, dc)
             warped, inside = warped[0, 0], inside[0].float()
             res = (warped - centre).abs() * inside
             for h, member in enumerate([*HALVES, lambda a, b: True]):
