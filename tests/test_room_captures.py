@@ -1,4 +1,4 @@
-"""Room captures (geodl.datasets.room_captures) and captures folders
+"""Room captures (geodl.datasets.rooms.lightfield_captures) and captures folders
 (geodl.recon.captures): placement, poses through parameters.cfg, round trips,
 the ground-truth mesh with object ids, errors, determinism."""
 import json
