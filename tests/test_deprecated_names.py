@@ -46,3 +46,16 @@ def test_select_neighbours_is_select_neighbors(monkeypatch):
     with pytest.warns(DeprecationWarning, match="select_neighbors"):
         assert select_neighbours("frames", "ranges", 2) == ("frames", "ranges", 2, 5.0, 1.0, 10.0,
                                                             1e-3)
+
+
+@pytest.mark.parametrize("old, new", [
+    ("room_scene", "scene"), ("room_lightfields", "scene_sets"),
+    ("room_captures", "lightfield_captures"), ("room_rgbd", "rgbd"), ("room_photos", "photos"),
+    ("room_labels", "labels"), ("room_standin", "standin"), ("room_segmentation", "segmentation"),
+])
+def test_old_room_module_paths_are_the_new_modules(monkeypatch, old, new):
+    import sys
+    monkeypatch.delitem(sys.modules, f"geodl.datasets.{old}", raising=False)
+    with pytest.warns(DeprecationWarning, match=f"geodl.datasets.rooms.{new}"):
+        module = importlib.import_module(f"geodl.datasets.{old}")
+    assert module is importlib.import_module(f"geodl.datasets.rooms.{new}")
