@@ -20,7 +20,13 @@ from geodl.structures import LightField
 
 
 def warp_lightfield_to_center(lf: LightField, disparity: Tensor | float) -> tuple[Tensor, Tensor]:
-    """Every view of ``lf`` resampled into the centre view's pixel grid.
+    r"""Every view of ``lf`` resampled into the centre view's pixel grid:
+    view :math:`(r, c)` sampled bilinearly at
+    :math:`(x - d(c - c_0), y - d(r - r_0))` for each centre pixel
+    :math:`(x, y)` (pixel indices, :mod:`geodl.ops.sampling`; computed in
+    float64, returned in the views' dtype).
+    (:func:`geodl.lightfield.depth.cost_volume.warp_views_to_center` does the
+    same for view tensors at given offsets.)
 
     Args:
         disparity: scalar or (H, W) centre-view disparity map.

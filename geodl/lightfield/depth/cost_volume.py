@@ -248,10 +248,15 @@ def confidence_smoothing(disp: Tensor, confidence: Tensor, guide: Tensor, smooth
 
 def warp_views_to_center(src: Tensor, disp: Tensor, dr: Tensor | int, dc: Tensor | int
                           ) -> tuple[Tensor, Tensor]:
-    r"""Views ``src`` (n, C, H, W) at offsets (``dr``, ``dc``) from the centre,
-    sampled bilinearly at :math:`(x - d\,\delta c, y - d\,\delta r)` for the
-    centre's disparity ``disp`` (H, W); returns the samples (n, C, H, W) and
-    whether each sample lies inside its image (n, H, W) (outside: edge values)."""
+    r"""Views ``src`` (n, C, H, W) at grid offsets (``dr``, ``dc``) from the
+    centre (ints, or tensors (n, 1, 1)) brought into the centre view's pixel
+    grid: each centre pixel :math:`(x, y)` (pixel indices,
+    :mod:`geodl.ops.sampling`) samples its view bilinearly at
+    :math:`(x - d\,\delta c, y - d\,\delta r)` for the centre's disparity
+    ``disp`` (H, W). Returns the samples (n, C, H, W) and whether each lies
+    within the view's pixel centres (n, H, W) (outside: edge values). The
+    same warp for every view of a ``LightField``:
+    :func:`geodl.lightfield.refocus.warp_lightfield_to_center`."""
     H, W = disp.shape
     ys, xs = torch.meshgrid(torch.arange(H, dtype=disp.dtype, device=disp.device),
                             torch.arange(W, dtype=disp.dtype, device=disp.device), indexing="ij")
