@@ -7,7 +7,7 @@ al., AAAI 2020; Wang et al., CVPR 2022), small enough to train on a CPU.
 2. For each disparity label :math:`d_k` every view's features are shifted
    into the centre frame with sub-pixel bilinear sampling,
    :math:`\tilde f_v(x, y) = f_v(x - d_k \delta c_v, y - d_k \delta r_v)`
-   (``grid_sample``), and compared with the centre's,
+   (:func:`~geodl.ops.sampling.sample_at_pixels`), and compared with the centre's,
    :math:`e_v = |\tilde f_v - f_c|` (F channels), :math:`\bar e_v` its mean.
 3. Occlusion-aware view weighting: an occluder hides a point from the views
    on one side, whose errors are then large, so views are weighted by
