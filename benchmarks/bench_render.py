@@ -15,7 +15,7 @@ import time
 
 from geodl._optional import open3d
 from geodl.datasets import median_depth
-from geodl.datasets.room_scene import room_viewpoint
+from geodl.datasets.rooms.scene import room_viewpoint
 from geodl.render import Renderer, make_room, render_lightfield, rig_for_depth_range
 from geodl.structures import LightFieldRig
 

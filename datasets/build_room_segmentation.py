@@ -7,15 +7,15 @@
 Rooms: ``training_seeds(--train)`` and the 8 ``BENCHMARK_SEEDS``; each is
 stored as ``datasets/cache/room_segmentation/<config>/room_<seed>.pt``
 (git-ignored); rooms already there are skipped. See
-``geodl.datasets.room_segmentation`` for the sources.
+``geodl.datasets.rooms.segmentation`` for the sources.
 """
 from __future__ import annotations
 
 import argparse
 import time
 
-from geodl.datasets.room_labels import CLASSES
-from geodl.datasets.room_segmentation import DEFAULT_ROOT, RoomMeshConfig, segmentation_splits
+from geodl.datasets.rooms.labels import CLASSES
+from geodl.datasets.rooms.segmentation import DEFAULT_ROOT, RoomMeshConfig, segmentation_splits
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import importlib
 import os
 import sys
+from pathlib import Path
 
 sys.path.insert(0, os.path.abspath(".."))
 
@@ -22,6 +23,19 @@ myst_heading_anchors = 3
 myst_enable_extensions = ["dollarmath"]
 
 autosummary_generate = True
+
+
+def _alias_modules() -> list[str]:
+    """Deprecated module paths (a module that replaces itself in
+    ``sys.modules`` by the module it names): documented where they lead, so
+    the API reference lists them under no page of their own."""
+    root = Path(__file__).resolve().parents[1]
+    return sorted(".".join(p.relative_to(root).with_suffix("").parts)
+                  for p in (root / "geodl").rglob("*.py")
+                  if "sys.modules[__name__] = " in p.read_text())
+
+
+autosummary_context = {"alias_modules": _alias_modules()}
 autodoc_default_options = {"members": True, "undoc-members": True, "show-inheritance": True,
                            "ignore-module-all": True, "member-order": "bysource"}
 autodoc_typehints = "signature"

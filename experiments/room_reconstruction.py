@@ -23,7 +23,7 @@ estimated (the row "(no planes)").
 
 RGB-D scans of the same rooms (``--kinds rgbd``; ``lightfield rgbd`` for
 both): a hand-held structured-light scan per room
-(``geodl.datasets.room_rgbd.write_room_rgbd``, 7-Scenes layout, rendered once
+(``geodl.datasets.rooms.rgbd.write_room_rgbd``, 7-Scenes layout, rendered once
 into the cache), read back with ``load_captures`` and fused from the sensor's
 depth by ``reconstruct_room`` with its defaults; the row "rgbd (sensor)" adds
 seconds per frame (reading excluded, fusion and meshing included):
@@ -58,8 +58,8 @@ import numpy as np
 import torch
 
 from geodl.datasets import BENCHMARK_SEEDS, write_room_captures
-from geodl.datasets.room_photos import write_room_photos
-from geodl.datasets.room_rgbd import DEFAULT_FRAMES, write_room_rgbd
+from geodl.datasets.rooms.photos import write_room_photos
+from geodl.datasets.rooms.rgbd import DEFAULT_FRAMES, write_room_rgbd
 from geodl.mvs import load_posed_photos
 from geodl.mvs.stereo import MAX_SIZE
 from geodl.recon import (

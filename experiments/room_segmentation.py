@@ -41,15 +41,15 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from geodl import ops
-from geodl.datasets.room_labels import CLASSES, IGNORE_INDEX
-from geodl.datasets.room_segmentation import (
+from geodl.datasets.rooms.labels import CLASSES, IGNORE_INDEX
+from geodl.datasets.rooms.segmentation import (
     DEFAULT_ROOT,
     RoomMeshConfig,
     RoomSample,
     RoomSegmentation,
     segmentation_splits,
 )
-from geodl.datasets.room_standin import room_interior
+from geodl.datasets.rooms.standin import room_interior
 from geodl.nn import DiffusionOperators
 from geodl.nn.models import DiffusionNet
 from geodl.render import make_room

@@ -219,7 +219,7 @@ def _render_photos(args: argparse.Namespace) -> int:
                          f"least 6, got {args.photos}")
     if args.seed < 0:
         raise ValueError(f"--seed: expected >= 0, got {args.seed}")
-    from geodl.datasets.room_photos import write_room_photos
+    from geodl.datasets.rooms.photos import write_room_photos
 
     t0 = time.perf_counter()
     out, photos = write_room_photos(args.out_dir, args.seed, directions=args.photos // 3,
@@ -273,7 +273,7 @@ def cmd_render_captures(args: argparse.Namespace) -> int:
 
 def _render_rgbd(args: argparse.Namespace) -> int:
     """``render-captures --kind rgbd``: a hand-held RGB-D scan of room ``--seed``."""
-    from geodl.datasets.room_rgbd import DEFAULT_FRAMES
+    from geodl.datasets.rooms.rgbd import DEFAULT_FRAMES
 
     frames = DEFAULT_FRAMES if args.frames is None else args.frames
     width = 640 if args.width is None else args.width
@@ -284,7 +284,7 @@ def _render_rgbd(args: argparse.Namespace) -> int:
         raise ValueError(f"--width, --height: expected at least 8 px, got {width} x {height}")
     if args.seed < 0:
         raise ValueError(f"--seed: expected >= 0, got {args.seed}")
-    from geodl.datasets.room_rgbd import write_room_rgbd
+    from geodl.datasets.rooms.rgbd import write_room_rgbd
 
     t0 = time.perf_counter()
     out, scan = write_room_rgbd(args.out_dir, args.seed, frames, width, height,

@@ -14,7 +14,7 @@ ALLOWED = {  # package -> the geodl packages its modules may import (besides its
     "ops": {"io", "_optional"},
     "structures": {"io", "ops", "_optional"},
     "nn": {"io", "ops", "structures", "_optional"},
-    "render": {"io", "structures", "_optional"},
+    "render": {"io", "ops", "structures", "_optional"},
     "lightfield": {"io", "nn", "ops", "structures", "_optional"},
     "mvs": {"io", "lightfield", "structures", "ops", "_optional"},
     "recon": {"io", "mvs", "lightfield", "render", "structures", "ops", "nn", "_optional"},

@@ -2,7 +2,7 @@
 import pytest
 import torch
 
-from geodl.lightfield import epi, refocus, warp_to_center
+from geodl.lightfield import epi, refocus, warp_lightfield_to_center
 from geodl.structures import LightField, PinholeCamera
 
 
@@ -36,10 +36,10 @@ def test_warping_with_the_true_disparity_aligns_all_views():
     """The convention self-check: backward warping with the right disparity
     gives every view equal to the centre view; the opposite sign does not."""
     lf, tex = plane_light_field(d0=2)
-    warped, valid = warp_to_center(lf, 2.0)
+    warped, valid = warp_lightfield_to_center(lf, 2.0)
     inner = (slice(None), slice(None), slice(None), slice(8, -8), slice(8, -8))
     err = (warped - lf.center_view)[inner].abs().mean()
-    wrong = (warp_to_center(lf, -2.0)[0] - lf.center_view)[inner].abs().mean()
+    wrong = (warp_lightfield_to_center(lf, -2.0)[0] - lf.center_view)[inner].abs().mean()
     assert float(err) < 1e-12 and float(wrong) > 0.1
     assert valid[2, 2].all() and not valid[0, 0].all()
 
@@ -51,4 +51,4 @@ def test_refocus_is_sharp_at_the_planes_disparity():
     blurred = refocus(lf, -0.5)[:, 6:-6, 6:-6]
     assert float(blurred.var()) < 0.5 * float(sharp.var())  # averaging misaligned texture
     with pytest.raises(ValueError, match="disparity"):
-        warp_to_center(lf, torch.zeros(3, 3))
+        warp_lightfield_to_center(lf, torch.zeros(3, 3))

@@ -16,7 +16,7 @@ from geodl.mvs import (
     plane_sweep_depth,
     read_colmap,
     scene_range,
-    select_neighbours,
+    select_neighbors,
     write_colmap_text,
 )
 from geodl.structures import PinholeCamera, PosedImages
@@ -174,7 +174,7 @@ def test_cameras_only_ring_range_from_frusta():
     near, far = sr.ranges[0].tolist()
     assert 1.0 < near < 2.0 < far < 3.2
     assert sr.footprint == pytest.approx(sr.scale / float(cams[0].K[0, 0]))
-    nbrs = select_neighbours(frames, sr.ranges, num=2)
+    nbrs = select_neighbors(frames, sr.ranges, num=2)
     assert sorted(nbrs[0]) == [1, 11]  # the adjacent cameras of the ring
 
 

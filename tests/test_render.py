@@ -3,7 +3,7 @@ import pytest
 import torch
 
 from geodl._optional import trimesh
-from geodl.lightfield import warp_to_center
+from geodl.lightfield import warp_lightfield_to_center
 from geodl.render import Renderer, Scene, checker, make_room, render_lightfield, rig_for_depth_range
 from geodl.structures import LightFieldRig, Mesh, PinholeCamera
 
@@ -68,7 +68,7 @@ def test_rendered_light_field_passes_the_sign_self_check():
     assert -3.5 < float(d.min()) and float(d.max()) < 3.5
     errors = []
     for sign in (1, -1):
-        warped, valid = warp_to_center(lf, sign * d)
+        warped, valid = warp_lightfield_to_center(lf, sign * d)
         errors.append(float((warped - lf.center_view).abs().mean(2)[valid].median()))
     # measured: 0.0012 with the right sign, 0.032 with the wrong one
     assert errors[0] < 0.005 and errors[1] > 10 * errors[0]

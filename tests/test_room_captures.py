@@ -1,4 +1,4 @@
-"""Room captures (geodl.datasets.room_captures) and captures folders
+"""Room captures (geodl.datasets.rooms.lightfield_captures) and captures folders
 (geodl.recon.captures): placement, poses through parameters.cfg, round trips,
 the ground-truth mesh with object ids, errors, determinism."""
 import json
@@ -337,3 +337,30 @@ def test_force_never_follows_an_index_out_of_the_folder(tmp_path):
     assert (tmp_path / "precious" / "parameters.cfg").is_file()
     assert (tmp_path / "parameters.cfg").is_file()
     assert len(load_captures(out)) == 1
+
+
+def test_the_room_index_is_defined_once(tmp_path):
+    from geodl.recon.captures import (
+        INDEX_FILE,
+        INDEX_KEYS,
+        read_room_index,
+        room_index,
+        write_room_index,
+    )
+    index = room_index("colmap", 3, (6, 5.0, 3), {2: "floor"}, photos=["a.png"], model="m")
+    assert list(index) == [*INDEX_KEYS, "photos", "model"]
+    assert index["format"] == "geodl room photos" and index["objects"] == {"2": "floor"}
+    assert index["room_size"] == [6.0, 5.0, 3.0] and index["ground_truth"] == "room_gt.ply"
+    assert read_room_index(tmp_path) is None
+    assert write_room_index(tmp_path, index) == tmp_path / INDEX_FILE
+    assert read_room_index(tmp_path) == index
+    (tmp_path / INDEX_FILE).write_text("[1, 2]")
+    with pytest.raises(ValueError, match="captures.json: not a captures index"):
+        read_room_index(tmp_path)
+    (tmp_path / INDEX_FILE).write_text("{not json")
+    with pytest.raises(ValueError, match="captures.json: not a captures index"):
+        read_room_index(tmp_path)
+    with pytest.raises(ValueError, match="^layout:"):
+        room_index("tum", 3, (1, 1, 1), {})
+    with pytest.raises(ValueError, match="^entries: version"):
+        room_index("lightfield", 3, (1, 1, 1), {}, version=2)

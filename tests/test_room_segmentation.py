@@ -4,17 +4,17 @@ import numpy as np
 import pytest
 import torch
 
-from geodl.datasets.room_labels import (
+from geodl.datasets.rooms.labels import (
     CLASSES,
     IGNORE_INDEX,
     class_of_object,
     nearest_object_ids,
     room_labels,
-    scene_ground_truth,
 )
-from geodl.datasets.room_lightfields import BENCHMARK_SEEDS
-from geodl.datasets.room_segmentation import RoomMeshConfig, RoomSegmentation, segmentation_splits
-from geodl.datasets.room_standin import standin_room_mesh
+from geodl.datasets.rooms.scene import scene_ground_truth
+from geodl.datasets.rooms.scene_sets import BENCHMARK_SEEDS
+from geodl.datasets.rooms.segmentation import RoomMeshConfig, RoomSegmentation, segmentation_splits
+from geodl.datasets.rooms.standin import standin_room_mesh
 from geodl.render import make_room
 from geodl.structures import Mesh
 
@@ -161,7 +161,7 @@ def test_splits_keep_benchmark_rooms_out_of_training(tmp_path):
 
 def test_rooms_whose_captures_cannot_be_placed_are_skipped(tmp_path, monkeypatch):
     """Training takes the next seed in their place; a skipped room is listed."""
-    import geodl.datasets.room_segmentation as rseg
+    import geodl.datasets.rooms.segmentation as rseg
 
     real = rseg.build_room_sample
 

@@ -14,6 +14,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from geodl.ops.sampling import sample_at_pixels
 from geodl.structures import GroundTruth, LightField, PinholeCamera
 
 
@@ -47,10 +48,8 @@ def textured_plane(disparity: float, slope: float = 0.0, size: int = 64, grid: i
             for _ in range(30):  # u = x - d(x) dc  <=>  x = u + d(x) dc
                 x = xs + (disparity + slope * (x - size / 2)) * (c - c0)
             y = ys + (disparity + slope * (x - size / 2)) * (r - c0)
-            sample = torch.stack([2 * (x + reach + 0.5) / full - 1,
-                                  2 * (y + reach + 0.5) / full - 1], -1)[None].float()
-            views[r, c] = F.grid_sample(texture[None], sample, mode="bilinear",
-                                        align_corners=False)[0]
+            views[r, c] = sample_at_pixels(texture[None], x + reach, y + reach,
+                                           padding_mode="zeros")[0]
     cam = PinholeCamera.look_at([0.0, 0.0, 0.0], [0.0, 0.0, 1.0], up=[0, -1, 0], width=size,
                                 height=size)
     return LightField(views, cam, 0.1, 1.0, ground_truth=GroundTruth(disparity=disp),

@@ -124,7 +124,7 @@ def run_tour(out: Path) -> None:
     _done(t0)
     t0 = _step("6. Light fields: a procedural room through a 5x5 camera array (HCI model)")
     from geodl.datasets import render_hci_scene
-    from geodl.lightfield import epi, refocus, warp_to_center, write_hci_scene
+    from geodl.lightfield import epi, refocus, warp_lightfield_to_center, write_hci_scene
     from geodl.viz import pyplot, save_figure
 
     lf = render_hci_scene(0, size=160, grid=5, progress=False)
@@ -133,7 +133,7 @@ def run_tour(out: Path) -> None:
     print(f"   {lf}, disparity [{float(d[finite].min()):.2f}, {float(d[finite].max()):.2f}] px")
     errs = []
     for sign in (1, -1):
-        warped, valid = warp_to_center(lf, sign * torch.nan_to_num(d))
+        warped, valid = warp_lightfield_to_center(lf, sign * torch.nan_to_num(d))
         errs.append(float((warped - lf.center_view).abs().mean(2)[valid].median()))
     print(f"   views warped to the centre with the true disparity: median error {errs[0]:.4f}; "
           f"with the opposite sign: {errs[1]:.4f}")

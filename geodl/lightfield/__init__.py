@@ -22,9 +22,10 @@ from geodl.lightfield.hci_io import (
 from geodl.lightfield.hci_parameters import HCIParameters
 from geodl.lightfield.loader import LAYOUTS, load_lightfield
 from geodl.lightfield.pfm import read_pfm, write_pfm
-from geodl.lightfield.refocus import refocus, warp_to_center
+from geodl.lightfield.refocus import refocus, warp_lightfield_to_center, warp_to_center
 
 __all__ = ["HCIParameters", "LAYOUTS", "benchmark", "camera_from_parameters", "epi",
            "evaluate_submission", "load_ground_truth", "load_hci", "load_lightfield", "metrics",
            "parameters_from_light_field", "read_pfm", "read_submission", "refocus",
-           "scene_files", "warp_to_center", "write_hci_scene", "write_pfm", "write_submission"]
+           "scene_files", "warp_lightfield_to_center", "warp_to_center", "write_hci_scene",
+           "write_pfm", "write_submission"]

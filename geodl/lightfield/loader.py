@@ -39,6 +39,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import re
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -344,7 +345,7 @@ def dead_views(views: torch.Tensor) -> list[tuple[int, int, str]]:
     return dead
 
 
-def largest_centred_subgrid(valid: np.ndarray) -> tuple[int, int, int, int]:
+def largest_centered_subgrid(valid: np.ndarray) -> tuple[int, int, int, int]:
     """``(r0, r1, c0, c1)``: the rows ``r0:r1`` and columns ``c0:c1`` of the
     largest all-valid sub-grid whose centre view ``((r1 - r0) // 2 + r0, ...)``
     is the whole grid's centre ``(U // 2, V // 2)``; ties go to the squarer one.
@@ -403,7 +404,7 @@ def _drop_dead(lf: LightField, folder: Path) -> LightField:
         name = names[rc][cc] if names and names[rc][cc] else f"view ({rc}, {cc})"
         why = next(w for r, c, w in dead if (r, c) == (rc, cc))
         raise ValueError(f"{folder}: the centre view {name} carries no usable signal ({why})")
-    r0, r1, c0, c1 = largest_centred_subgrid(valid.numpy())
+    r0, r1, c0, c1 = largest_centered_subgrid(valid.numpy())
     if (r1 - r0) * (c1 - c0) < 2:
         raise ValueError(f"{folder}: no two usable neighbouring views around the centre "
                          f"({len(dead)} of {U * V} views unusable)")
@@ -423,5 +424,12 @@ def _drop_dead(lf: LightField, folder: Path) -> LightField:
                       ground_truth=gt, meta=meta)
 
 
+def largest_centred_subgrid(valid: np.ndarray) -> tuple[int, int, int, int]:
+    """Deprecated alias of :func:`largest_centered_subgrid`."""
+    warnings.warn("largest_centred_subgrid is deprecated; use largest_centered_subgrid",
+                  DeprecationWarning, stacklevel=2)
+    return largest_centered_subgrid(valid)
+
+
 __all__ = ["DEAD_BRIGHTNESS", "DEAD_CONTRAST", "LAYOUTS", "dead_views", "holds_views",
-           "largest_centred_subgrid", "load_lightfield", "write_views"]
+           "largest_centered_subgrid", "largest_centred_subgrid", "load_lightfield", "write_views"]

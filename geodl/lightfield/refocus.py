@@ -10,15 +10,23 @@ rest blurs in proportion to its disparity difference.
 """
 from __future__ import annotations
 
+import warnings
+
 import torch
-import torch.nn.functional as F
 from torch import Tensor
 
+from geodl.ops.sampling import sample_at_pixels, within_pixel_centers
 from geodl.structures import LightField
 
 
-def warp_to_center(lf: LightField, disparity: Tensor | float) -> tuple[Tensor, Tensor]:
-    """Every view resampled into the centre view's pixel grid.
+def warp_lightfield_to_center(lf: LightField, disparity: Tensor | float) -> tuple[Tensor, Tensor]:
+    r"""Every view of ``lf`` resampled into the centre view's pixel grid:
+    view :math:`(r, c)` sampled bilinearly at
+    :math:`(x - d(c - c_0), y - d(r - r_0))` for each centre pixel
+    :math:`(x, y)` (pixel indices, :mod:`geodl.ops.sampling`; computed in
+    float64, returned in the views' dtype).
+    (:func:`geodl.lightfield.depth.cost_volume.warp_views_to_center` does the
+    same for view tensors at given offsets.)
 
     Args:
         disparity: scalar or (H, W) centre-view disparity map.
@@ -41,17 +49,22 @@ def warp_to_center(lf: LightField, disparity: Tensor | float) -> tuple[Tensor, T
     sx = xs - d * dc  # (U, V, H, W) sample positions in pixel indices
     sy = ys - d * dr
     sx, sy = torch.broadcast_to(sx, (U, V, H, W)), torch.broadcast_to(sy, (U, V, H, W))
-    # pixel index j has its centre at continuous j + 0.5; align_corners=False
-    grid = torch.stack([2 * (sx + 0.5) / W - 1, 2 * (sy + 0.5) / H - 1], -1)
     views = lf.views.reshape(U * V, C, H, W)
-    warped = F.grid_sample(views.to(torch.float64), grid.reshape(U * V, H, W, 2),
-                           mode="bilinear", padding_mode="border", align_corners=False)
-    valid = (sx >= 0) & (sx <= W - 1) & (sy >= 0) & (sy <= H - 1)
+    warped = sample_at_pixels(views.to(torch.float64), sx.reshape(U * V, H, W),
+                              sy.reshape(U * V, H, W))
+    valid = within_pixel_centers(sx, sy, H, W)
     return warped.reshape(U, V, C, H, W).to(lf.views.dtype), valid
 
 
 def refocus(lf: LightField, disparity: float) -> Tensor:
     """(C, H, W) shift-and-sum image focused at ``disparity`` (pixels per view step)."""
-    warped, valid = warp_to_center(lf, float(disparity))
+    warped, valid = warp_lightfield_to_center(lf, float(disparity))
     w = valid[:, :, None].to(warped.dtype)
     return (warped * w).sum((0, 1)) / w.sum((0, 1)).clamp_min(1)
+
+
+def warp_to_center(lf: LightField, disparity: Tensor | float) -> tuple[Tensor, Tensor]:
+    """Deprecated alias of :func:`warp_lightfield_to_center`."""
+    warnings.warn("warp_to_center is deprecated; use warp_lightfield_to_center", DeprecationWarning,
+                  stacklevel=2)
+    return warp_lightfield_to_center(lf, disparity)

@@ -7,7 +7,7 @@ shares their aggregation and refinement."""
 from geodl.mvs.colmap import find_colmap_model, read_colmap, write_colmap_text
 from geodl.mvs.consistency import agreement, consistency_filter
 from geodl.mvs.depth_range import SceneRange, scene_range
-from geodl.mvs.neighbours import select_neighbours
+from geodl.mvs.neighbours import select_neighbors, select_neighbours
 from geodl.mvs.nerf import read_transforms
 from geodl.mvs.photos import load_posed_photos, photos_layout
 from geodl.mvs.plane_sweep import plane_sweep_depth, sweep_cost
@@ -16,5 +16,6 @@ from geodl.mvs.stereo import StereoResult, multi_view_stereo
 
 __all__ = ["SceneRange", "StereoResult", "agreement", "consistency_filter", "find_colmap_model",
            "load_posed_photos", "multi_view_stereo", "photos_layout", "plane_sweep_depth",
-           "read_colmap", "read_transforms", "scene_range", "select_neighbours", "solve_cameras",
+           "read_colmap", "read_transforms", "scene_range", "select_neighbors", "select_neighbours",
+           "solve_cameras",
            "sweep_cost", "write_colmap_text"]

@@ -20,6 +20,7 @@ them, else a grid of its pixels at the geometric mean of its depth range.
 from __future__ import annotations
 
 import math
+import warnings
 
 import torch
 from torch import Tensor
@@ -60,9 +61,9 @@ def view_score(ref: PinholeCamera, src: PinholeCamera, points: Tensor, theta0: f
     return float(torch.exp(-(theta - theta0) ** 2 / (2 * sigma ** 2)).sum())
 
 
-def select_neighbours(frames: PosedImages, ranges: Tensor, num: int = 4, theta0: float = 5.0,
-                      sigma1: float = 1.0, sigma2: float = 10.0, min_score: float = 1e-3
-                      ) -> list[list[int]]:
+def select_neighbors(frames: PosedImages, ranges: Tensor, num: int = 4, theta0: float = 5.0,
+                     sigma1: float = 1.0, sigma2: float = 10.0, min_score: float = 1e-3
+                     ) -> list[list[int]]:
     """Per view, up to ``num`` source views, best first (score above
     ``min_score`` x the number of anchor points; see the module docstring).
 
@@ -79,3 +80,12 @@ def select_neighbours(frames: PosedImages, ranges: Tensor, num: int = 4, theta0:
         scores.sort(key=lambda s: -s[0])
         out.append([j for s, j in scores[:num] if s > min_score * len(pts)])
     return out
+
+
+def select_neighbours(frames: PosedImages, ranges: Tensor, num: int = 4, theta0: float = 5.0,
+                      sigma1: float = 1.0, sigma2: float = 10.0, min_score: float = 1e-3
+                      ) -> list[list[int]]:
+    """Deprecated alias of :func:`select_neighbors`."""
+    warnings.warn("select_neighbours is deprecated; use select_neighbors", DeprecationWarning,
+                  stacklevel=2)
+    return select_neighbors(frames, ranges, num, theta0, sigma1, sigma2, min_score)

@@ -43,6 +43,7 @@ from torch import Tensor
 
 from geodl.lightfield.depth.cost_volume import subpixel_argmin
 from geodl.lightfield.depth.sgm import semi_global_aggregation
+from geodl.ops.sampling import grid_sample_matrix
 from geodl.structures import PinholeCamera
 
 #: the cost of a hypothesis a source cannot judge (outside its image or behind it)
@@ -68,9 +69,9 @@ def warp_source(src: Tensor, A: Tensor, b: Tensor, inv_depth: Tensor, height: in
     """
     dev, dt = src.device, src.dtype
     Hs, Ws = src.shape
-    # fold grid_sample's normalisation (x -> 2 x / Ws - 1, pixel centres at
-    # +0.5) into the homography, so the grid is h[:2] / h[2] directly
-    N = torch.tensor([[2 / Ws, 0, -1], [0, 2 / Hs, -1], [0, 0, 1]], dtype=torch.float64)
+    # grid_sample's normalisation folded into the homography, so that the grid
+    # is h[:2] / h[2] directly
+    N = grid_sample_matrix(Hs, Ws)
     An, bn = (N @ A).to(dev, dt), (N @ b).to(dev, dt)
     v, u = torch.meshgrid(torch.arange(height, dtype=dt, device=dev) + 0.5,
                           torch.arange(width, dtype=dt, device=dev) + 0.5, indexing="ij")

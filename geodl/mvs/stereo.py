@@ -21,7 +21,7 @@ from tqdm import tqdm
 from geodl.lightfield.depth.filters import to_grey
 from geodl.mvs.consistency import consistency_filter
 from geodl.mvs.depth_range import SceneRange, scene_range
-from geodl.mvs.neighbours import select_neighbours
+from geodl.mvs.neighbours import select_neighbors
 from geodl.mvs.plane_sweep import plane_sweep_depth, source_homography
 from geodl.structures import PinholeCamera, PosedImages
 
@@ -129,7 +129,7 @@ def multi_view_stereo(frames: PosedImages, max_size: int = MAX_SIZE, neighbours:
         if not 0 < near < far:
             raise ValueError(f"depth_range: expected 0 < near < far, got {depth_range}")
         scene.ranges[:] = torch.tensor([near, far], dtype=torch.float64)
-    nbrs = select_neighbours(frames, scene.ranges, neighbours)
+    nbrs = select_neighbors(frames, scene.ranges, neighbours)
     images, cams = working_resolution(frames, max_size)
     grey = to_grey(images.float())
     todo = list(range(n)) if views is None else list(views)

@@ -60,3 +60,12 @@ __all__ += ["geodesic_patches"]
 from geodl.ops.rotations import random_rotation  # noqa: E402
 
 __all__ += ["random_rotation"]
+from geodl.ops.sampling import (  # noqa: E402
+    grid_sample_matrix,
+    sample_at_coordinates,
+    sample_at_pixels,
+    within_pixel_centers,
+)
+
+__all__ += ["grid_sample_matrix", "sample_at_coordinates", "sample_at_pixels",
+            "within_pixel_centers"]

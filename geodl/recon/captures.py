@@ -28,6 +28,25 @@ other files and folders are ignored. Each capture's centre-camera pose, lens
 (focal length and sensor in mm, any focal length) and rig (grid, baseline,
 focus distance) come from its ``parameters.cfg`` the benchmark's way
 (:func:`geodl.lightfield.load_hci`), so captures rendered elsewhere load too.
+
+The two room files are the same beside every layout that ``geodl.datasets``
+writes (light-field captures, a 7-Scenes scan, a COLMAP project), and this
+module defines them for all: :data:`INDEX_FILE` (``captures.json``, written
+by :func:`write_room_index`, read by :func:`read_room_index`) holds a JSON
+object whose first keys are :data:`INDEX_KEYS`::
+
+    "format"        INDEX_FORMATS[layout], e.g. "geodl room captures"
+    "version"       INDEX_VERSION
+    "seed"          the room's seed
+    "room_size"     [x, y, z] of the room's inner box, metres
+    "ground_truth"  GROUND_TRUTH_FILE
+    "objects"       {"<object id>": name}
+
+followed by the layout's own keys: ``"captures"`` (per capture its
+``"folder"``, camera and rig) for light-field captures, ``"photos"`` and
+``"model"`` for photos, ``"frames"``, ``"sensor"`` and ``"depth_scale"`` for
+an RGB-D scan. :data:`GROUND_TRUTH_FILE` (``room_gt.ply``) is written by
+:func:`write_room_ground_truth` and read by :func:`load_room_ground_truth`.
 """
 from __future__ import annotations
 
@@ -44,10 +63,17 @@ from geodl._optional import trimesh
 from geodl.lightfield import load_hci
 from geodl.structures import LightField, Mesh, PosedImages
 
-#: the optional index of a captures folder
+#: the optional index of a captures folder (or of any written room)
 INDEX_FILE = "captures.json"
-#: the optional ground-truth mesh of a captures folder
+#: the optional ground-truth mesh of a captures folder (or of any written room)
 GROUND_TRUTH_FILE = "room_gt.ply"
+#: the value of ``captures.json``'s "format", by the layout beside it
+INDEX_FORMATS = {"lightfield": "geodl room captures", "colmap": "geodl room photos",
+                 "7scenes": "geodl rgbd scan"}
+#: the version of ``captures.json`` that :func:`write_room_index` writes
+INDEX_VERSION = 1
+#: the keys every ``captures.json`` begins with (the module docstring)
+INDEX_KEYS = ("format", "version", "seed", "room_size", "ground_truth", "objects")
 #: the keys of ``parameters.cfg`` that hold the centre camera's pose
 POSE_KEYS = ("center_cam_x_m", "center_cam_y_m", "center_cam_z_m", "center_cam_rx_rad",
              "center_cam_ry_rad", "center_cam_rz_rad")
@@ -205,6 +231,45 @@ def write_room_ground_truth(path: str | Path, mesh: Mesh, object_ids: Tensor) ->
     return path
 
 
+def room_index(layout: str, seed: int, room_size, objects: dict[int, str], **entries) -> dict:
+    """The ``captures.json`` object of a room written in ``layout`` (a key
+    of :data:`INDEX_FORMATS`): :data:`INDEX_KEYS` from ``seed``,
+    ``room_size`` (x, y, z metres) and ``objects`` (object id -> name), then
+    ``entries``, the layout's own keys, in their order."""
+    if layout not in INDEX_FORMATS:
+        raise ValueError(f"layout: expected one of {', '.join(INDEX_FORMATS)}, got {layout!r}")
+    clash = sorted(set(entries) & set(INDEX_KEYS))
+    if clash:
+        raise ValueError(f"entries: {', '.join(clash)} are common keys, set from the arguments")
+    return {"format": INDEX_FORMATS[layout], "version": INDEX_VERSION, "seed": int(seed),
+            "room_size": [float(v) for v in room_size], "ground_truth": GROUND_TRUTH_FILE,
+            "objects": {str(k): str(v) for k, v in objects.items()}, **entries}
+
+
+def write_room_index(folder: str | Path, index: dict) -> Path:
+    """Write ``index`` (:func:`room_index`) as ``folder/captures.json``;
+    returns its path."""
+    path = Path(folder) / INDEX_FILE
+    path.write_text(json.dumps(index, indent=1))
+    return path
+
+
+def read_room_index(folder: str | Path) -> dict | None:
+    """The ``captures.json`` of ``folder`` as a dict, or None when there is
+    none; ValueError naming the file when it is not a JSON object."""
+    path = Path(folder) / INDEX_FILE
+    if not path.is_file():
+        return None
+    try:
+        index = json.loads(path.read_text())
+    except (ValueError, UnicodeDecodeError) as err:
+        raise ValueError(f"{path}: not a captures index ({err!r})") from None
+    if not isinstance(index, dict):
+        raise ValueError(f"{path}: not a captures index (a JSON {type(index).__name__}, not an "
+                         "object)")
+    return index
+
+
 def load_room_ground_truth(folder: str | Path) -> tuple[Mesh, Tensor, dict[int, str]]:
     """(mesh, object_ids (V,) long, object id -> name) of a captures folder,
     from ``room_gt.ply`` and ``captures.json`` (names empty without it)."""
@@ -226,10 +291,10 @@ def load_room_ground_truth(folder: str | Path) -> tuple[Mesh, Tensor, dict[int, 
         raise ValueError(f"{path}: no 'object_id' vertex property")
     mesh = Mesh.from_trimesh(m)
     names: dict[int, str] = {}
-    index = folder / INDEX_FILE
-    if index.is_file():
+    index = read_room_index(folder)
+    if index is not None:
         try:
-            names = {int(k): str(v) for k, v in json.loads(index.read_text())["objects"].items()}
+            names = {int(k): str(v) for k, v in index["objects"].items()}
         except (ValueError, KeyError, TypeError, AttributeError) as err:
-            raise ValueError(f"{index}: not a captures index ({err!r})") from None
+            raise ValueError(f"{folder / INDEX_FILE}: not a captures index ({err!r})") from None
     return mesh, torch.from_numpy(ids.astype(np.int64)), names

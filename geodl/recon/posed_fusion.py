@@ -22,9 +22,9 @@ import time
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from torch import Tensor
 
+from geodl.ops.sampling import sample_at_coordinates
 from geodl.recon.fusion import DepthFrame, fuse_tsdf
 from geodl.recon.result import ReconstructionResult
 from geodl.structures import PinholeCamera, PointCloud, PosedImages
@@ -63,13 +63,9 @@ def color_in_depth_camera(image: Tensor, color_camera: PinholeCamera, depth: Ten
     pts, valid = depth_camera.unproject(depth)
     uv, z = color_camera.project(pts.reshape(-1, 3))
     wc, hc = color_camera.width, color_camera.height
-    # grid_sample's align_corners=False maps -1 / +1 to the outer pixel edges,
-    # i.e. continuous coordinate 0 and W: exactly our pixel convention
-    grid = torch.stack([2 * uv[:, 0] / wc - 1, 2 * uv[:, 1] / hc - 1], -1)
-    grid = grid.reshape(1, depth.shape[0], depth.shape[1], 2).float()
-    out = F.grid_sample(image[None].float(), grid, mode="bilinear", padding_mode="zeros",
-                        align_corners=False)[0]
-    inside = valid & (z.reshape(depth.shape) > 0) & (grid[0].abs() <= 1).all(-1)
+    u, v = uv[:, 0].reshape(depth.shape), uv[:, 1].reshape(depth.shape)
+    out = sample_at_coordinates(image[None].float(), u, v, padding_mode="zeros")[0]
+    inside = valid & (z.reshape(depth.shape) > 0) & (u >= 0) & (u <= wc) & (v >= 0) & (v <= hc)
     return torch.where(inside, out, 0.0).clamp(0, 1)
 
 

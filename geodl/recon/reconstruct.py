@@ -99,7 +99,7 @@ def _check_maps(lf: LightField, disparity: Tensor, confidence: Tensor | None,
     return d, c
 
 
-def _centre_colour(lf: LightField) -> Tensor:
+def _center_color(lf: LightField) -> Tensor:
     """(3, H, W) the centre view's RGB in [0, 1] (grey views repeated)."""
     if lf.views.shape[2] >= 3:
         return lf.center_view[:3].clamp(0, 1)
@@ -126,7 +126,7 @@ def capture_frame(lf: LightField, disparity: Tensor, confidence: Tensor | None =
     d, c = _check_maps(lf, disparity, confidence, min_confidence)
     depth = lf.rig.disparity_to_depth(d)
     mask = torch.isfinite(depth) & (c >= min_confidence)
-    return DepthFrame(lf.camera, depth, _centre_colour(lf), mask)
+    return DepthFrame(lf.camera, depth, _center_color(lf), mask)
 
 
 def capture_points(lf: LightField, disparity: Tensor, confidence: Tensor | None = None,
@@ -312,7 +312,7 @@ def _planar_prior(lf: LightField, disparity: Tensor, confidence: Tensor,
     from geodl.lightfield.depth.textureless import fill_textureless
 
     d, c = _check_maps(lf, disparity, confidence, min_confidence)
-    fill = fill_textureless(d, c, _centre_colour(lf))
+    fill = fill_textureless(d, c, _center_color(lf))
     return snap_to_planes(fill.disparity, fill.confidence, min_confidence=min_confidence)
 
 

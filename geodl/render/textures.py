@@ -11,7 +11,8 @@ frame, to albedo (N, 3) RGB in [0, 1]. Two kinds:
   normal, :math:`a = \arg\max_i |n_i|`, and the two remaining coordinates,
   divided by the tile size, are the texture coordinates. On walls the vertical
   coordinate runs down the image so pictures stand upright. The image repeats
-  mirrored (no seams) and is sampled bilinearly (torch's ``grid_sample``).
+  mirrored (no seams) and is sampled bilinearly
+  (:func:`~geodl.ops.sampling.sample_at_coordinates`).
 
 Photographs give the depth-estimation benchmark the natural-image statistics
 (edges at all orientations, fine grain) that procedural patterns lack.
@@ -24,7 +25,8 @@ from typing import Callable
 
 import numpy as np
 import torch
-import torch.nn.functional as F
+
+from geodl.ops.sampling import sample_at_coordinates
 
 Texture = Callable[[np.ndarray, np.ndarray], np.ndarray]
 """(points (N, 3), normals (N, 3)) -> albedo (N, 3) in [0, 1]."""
@@ -103,12 +105,10 @@ def sample_bilinear(image: np.ndarray, u: np.ndarray, v: np.ndarray) -> np.ndarr
 
 
 def _sample_chw(image: torch.Tensor, u: np.ndarray, v: np.ndarray) -> np.ndarray:
-    # torch's grid_sample with reflection padding is exactly mirrored repetition
-    # (it folds any distance back into the image), and 10x faster than NumPy gathers
-    H, W = image.shape[1:]
-    grid = torch.from_numpy(np.stack([2 * u / W - 1, 2 * v / H - 1], -1).astype(np.float32))
-    out = F.grid_sample(image[None], grid[None, None], mode="bilinear",
-                        padding_mode="reflection", align_corners=False)
+    # reflection padding is exactly mirrored repetition (it folds any distance
+    # back into the image), and 10x faster than NumPy gathers
+    u_t, v_t = torch.from_numpy(np.asarray(u))[None, None], torch.from_numpy(np.asarray(v))[None, None]
+    out = sample_at_coordinates(image[None], u_t, v_t, padding_mode="reflection")
     return out[0, :, 0].T.numpy()
 
 

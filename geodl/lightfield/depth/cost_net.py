@@ -7,7 +7,7 @@ al., AAAI 2020; Wang et al., CVPR 2022), small enough to train on a CPU.
 2. For each disparity label :math:`d_k` every view's features are shifted
    into the centre frame with sub-pixel bilinear sampling,
    :math:`\tilde f_v(x, y) = f_v(x - d_k \delta c_v, y - d_k \delta r_v)`
-   (``grid_sample``), and compared with the centre's,
+   (:func:`~geodl.ops.sampling.sample_at_pixels`), and compared with the centre's,
    :math:`e_v = |\tilde f_v - f_c|` (F channels), :math:`\bar e_v` its mean.
 3. Occlusion-aware view weighting: an occluder hides a point from the views
    on one side, whose errors are then large, so views are weighted by
@@ -32,6 +32,7 @@ from torch import Tensor, nn
 
 from geodl.lightfield.depth.filters import to_grey
 from geodl.lightfield.depth.learned import model_for, register_model, star_views
+from geodl.ops.sampling import sample_at_pixels
 from geodl.structures import LightField
 
 
@@ -106,13 +107,12 @@ class CostNet(nn.Module):
         bias = self.view_bias[others][None, :, None, None]
         slices = []
         for d in labels.to(views.dtype):
-            # sample view v at (x - d dc, y - d dr), normalised for align_corners=False
-            sx = xs[None] - d * off[:, 1, None, None]
+            # sample view v at (x - d dc, y - d dr)
+            sx = xs[None] - d * off[:, 1, None, None]  # (S-1, H, W)
             sy = ys[None] - d * off[:, 0, None, None]
-            g = torch.stack([(2 * sx + 1) / W - 1, (2 * sy + 1) / H - 1], -1)  # (S-1, H, W, 2)
-            g = g[None].expand(B, -1, -1, -1, -1).reshape(B * (S - 1), H, W, 2)
-            shifted = F.grid_sample(fo, g, mode="bilinear", padding_mode="border",
-                                    align_corners=False).reshape(B, S - 1, Fc, H, W)
+            sx = sx[None].expand(B, -1, -1, -1).reshape(B * (S - 1), H, W)
+            sy = sy[None].expand(B, -1, -1, -1).reshape(B * (S - 1), H, W)
+            shifted = sample_at_pixels(fo, sx, sy).reshape(B, S - 1, Fc, H, W)
             err = (shifted - fc[:, None]).abs()
             w = torch.softmax(-alpha * err.mean(2) + bias, dim=1)  # (B, S-1, H, W)
             slices.append((w[:, :, None] * err).sum(1))

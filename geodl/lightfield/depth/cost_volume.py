@@ -32,10 +32,10 @@ confident pixels around it.
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import asdict, dataclass
 
 import torch
-import torch.nn.functional as F
 from torch import Tensor
 
 from geodl.lightfield.depth.estimate import check_disp_range
@@ -43,6 +43,7 @@ from geodl.lightfield.depth.filters import box_mean, gaussian_blur, guided_filte
 from geodl.lightfield.depth.sgm import semi_global_aggregation
 from geodl.lightfield.depth.shifts import ShiftedViews
 from geodl.lightfield.depth.wls import wls_smooth
+from geodl.ops.sampling import sample_at_pixels, within_pixel_centers
 from geodl.ops.validation import with_options
 from geodl.structures import LightField
 
@@ -301,21 +302,32 @@ def confidence_smoothing(disp: Tensor, confidence: Tensor, guide: Tensor, smooth
     return wls_smooth(disp, confidence ** 2 + 1e-4, guide, smooth, sigma)
 
 
-def warp_to_centre(src: Tensor, disp: Tensor, dr: Tensor | int, dc: Tensor | int
-                   ) -> tuple[Tensor, Tensor]:
-    r"""Views ``src`` (n, C, H, W) at offsets (``dr``, ``dc``) from the centre,
-    sampled bilinearly at :math:`(x - d\,\delta c, y - d\,\delta r)` for the
-    centre's disparity ``disp`` (H, W); returns the samples (n, C, H, W) and
-    whether each sample lies inside its image (n, H, W) (outside: edge values)."""
+def warp_views_to_center(src: Tensor, disp: Tensor, dr: Tensor | int, dc: Tensor | int
+                          ) -> tuple[Tensor, Tensor]:
+    r"""Views ``src`` (n, C, H, W) at grid offsets (``dr``, ``dc``) from the
+    centre (ints, or tensors (n, 1, 1)) brought into the centre view's pixel
+    grid: each centre pixel :math:`(x, y)` (pixel indices,
+    :mod:`geodl.ops.sampling`) samples its view bilinearly at
+    :math:`(x - d\,\delta c, y - d\,\delta r)` for the centre's disparity
+    ``disp`` (H, W). Returns the samples (n, C, H, W) and whether each lies
+    within the view's pixel centres (n, H, W) (outside: edge values). The
+    same warp for every view of a ``LightField``:
+    :func:`geodl.lightfield.refocus.warp_lightfield_to_center`."""
     H, W = disp.shape
     ys, xs = torch.meshgrid(torch.arange(H, dtype=disp.dtype, device=disp.device),
                             torch.arange(W, dtype=disp.dtype, device=disp.device), indexing="ij")
     sx, sy = xs - disp * dc, ys - disp * dr
-    grid = torch.stack([2 * (sx + 0.5) / W - 1, 2 * (sy + 0.5) / H - 1], -1)
-    grid = grid.expand(src.shape[0], H, W, 2)
-    s = F.grid_sample(src, grid, mode="bilinear", padding_mode="border", align_corners=False)
-    inside = (sx >= 0) & (sx <= W - 1) & (sy >= 0) & (sy <= H - 1)
+    s = sample_at_pixels(src, sx, sy)
+    inside = within_pixel_centers(sx, sy, H, W)
     return s, inside.expand(src.shape[0], H, W)
+
+
+def warp_to_centre(src: Tensor, disp: Tensor, dr: Tensor | int, dc: Tensor | int
+                   ) -> tuple[Tensor, Tensor]:
+    """Deprecated alias of :func:`warp_views_to_center`."""
+    warnings.warn("warp_to_centre is deprecated; use warp_views_to_center", DeprecationWarning,
+                  stacklevel=2)
+    return warp_views_to_center(src, disp, dr, dc)
 
 
 def refine_disparity(feats: Tensor, offsets: list[tuple[int, int]], centre: int, disp: Tensor,
@@ -350,20 +362,15 @@ def refine_disparity(feats: Tensor, offsets: list[tuple[int, int]], centre: int,
     dc = torch.tensor([offsets[i][1] for i in others], dtype=feats.dtype,
                       device=feats.device)[:, None, None]
     src = feats[others]
-    N, _, H, W = src.shape
+    H, W = src.shape[-2:]
     d = disp.to(feats.dtype).clone()
     xs = torch.arange(W, dtype=d.dtype, device=d.device)
     ys = torch.arange(H, dtype=d.dtype, device=d.device)[:, None]
-    grid = torch.empty(N, H, W, 2, dtype=d.dtype, device=d.device)
-    # What warp_to_centre does, written in place into buffers reused across the
-    # iterations (half the time of building fresh (N, H, W) tensors each step).
     for _ in range(iterations):
         sx = xs - d * dc  # (N, H, W) sample positions in view pixels
         sy = ys - d * dr
-        torch.add(sx, 0.5, out=grid[..., 0]).mul_(2 / W).sub_(1)  # grid_sample's [-1, 1]
-        torch.add(sy, 0.5, out=grid[..., 1]).mul_(2 / H).sub_(1)
-        s = F.grid_sample(src, grid, mode="bilinear", padding_mode="border", align_corners=False)
-        inside = (sx >= 0) & (sx <= W - 1) & (sy >= 0) & (sy <= H - 1)
+        s = sample_at_pixels(src, sx, sy)
+        inside = within_pixel_centers(sx, sy, H, W)
         r = s[:, 0].sub_(ref)
         J = torch.mul(s[:, 1], dc).addcmul_(s[:, 2], dr).neg_()
         wJ = r.square().div_(sigma ** 2).add_(1).reciprocal_().mul_(inside).mul_(J)

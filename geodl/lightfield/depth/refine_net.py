@@ -51,7 +51,7 @@ from geodl.lightfield.depth.cost_volume import (
     HALVES,
     CostVolumeConfig,
     cost_volume_disparity,
-    warp_to_centre,
+    warp_views_to_center,
 )
 from geodl.lightfield.depth.filters import to_grey
 from geodl.lightfield.depth.learned import cached_model, register_model
@@ -97,7 +97,7 @@ def refine_features(lf: LightField, disparity: Tensor, confidence: Tensor) -> Te
             dr, dc = r - r0, c - c0
             if (dr, dc) == (0, 0):
                 continue
-            warped, inside = warp_to_centre(grey[r * V + c][None, None], d, dr, dc)
+            warped, inside = warp_views_to_center(grey[r * V + c][None, None], d, dr, dc)
             warped, inside = warped[0, 0], inside[0].float()
             res = (warped - centre).abs() * inside
             for h, member in enumerate([*HALVES, lambda a, b: True]):

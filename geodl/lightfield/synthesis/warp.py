@@ -13,7 +13,8 @@ seen at pixel :math:`(x, y)` from position :math:`(u_t, v_t)` appears from
 Three warps follow from it:
 
 * :func:`backward_warp`: the target's disparity is known; every target
-  pixel samples the source there (bilinear ``grid_sample``, differentiable
+  pixel samples the source there (bilinear
+  :func:`~geodl.ops.sampling.sample_at_pixels`, differentiable
   in the image and the disparity). Validity: the sample lies inside the
   source image.
 * :func:`forward_warp`: the source's disparity is known; every source pixel
@@ -29,16 +30,18 @@ Three warps follow from it:
 
 Shapes: images ``(..., C, H, W)``; disparities ``(..., H, W)`` with the
 same leading dimensions; positions ``(u, v)`` pairs or tensors ``(..., 2)``
-broadcastable to the leading dimensions. Pixel ``j`` has its centre at
-continuous coordinate ``j + 0.5`` (``align_corners=False``).
+broadcastable to the leading dimensions. Positions are pixel indices, pixel
+``(i, j)`` centred at ``(x, y) = (j, i)`` (continuous ``(j + 0.5, i + 0.5)``;
+:mod:`geodl.ops.sampling`).
 """
 from __future__ import annotations
 
 from typing import Sequence, Union
 
 import torch
-import torch.nn.functional as F
 from torch import Tensor
+
+from geodl.ops.sampling import sample_at_pixels, within_pixel_centers
 
 Position = Union[Sequence[float], Tensor]
 
@@ -121,7 +124,8 @@ def backward_warp(image: Tensor, disparity: Tensor | float, source: Position, ta
             target view, px per view step, HCI sign.
         source, target: (u, v) grid positions (real numbers), or tensors
             (..., 2) for a batch of different positions.
-        padding_mode: ``grid_sample``'s, for samples outside the image
+        padding_mode: :func:`~geodl.ops.sampling.sample_at_pixels`'s, for
+            samples outside the image
             (they are also marked invalid).
 
     Returns:
@@ -136,11 +140,9 @@ def backward_warp(image: Tensor, disparity: Tensor | float, source: Position, ta
     du, dv = _offset(source, target, lead, img)
     xs, ys = _pixel_grid(H, W, img)
     sx, sy = xs - d * dv, ys - d * du  # (B, H, W)
-    grid = torch.stack([2 * (sx + 0.5) / W - 1, 2 * (sy + 0.5) / H - 1], -1)
-    warped = F.grid_sample(img, grid, mode="bilinear", padding_mode=padding_mode,
-                           align_corners=False)
+    warped = sample_at_pixels(img, sx, sy, padding_mode=padding_mode)
     tol = 1e-6 * max(H, W)  # positions computed in float; a grid view's own pixel is inside
-    valid = (sx >= -tol) & (sx <= W - 1 + tol) & (sy >= -tol) & (sy <= H - 1 + tol)
+    valid = within_pixel_centers(sx, sy, H, W, tol)
     return warped.reshape(*lead, C, H, W), valid.reshape(*lead, H, W)
 
 
