@@ -4,8 +4,6 @@ the classical answer, save/reload, training, and the shipped weights on planes."
 from __future__ import annotations
 
 import inspect
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -13,22 +11,20 @@ import scipy.sparse as sp
 import scipy.sparse.linalg as spl
 import torch
 
-sys.path.insert(0, str(Path(__file__).parent))
-from lf_planes import plane_lightfield  # noqa: E402
-
-from geodl.lightfield.depth import METHODS, estimate_disparity  # noqa: E402
-from geodl.lightfield.depth.learned import WEIGHTS_DIR, load_model, save_model  # noqa: E402
-from geodl.lightfield.depth.refine_net import (  # noqa: E402
+from geodl.lightfield.depth import METHODS, estimate_disparity
+from geodl.lightfield.depth.learned import WEIGHTS_DIR, load_model, save_model
+from geodl.lightfield.depth.refine_net import (
     FEATURES,
     MATCHING,
     RefineNet,
     refine_features,
     refine_with_confidence,
 )
-from geodl.lightfield.depth.wls import edge_affinities, wls_smooth  # noqa: E402
-from geodl.structures import LightField  # noqa: E402
-from geodl.training.depth import TrainConfig, train  # noqa: E402
-from geodl.training.depth_refine import RefineRoom, sample_crop  # noqa: E402
+from geodl.lightfield.depth.wls import edge_affinities, wls_smooth
+from geodl.structures import LightField
+from geodl.training.depth import TrainConfig, train
+from geodl.training.depth_refine import RefineRoom, sample_crop
+from tests.helpers import plane_lightfield
 
 
 def _dense_wls(data, weight, guide, lam, sigma):

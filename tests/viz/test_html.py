@@ -1,10 +1,9 @@
 """geodl.viz: objects -> primitives -> the offline HTML page (no browser here;
-tests/test_viewer_browser.py opens the pages in Chromium)."""
+tests/viz/test_viewer_browser.py opens the pages in Chromium)."""
 import base64
 import hashlib
 import json
 import re
-from pathlib import Path
 
 import matplotlib
 import numpy as np
@@ -20,8 +19,9 @@ from geodl.viz.colormap import colorbar_stops, map_scalars
 from geodl.viz.convert import to_primitives
 from geodl.viz.frustum import frustum_lines
 from geodl.viz.html import html_page, viewer_js
+from tests.helpers import REPO
 
-WEB = Path(__file__).resolve().parents[1] / "geodl" / "viz" / "web"
+WEB = REPO / "geodl" / "viz" / "web"
 
 
 def _spec(page: str) -> dict:

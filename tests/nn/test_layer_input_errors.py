@@ -6,12 +6,12 @@ from __future__ import annotations
 import pytest
 import torch
 import torch_geometric.nn as pyg
-from layer_cases import graph, layer_cases
 from torch_geometric.nn.conv.gcn_conv import gcn_norm as pyg_gcn_norm
 
 import geodl.nn.conv as C
 from geodl.nn.conv.gcn_conv import gcn_norm
 from geodl.nn.conv.laplacian import cheb_norm
+from tests.nn.layer_cases import graph, layer_cases
 
 
 @pytest.mark.parametrize("name", list(layer_cases()))

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 import torch
-from layer_cases import graph, layer_cases
+
+from tests.nn.layer_cases import graph, layer_cases
 
 
 @pytest.mark.parametrize("name", list(layer_cases()))

@@ -1,13 +1,25 @@
-"""Synthetic light fields of textured planes (fronto-parallel or slanted) for
-the disparity tests: view (r, c) pixel (u, v) shows the texture at
-(x, y) = (u + d (c - c0), v + d (r - r0)) with d = d(x, y) the plane's
-disparity at the centre-view point (x, y)."""
+"""What several test files share.
+
+- ``REPO``: the repository's root folder.
+- Synthetic light fields of textured planes (fronto-parallel or slanted) for
+  the disparity tests: view (r, c) pixel (u, v) shows the texture at
+  (x, y) = (u + d (c - c0), v + d (r - r0)) with d = d(x, y) the plane's
+  disparity at the centre-view point (x, y).
+- The 2-process gloo runs of the training loops: a free port and the
+  environment torchrun would set for one rank.
+"""
 from __future__ import annotations
+
+import os
+import socket
+from pathlib import Path
 
 import torch
 import torch.nn.functional as F
 
 from geodl.structures import LightField, PinholeCamera
+
+REPO = Path(__file__).resolve().parents[1]
 
 
 def smooth_texture(size: int, seed: int, cells: int = 24) -> torch.Tensor:
@@ -47,3 +59,17 @@ def plane_lightfield(size: int = 64, n: int = 9, **kw) -> tuple[LightField, torc
                                 fov_deg=60.0)
     rgb = views[:, :, None].expand(-1, -1, 3, -1, -1).contiguous()
     return LightField(rgb, cam, 0.01, 1.0), disp
+
+# ------------------------------------------------ 2-process gloo runs
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def as_torchrun_rank(rank: int, world: int, port: int) -> None:
+    """Set the variables torchrun gives rank ``rank`` of ``world`` (one CPU
+    thread each, so two ranks share two cores)."""
+    os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port), WORLD_SIZE=str(world),
+                      RANK=str(rank), LOCAL_RANK=str(rank))
+    torch.set_num_threads(1)

@@ -4,30 +4,30 @@ geometry, and a training run that logs, saves and resumes."""
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import pytest
 import torch
 import torch.multiprocessing as mp
 
-sys.path.insert(0, str(Path(__file__).parent))
-from ddp_helpers import as_torchrun_rank, free_port  # noqa: E402
-from lf_planes import plane_views  # noqa: E402
-
-from geodl.lightfield.synthesis.learned import (  # noqa: E402
+from geodl.lightfield.synthesis.learned import (
     STORE,
     SynthesisNet,
     load_synthesis_model,
     synthesize_learned,
     warp_sources,
 )
-from geodl.training.synthesis import (  # noqa: E402
+from geodl.training.synthesis import (
     SynthRoom,
     SynthTrainConfig,
     sample_batch,
     sample_example,
     train_synthesis,
+)
+from tests.helpers import (
+    as_torchrun_rank,
+    free_port,
+    plane_views,
 )
 
 TINY = {"levels": 8, "width": 8, "dilations": [1, 2], "colour_width": 4, "decoder_width": 4,

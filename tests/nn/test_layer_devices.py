@@ -6,7 +6,8 @@ import copy
 
 import pytest
 import torch
-from layer_cases import graph, layer_cases
+
+from tests.nn.layer_cases import graph, layer_cases
 
 DEVICE = torch.device("cuda" if torch.cuda.is_available() else "cpu")
 

@@ -3,7 +3,6 @@ save/reload is exact, the shipped weights recover planes, and two gloo ranks
 of DistributedDataParallel end with identical weights."""
 from __future__ import annotations
 
-import sys
 import time
 from pathlib import Path
 
@@ -11,13 +10,9 @@ import pytest
 import torch
 import torch.multiprocessing as mp
 
-sys.path.insert(0, str(Path(__file__).parent))
-from ddp_helpers import as_torchrun_rank, free_port  # noqa: E402
-from lf_planes import plane_lightfield, plane_views  # noqa: E402
-
-from geodl.lightfield.depth import METHODS, estimate_disparity  # noqa: E402
-from geodl.lightfield.depth.learned import WEIGHTS_DIR, load_model, save_model, star_stacks, star_views  # noqa: E402
-from geodl.training.depth import (  # noqa: E402
+from geodl.lightfield.depth import METHODS, estimate_disparity
+from geodl.lightfield.depth.learned import WEIGHTS_DIR, load_model, save_model, star_stacks, star_views
+from geodl.training.depth import (
     DEFAULT_CONFIGS,
     Room,
     TrainConfig,
@@ -27,6 +22,7 @@ from geodl.training.depth import (  # noqa: E402
     sample_patch,
     train,
 )
+from tests.helpers import as_torchrun_rank, free_port, plane_lightfield, plane_views
 
 MODELS = ["epinet", "cost_net"]
 
@@ -124,7 +120,7 @@ def _interior(x: torch.Tensor, k: int = 12) -> torch.Tensor:
 
 
 PLANES = [({"a": 1.3}, 0.05), ({"a": -0.8}, 0.05), ({"a": 0.4, "bx": 0.02, "by": -0.015}, 0.1)]
-# measured with the shipped weights (tests/test_depth_learned.py -s prints them):
+# measured with the shipped weights (tests/lightfield/depth/test_learned.py -s prints them):
 # cost_net 0.032 / 0.027 / 0.026 px, epinet 0.069 / 0.036 / 0.026 px
 EPINET_MISS = pytest.mark.xfail(reason="shipped epinet: 0.069 px on the 1.3 px plane (goal "
                                 "0.05); more training is needed", strict=True)

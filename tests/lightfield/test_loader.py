@@ -13,6 +13,7 @@ from geodl.io import read_image
 from geodl.lightfield import load_hci, load_lightfield, write_hci_scene
 from geodl.lightfield.depth import estimate_disparity_range
 from geodl.structures import LightField
+from tests.helpers import REPO
 
 
 def _stamp(U, V, H, W, bits=8):
@@ -299,7 +300,6 @@ def test_readme_camera_section_runs_as_pasted(tmp_path, monkeypatch, capsys):
     written where its placeholder paths point."""
     import re
     import shlex
-    from pathlib import Path
 
     from geodl.cli import main
     from geodl.lightfield.loader import write_views
@@ -314,7 +314,7 @@ def test_readme_camera_section_runs_as_pasted(tmp_path, monkeypatch, capsys):
             Image.fromarray(img).save(stanford / f"out_{r:02d}_{c:02d}_{-1.5 * r:.6f}_{2.0 * c:.6f}_.png")
     nine = LightField(_square_over_plane(9, 9, 32, 32, -0.5, 0.5).flip(0))
     write_views(tmp_path / "path/to/views", nine, "v")
-    text = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    text = (REPO / "README.md").read_text()
     section = text.split("## Light fields from cameras and benchmarks", 1)[1].split("\n## ", 1)[0]
     monkeypatch.chdir(tmp_path)
     for line in re.findall(r"```bash\n(.*?)```", section, re.S)[0].splitlines():

@@ -6,10 +6,10 @@ import gc
 
 import pytest
 import torch
-from layer_cases import graph, layer_cases
 
 import geodl.nn.conv as C
 from geodl.nn.conv import propagation as P
+from tests.nn.layer_cases import graph, layer_cases
 
 
 def test_gcn_normalisation_equals_dense_hand_computation():

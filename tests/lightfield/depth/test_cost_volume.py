@@ -63,7 +63,7 @@ def test_an_occluding_square_keeps_its_edge():
 
 
 def test_noisy_views_still_recover_a_plane():
-    from lf_planes import plane_lightfield
+    from tests.helpers import plane_lightfield
 
     lf, gt = plane_lightfield(size=64, a=0.8, seed=5)
     g = torch.Generator().manual_seed(0)

@@ -5,6 +5,7 @@ import pytest
 import torch
 
 from geodl.datasets import TopTagging
+from tests.helpers import REPO
 
 
 def _write(path, cons, jets, labels):
@@ -71,10 +72,9 @@ def test_deformed_shapes_are_seeded_valid_and_in_correspondence():
 def test_shipped_jet_fixture_has_top_quark_physics():
     """The Pythia 8 + FastJet fixture: checksum as documented, the cuts of the
     recipe, and the top mass (172.5 GeV, an independent number) in the signal."""
-    from pathlib import Path
 
     from geodl.datasets.top_tagging import FIXTURE_SHA256
-    readme = (Path(__file__).resolve().parents[1] / "datasets" / "README.md").read_text()
+    readme = (REPO / "datasets" / "README.md").read_text()
     assert FIXTURE_SHA256 in readme
     ds = TopTagging()  # verifies the checksum
     pt, eta = ds.jets[:, 0], ds.jets[:, 1]
