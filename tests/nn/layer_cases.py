@@ -5,17 +5,13 @@ from __future__ import annotations
 import torch
 
 import geodl.nn.conv as C
-
-
-def _mlp(i: int, o: int) -> torch.nn.Module:
-    return torch.nn.Sequential(torch.nn.Linear(i, 8), torch.nn.ReLU(), torch.nn.Linear(8, o))
+from tests.helpers import mlp as _mlp
+from tests.helpers import random_graph
 
 
 def graph(n: int = 10, e: int = 30, seed: int = 0):
-    g = torch.Generator().manual_seed(seed)
-    ei = torch.randint(0, n, (2, e), generator=g)
-    return (ei, torch.randn(n, 6, generator=g), torch.rand(e, generator=g),
-            torch.rand(e, 3, generator=g))
+    """(edge_index, x (n, 6), weight (e,), edge_attr (e, 3))."""
+    return random_graph(n, e, "x", "weight", "edge_attr", seed=seed)
 
 
 def layer_cases():

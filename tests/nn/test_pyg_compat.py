@@ -15,6 +15,7 @@ import torch_geometric.nn as pyg
 from torch_geometric.utils import to_torch_coo_tensor, to_torch_csc_tensor, to_torch_csr_tensor
 
 import geodl.nn.conv as ours
+from tests.helpers import mlp as _mlp
 
 ATOL = 1e-5
 
@@ -164,10 +165,6 @@ def test_gat_lazy():
 
 
 # ---------------------------------------------------------------- GIN / GINE / SAGE
-
-def _mlp(i, o):
-    return torch.nn.Sequential(torch.nn.Linear(i, 8), torch.nn.ReLU(), torch.nn.Linear(8, o))
-
 
 def test_gin_and_gine():
     ei, g = _graph(9, 4)

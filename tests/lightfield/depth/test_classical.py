@@ -6,12 +6,13 @@ from geodl.datasets import textured_plane
 from geodl.lightfield.depth import METHODS, estimate_disparity, scene_disparity_range
 from geodl.lightfield.depth.filters import box_mean, guided_filter, weighted_median
 from geodl.lightfield.depth.shifts import ShiftedViews
+from tests.helpers import interior
 
 CLASSICAL = ["cost_volume", "structure_tensor"]
 
 
 def _interior_error(lf, est, margin=10):
-    e = (est.double() - lf.disparity)[margin:-margin, margin:-margin].abs()
+    e = interior(est.double() - lf.disparity, margin).abs()
     return float(e.median())
 
 

@@ -4,12 +4,8 @@ import torch
 import torch.nn.functional as F
 
 from geodl.lightfield.depth import estimate_disparity
-from geodl.structures import LightField, PinholeCamera
-
-
-def _texture(seed: int, cells: int) -> torch.Tensor:
-    g = torch.Generator().manual_seed(seed)
-    return torch.rand(1, 1, cells, cells, generator=g)
+from geodl.structures import LightField
+from tests.helpers import interior, lightfield_of, plane_lightfield, smooth_texture
 
 
 def _sample(tex: torch.Tensor, x: torch.Tensor, y: torch.Tensor, extent: float) -> torch.Tensor:
@@ -26,7 +22,7 @@ def square_over_plane(size: int = 80, half: int = 16, front: float = 1.5, back: 
     (u + front dc, v + front dr) when it lies inside the square, else the
     plane's point (u + back dc, v + back dr) (dr, dc: offsets from the centre
     view). Returns the light field and the centre view's disparity."""
-    fg, bg = _texture(1, 9), _texture(2, 41)  # about 4 px per texture cell in both
+    fg, bg = smooth_texture(1, 9), smooth_texture(2, 41)  # about 4 px per texture cell in both
     m, mid = n // 2, (size - 1) / 2
     ys, xs = torch.meshgrid(torch.arange(size, dtype=torch.float64) - mid,
                             torch.arange(size, dtype=torch.float64) - mid, indexing="ij")
@@ -39,10 +35,7 @@ def square_over_plane(size: int = 80, half: int = 16, front: float = 1.5, back: 
             views[r, c] = torch.where(inside, _sample(fg, fx, fy, half),
                                       0.2 + 0.6 * _sample(bg, bx, by, size))
     disp = torch.where((xs.abs() <= half) & (ys.abs() <= half), front, back).float()
-    cam = PinholeCamera.look_at((0, 0, 0), (0, 0, 1), up=(0, -1, 0), width=size, height=size,
-                                fov_deg=60.0)
-    rgb = views.clamp(0, 1)[:, :, None].expand(-1, -1, 3, -1, -1).contiguous()
-    return LightField(rgb, cam, 0.01, 1.0), disp
+    return lightfield_of(views.clamp(0, 1)), disp
 
 
 def test_an_occluding_square_keeps_its_edge():
@@ -63,14 +56,12 @@ def test_an_occluding_square_keeps_its_edge():
 
 
 def test_noisy_views_still_recover_a_plane():
-    from tests.helpers import plane_lightfield
-
     lf, gt = plane_lightfield(size=64, a=0.8, seed=5)
     g = torch.Generator().manual_seed(0)
     noisy = (lf.views + 0.02 * torch.randn(lf.views.shape, generator=g)).clamp(0, 1)
     lf = LightField(noisy, lf.rig.camera, 0.01, 1.0)
     est, _ = estimate_disparity(lf, "cost_volume", disp_range=(-2.0, 2.0))
-    err = (est - gt).abs()[10:-10, 10:-10]
+    err = interior((est - gt).abs(), 10)
     assert float(err.median()) < 0.03
     assert float((err > 0.07).float().mean()) < 0.05
 

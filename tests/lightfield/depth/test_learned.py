@@ -4,11 +4,9 @@ of DistributedDataParallel end with identical weights."""
 from __future__ import annotations
 
 import time
-from pathlib import Path
 
 import pytest
 import torch
-import torch.multiprocessing as mp
 
 from geodl.lightfield.depth import METHODS, estimate_disparity
 from geodl.lightfield.depth.learned import WEIGHTS_DIR, load_model, save_model, star_stacks, star_views
@@ -22,7 +20,13 @@ from geodl.training.depth import (
     sample_patch,
     train,
 )
-from tests.helpers import as_torchrun_rank, free_port, plane_lightfield, plane_views
+from tests.helpers import (
+    assert_ranks_agree_and_trained,
+    interior,
+    plane_lightfield,
+    plane_views,
+    train_on_two_gloo_ranks,
+)
 
 MODELS = ["epinet", "cost_net"]
 
@@ -115,10 +119,6 @@ def test_save_reload_identical(name, tmp_path):
         load_model("cost_net" if name == "epinet" else "epinet", tmp_path / f"{name}.pt")
 
 
-def _interior(x: torch.Tensor, k: int = 12) -> torch.Tensor:
-    return x[k:-k, k:-k]
-
-
 PLANES = [({"a": 1.3}, 0.05), ({"a": -0.8}, 0.05), ({"a": 0.4, "bx": 0.02, "by": -0.015}, 0.1)]
 # measured with the shipped weights (tests/lightfield/depth/test_learned.py -s prints them):
 # cost_net 0.032 / 0.027 / 0.026 px, epinet 0.069 / 0.036 / 0.026 px
@@ -137,7 +137,7 @@ def test_shipped_weights_recover_planes(name, plane, tol):
     seconds = time.perf_counter() - t0
     assert disp.shape == (64, 64) and conf.shape == (64, 64)
     assert float(conf.min()) >= 0 and float(conf.max()) <= 1
-    err = float(_interior((disp - truth).abs()).median())
+    err = float(interior((disp - truth).abs(), 12).median())
     print(f"{name} {plane}: median |error| {err:.4f} px, {seconds:.2f} s")
     assert seconds < 60  # "in seconds"; a loose bound: the speed goals live in benchmarks/
     assert err < tol
@@ -182,27 +182,20 @@ def test_train_config_validates():
         TrainConfig(model="epinet", batch=-1)
 
 
-def _ddp_worker(rank: int, world: int, port: int, out: str) -> None:
-    as_torchrun_rank(rank, world, port)
+def _train_on_a_rank(out: str) -> torch.nn.Module:
     rooms = _tiny_rooms()
     cfg = TrainConfig(model="cost_net", steps=3, batch=2, patch=16, val_every=3, ckpt_every=3,
                       val_crop=32, arch=TINY)
-    model = train(cfg, out, cache=out, rooms=(rooms, rooms[:1]), progress=False,
-                  device=torch.device("cpu"))
-    torch.save(model.state_dict(), Path(out).parent / f"rank{rank}.pt")
-    torch.distributed.destroy_process_group()
+    return train(cfg, out, cache=out, rooms=(rooms, rooms[:1]), progress=False,
+                 device=torch.device("cpu"))
 
 
 @pytest.mark.slow
 def test_ddp_two_gloo_ranks_end_identical(tmp_path):
-    mp.spawn(_ddp_worker, args=(2, free_port(), str(tmp_path / "run")), nprocs=2, join=True)
-    states = [torch.load(tmp_path / f"rank{r}.pt", weights_only=True) for r in range(2)]
+    states = train_on_two_gloo_ranks(_train_on_a_rank, tmp_path)
     torch.manual_seed(0)
     init = build_model("cost_net", TINY).state_dict()
-    for k in states[0]:
-        assert torch.equal(states[0][k], states[1][k]), k
-    assert any(not torch.equal(states[0][k], init[k]) for k in init)  # it did train
-    assert (tmp_path / "run" / "model.pt").exists() and (tmp_path / "run" / "log.jsonl").exists()
+    assert_ranks_agree_and_trained(states, init, tmp_path / "run")
 
 
 @pytest.mark.parametrize("name", MODELS)

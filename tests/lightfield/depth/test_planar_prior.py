@@ -5,10 +5,7 @@ import torch
 from geodl.datasets import textured_plane
 from geodl.lightfield.depth import METHODS, PLANAR_PRIOR, estimate_disparity
 from geodl.lightfield.depth.planes import snap_to_planes
-
-
-def _interior(x, margin=10):
-    return x[margin:-margin, margin:-margin]
+from tests.helpers import interior
 
 
 def test_a_slanted_plane_is_recovered_to_a_hundredth_once_snapped():
@@ -17,12 +14,12 @@ def test_a_slanted_plane_is_recovered_to_a_hundredth_once_snapped():
     lf = textured_plane(0.3, slope=0.02, seed=2)
     raw, _ = estimate_disparity(lf, "cost_volume", disp_range=(-3, 3), planes=False)
     snapped, conf = estimate_disparity(lf, "cost_volume", disp_range=(-3, 3), planes=True)
-    err_raw = _interior((raw.double() - lf.disparity).abs())
-    err = _interior((snapped.double() - lf.disparity).abs())
+    err_raw = interior((raw.double() - lf.disparity).abs(), 10)
+    err = interior((snapped.double() - lf.disparity).abs(), 10)
     assert float(err.median()) < 0.01 < float(err_raw.median())
     assert float(err.max()) < 0.02
     assert snapped.dtype == raw.dtype and snapped.shape == raw.shape
-    assert float(_interior(conf).min()) >= 0.5  # snapped pixels are trusted
+    assert float(interior(conf, 10).min()) >= 0.5  # snapped pixels are trusted
 
 
 def test_planes_false_is_the_method_itself_and_true_is_snap_to_planes_of_it():

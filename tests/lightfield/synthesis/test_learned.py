@@ -4,11 +4,9 @@ geometry, and a training run that logs, saves and resumes."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 import torch
-import torch.multiprocessing as mp
 
 from geodl.lightfield.synthesis.learned import (
     STORE,
@@ -25,9 +23,10 @@ from geodl.training.synthesis import (
     train_synthesis,
 )
 from tests.helpers import (
-    as_torchrun_rank,
-    free_port,
+    assert_ranks_agree_and_trained,
+    lightfield_of,
     plane_views,
+    train_on_two_gloo_ranks,
 )
 
 TINY = {"levels": 8, "width": 8, "dilations": [1, 2], "colour_width": 4, "decoder_width": 4,
@@ -226,35 +225,24 @@ def test_config_validates():
         cache_room(BENCHMARK_SEEDS[0], 64, "/nonexistent")
 
 
-def _ddp_worker(rank: int, world: int, port: int, out: str) -> None:
-    as_torchrun_rank(rank, world, port)
+def _train_on_a_rank(out: str) -> torch.nn.Module:
     rooms = _tiny_rooms()
     cfg = SynthTrainConfig(steps=3, **dict(CFG, val_every=3, ckpt_every=3))
-    model = train_synthesis(cfg, out, cache=out, rooms=(rooms, rooms[:1]), progress=False,
-                            device=torch.device("cpu"))
-    torch.save(model.state_dict(), Path(out).parent / f"rank{rank}.pt")
-    torch.distributed.destroy_process_group()
+    return train_synthesis(cfg, out, cache=out, rooms=(rooms, rooms[:1]), progress=False,
+                           device=torch.device("cpu"))
 
 
 @pytest.mark.slow
 def test_ddp_two_gloo_ranks_end_identical(tmp_path):
-    mp.spawn(_ddp_worker, args=(2, free_port(), str(tmp_path / "run")), nprocs=2, join=True)
-    states = [torch.load(tmp_path / f"rank{r}.pt", weights_only=True) for r in range(2)]
+    states = train_on_two_gloo_ranks(_train_on_a_rank, tmp_path)
     torch.manual_seed(0)
     init = SynthesisNet(**TINY).state_dict()
-    for k in states[0]:
-        assert torch.equal(states[0][k], states[1][k]), k
-    assert any(not torch.equal(states[0][k], init[k]) for k in init)  # it did train
-    assert (tmp_path / "run" / "model.pt").exists() and (tmp_path / "run" / "log.jsonl").exists()
+    assert_ranks_agree_and_trained(states, init, tmp_path / "run")
 
 
 def _plane_lf(a: float = 1.0, size: int = 48, seed: int = 0):
-    from geodl.structures import LightField, PinholeCamera
-
     views, _ = plane_views(size=size, a=a, seed=seed)
-    cam = PinholeCamera.look_at((0, 0, 0), (0, 0, 1), up=(0, -1, 0), width=size, height=size,
-                                fov_deg=60.0)
-    return LightField(_rgb(views), cam, 0.01, 1.0)
+    return lightfield_of(_rgb(views))
 
 
 def test_front_door_learned(tmp_path):

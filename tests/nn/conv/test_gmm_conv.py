@@ -2,13 +2,13 @@
 import pytest
 import torch
 import torch_geometric.nn as pyg_nn
-from torch_geometric.data import Data
 from torch_geometric.utils import add_self_loops
 
 from geodl.nn import pseudo_coords
 from geodl.nn.conv import GMMConv
 from geodl.ops import grid_graph
 from geodl.testing import assert_batch_consistent, assert_gradcheck, assert_permutation_equivariant
+from tests.helpers import two_graphs
 
 
 @pytest.mark.parametrize("aggr,pyg_aggr", [("mean", "mean"), ("sum", "add")])
@@ -64,11 +64,8 @@ def test_gmm_conv_properties():
     conv = GMMConv(4, 3, dim=2, kernel_size=4)
     assert conv(x, ei, u).shape == (12, 3)
     assert_permutation_equivariant(conv, x, ei, edge_attr=u)
-    graphs = [Data(x=torch.randn(6, 4, generator=g), edge_index=torch.tensor([[0, 1, 2], [1, 2, 3]]),
-                   u=torch.rand(3, 2, generator=g)),
-              Data(x=torch.randn(4, 4, generator=g), edge_index=torch.tensor([[3, 0], [0, 1]]),
-                   u=torch.rand(2, 2, generator=g))]
-    assert_batch_consistent(lambda d: conv(d.x, d.edge_index, d.u), graphs)
+    graphs = two_graphs(g, channels=4, edge_dim=2)
+    assert_batch_consistent(lambda d: conv(d.x, d.edge_index, d.edge_attr), graphs)
     assert_gradcheck(lambda x, u: conv.double()(x, ei, u), x, u)
     with pytest.raises(ValueError, match="pseudo"):  # conv is float64 now
         conv(x.double(), ei, torch.rand(5, 2, dtype=torch.float64))

@@ -2,22 +2,16 @@
 import pytest
 import torch
 import torch_geometric.nn as pyg_nn
-from torch_geometric.data import Data
 
 from geodl import ops
 from geodl.nn.conv import EdgeConditionedConv, FeaStConv, GeodesicConv, SpiralConv
 from geodl.structures import Mesh
 from geodl.testing import assert_batch_consistent, assert_gradcheck, assert_permutation_equivariant
-
-
-def _graph(n=30, e=120, seed=0):
-    g = torch.Generator().manual_seed(seed)
-    return (torch.randint(0, n, (2, e), generator=g), torch.randn(n, 6, generator=g),
-            torch.rand(e, 3, generator=g))
+from tests.helpers import random_graph, two_graphs
 
 
 def test_feast_and_edge_conditioned_equal_pyg():
-    ei, x, ea = _graph()
+    ei, x, ea = random_graph(30, 120, "x", "edge_attr")
     ours, ref = FeaStConv(6, 4, heads=3), pyg_nn.FeaStConv(6, 4, heads=3)
     ours.load_state_dict(ref.state_dict())
     assert torch.allclose(ours(x, ei), ref(x, ei), atol=1e-5)
@@ -47,16 +41,12 @@ class _ScaledIdentity(torch.nn.Module):
 def test_layer_properties(make):
     torch.manual_seed(0)
     conv = make()
-    ei, x, ea = _graph(12, 40)
+    ei, x, ea = random_graph(12, 40, "x", "edge_attr")
     needs_attr = isinstance(conv, EdgeConditionedConv)
     fn = (lambda x, e, a: conv(x, e, a)) if needs_attr else (lambda x, e: conv(x, e))
     assert_permutation_equivariant(fn, x, ei, edge_attr=ea if needs_attr else None)
-    g = torch.Generator().manual_seed(9)
-    graphs = [Data(x=torch.randn(6, 6, generator=g), edge_index=torch.tensor([[0, 1, 2], [1, 2, 3]]),
-                   ea=torch.rand(3, 3, generator=g)),
-              Data(x=torch.randn(4, 6, generator=g), edge_index=torch.tensor([[3, 0], [0, 1]]),
-                   ea=torch.rand(2, 3, generator=g))]
-    assert_batch_consistent(lambda d: conv(d.x, d.edge_index, d.ea) if needs_attr
+    graphs = two_graphs(torch.Generator().manual_seed(9), channels=6, edge_dim=3)
+    assert_batch_consistent(lambda d: conv(d.x, d.edge_index, d.edge_attr) if needs_attr
                             else conv(d.x, d.edge_index), graphs)
     if needs_attr:
         assert_gradcheck(lambda x: conv.double()(x, ei, ea.double()), x)

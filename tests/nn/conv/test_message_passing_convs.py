@@ -7,11 +7,8 @@ from torch_geometric.utils import scatter
 
 from geodl.nn.conv import DynamicEdgeConv, EdgeConv, GATConv, GINConv
 from geodl.testing import assert_batch_consistent, assert_gradcheck, assert_permutation_equivariant
-
-
-def _graph(n=30, e=150, c=6, seed=0):
-    g = torch.Generator().manual_seed(seed)
-    return torch.randint(0, n, (2, e), generator=g), torch.randn(n, c, generator=g)
+from tests.helpers import mlp as _mlp
+from tests.helpers import random_graph
 
 
 def _two_graphs(c=6):
@@ -23,7 +20,7 @@ def _two_graphs(c=6):
 
 @pytest.mark.parametrize("concat", [True, False])
 def test_gat_equals_pyg(concat):
-    ei, x = _graph()
+    ei, x = random_graph(30, 150, "x")
     ours, ref = GATConv(6, 4, heads=3, concat=concat), pyg_nn.GATConv(6, 4, heads=3, concat=concat)
     ours.load_state_dict(ref.state_dict())
     assert torch.allclose(ours(x, ei), ref(x, ei), atol=1e-5)
@@ -50,7 +47,7 @@ def test_gat_single_neighbour_by_hand():
 
 
 def test_edge_conv_equals_pyg_and_formula():
-    ei, x = _graph()
+    ei, x = random_graph(30, 150, "x")
     mlp = torch.nn.Sequential(torch.nn.Linear(12, 10), torch.nn.ReLU(), torch.nn.Linear(10, 5))
     ref = pyg_nn.EdgeConv(mlp)  # (PyG re-initialises the nn it is given: build it first)
     assert torch.allclose(EdgeConv(mlp)(x, ei), ref(x, ei), atol=1e-5)
@@ -78,7 +75,7 @@ def test_dynamic_edge_conv_equals_pyg_edge_conv_on_brute_force_knn():
     g = torch.Generator().manual_seed(3)
     x = torch.randn(40, 3, generator=g)
     batch = torch.cat([torch.zeros(20), torch.ones(20)]).long()
-    mlp = torch.nn.Sequential(torch.nn.Linear(6, 8), torch.nn.ReLU(), torch.nn.Linear(8, 4))
+    mlp = _mlp(6, 4)
     ref = pyg_nn.EdgeConv(mlp)
     conv = DynamicEdgeConv(mlp, k=5)
     expect = ref(x, _brute_knn_edges(x, x, 5, batch, batch))
@@ -93,7 +90,7 @@ def test_dynamic_edge_conv_equals_pyg_edge_conv_on_brute_force_knn():
 
 
 def test_gin_equals_pyg_and_counts_neighbours():
-    ei, x = _graph()
+    ei, x = random_graph(30, 150, "x")
     ours = GINConv(torch.nn.Linear(6, 3), train_eps=True)
     ref = pyg_nn.GINConv(torch.nn.Linear(6, 3), train_eps=True)
     ours.load_state_dict(ref.state_dict())
@@ -116,7 +113,7 @@ def test_gin_equals_pyg_and_counts_neighbours():
 def test_layer_properties(make):
     torch.manual_seed(0)
     conv = make()
-    ei, x = _graph(12, 40)
+    ei, x = random_graph(12, 40, "x")
     out = conv(x, ei)
     assert out.shape[0] == 12
     assert_permutation_equivariant(conv, x, ei)

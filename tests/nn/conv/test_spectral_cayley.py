@@ -8,11 +8,12 @@ from torch_geometric.utils import get_laplacian
 from geodl.nn.conv import CayleyConv, SpectralConv
 from geodl.structures import Mesh
 from geodl.testing import assert_batch_consistent, assert_gradcheck, assert_permutation_equivariant
+from tests.helpers import random_graph
 
 
 def _graph(n=15, e=40, seed=0):
-    g = torch.Generator().manual_seed(seed)
-    ei = torch.randint(0, n, (2, e), generator=g)
+    """random_graph's edges in both directions, without self-loops."""
+    (ei,) = random_graph(n, e, seed=seed)
     ei = torch.cat([ei, ei.flip(0)], 1)
     return ei[:, ei[0] != ei[1]]
 

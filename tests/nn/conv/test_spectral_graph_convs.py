@@ -10,18 +10,13 @@ from geodl import ops
 from geodl.nn.conv import ChebConv, GCNConv
 from geodl.ops import grid_graph
 from geodl.testing import assert_batch_consistent, assert_gradcheck, assert_permutation_equivariant
-
-
-def _random_graph(n=30, e=120, seed=0):
-    g = torch.Generator().manual_seed(seed)
-    ei = torch.randint(0, n, (2, e), generator=g)
-    return ei, torch.rand(e, generator=g), torch.randn(n, 6, generator=g)
+from tests.helpers import random_graph
 
 
 @pytest.mark.parametrize("normalization", [None, "sym", "rw"])
 @pytest.mark.parametrize("K", [1, 2, 4])
 def test_chebconv_equals_pyg(normalization, K):
-    ei, w, x = _random_graph()
+    ei, w, x = random_graph(30, 120, "weight", "x")
     ours, ref = ChebConv(6, 5, K, normalization), pyg_nn.ChebConv(6, 5, K, normalization)
     ours.load_state_dict(ref.state_dict())
     for weight in (None, w):
@@ -34,7 +29,7 @@ def test_chebconv_equals_pyg(normalization, K):
 
 
 def test_gcnconv_equals_pyg():
-    ei, w, x = _random_graph()
+    ei, w, x = random_graph(30, 120, "weight", "x")
     for kw in ({}, {"improved": True}, {"add_self_loops": False}, {"normalize": False}):
         ours, ref = GCNConv(6, 5, **kw), pyg_nn.GCNConv(6, 5, **kw)
         ours.load_state_dict(ref.state_dict())
@@ -54,7 +49,7 @@ def test_gcn_on_a_path_by_hand():
 
 
 def test_chebconv_k1_is_linear_and_k2_by_hand():
-    ei, _, x = _random_graph()
+    ei, _, x = random_graph(30, 120, "weight", "x")
     conv = ChebConv(6, 3, K=1)
     assert torch.allclose(conv(x, ei), conv.lins[0](x) + conv.bias)
     # K=2 with lambda_max=2, sym: T1 = L - I = -D^-1/2 A D^-1/2
