@@ -32,7 +32,7 @@ test-slow: $(STAMP)
 
 # The HTML viewer in headless Chromium (Debian's package; Playwright drives it).
 test-browser: $(STAMP) chromium
-	$(PY) -m pytest -q tests/test_viewer_browser.py
+	$(PY) -m pytest -q tests/viz/test_viewer_browser.py
 
 # Installs Debian's Chromium (as root) only when it is missing.
 chromium:

@@ -21,7 +21,7 @@ over all rooms and over the two halves the rule looks at (100-102, 103-106):
 
 "Snapped" is :func:`~geodl.lightfield.depth.planes.snap_to_planes` of the
 answer as estimated, which is what ``estimate_disparity(..., planes=True)``
-returns (``tests/test_depth_planar_prior.py``), so each method runs once.
+returns (``tests/lightfield/depth/test_planar_prior.py``), so each method runs once.
 """
 from __future__ import annotations
 

@@ -4,6 +4,9 @@ import pytest
 import torch
 from hypothesis import settings
 
+# the assertions of the shared helpers report their values like the tests' own
+pytest.register_assert_rewrite("tests.helpers")
+
 settings.register_profile("ci", max_examples=60, deadline=None)
 settings.load_profile("ci")
 

@@ -192,3 +192,17 @@ def test_the_private_import_rule():
     assert _private_owner("geodl.nn._checks.check_features") == "geodl.nn"
     assert _private_owner("geodl._optional.open3d") == "geodl"
     assert _private_owner("geodl.nn.conv.propagation.prepare") is None
+
+
+# ------------------------------------------------------ the tests' layout
+def test_the_tests_mirror_the_package():
+    """Every folder below tests/ mirrors a geodl package (tests/nn/conv for
+    geodl/nn/conv) and is a package itself (an ``__init__.py``), so two test
+    files of the same name in different folders never collide."""
+    tests = REPO / "tests"
+    folders = [d for d in sorted(tests.rglob("*")) if d.is_dir()
+               and not any(p == "__pycache__" or p.startswith(".") for p in d.relative_to(tests).parts)]
+    strays = [str(d.relative_to(REPO)) for d in folders if not (ROOT / d.relative_to(tests)).is_dir()]
+    assert not strays, f"test folders without a geodl package of that name: {strays}"
+    bare = [str(d.relative_to(REPO)) for d in [tests, *folders] if not (d / "__init__.py").is_file()]
+    assert not bare, f"test folders without __init__.py: {bare}"

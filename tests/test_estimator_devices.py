@@ -13,28 +13,23 @@ Two checks, in the style of ``test_layer_devices.py``:
 """
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import pytest
 import torch
 from torch.overrides import TorchFunctionMode
 
-sys.path.insert(0, str(Path(__file__).parent))
-from lf_planes import plane_lightfield  # noqa: E402
-
-from geodl.lightfield.depth import (  # noqa: E402
+from geodl.lightfield.depth import (
     cost_volume_disparity,
     estimate_disparity,
     structure_tensor_disparity,
 )
-from geodl.lightfield.depth.cost_volume import CostVolumeConfig  # noqa: E402
-from geodl.lightfield.depth.disparity_range import estimate_disparity_range  # noqa: E402
-from geodl.lightfield.depth.planes import snap_to_planes  # noqa: E402
-from geodl.lightfield.depth.textureless import fill_textureless  # noqa: E402
-from geodl.lightfield.synthesis import synthesize_views  # noqa: E402
-from geodl.lightfield.synthesis.sparse_disparity import plane_sweep_disparity  # noqa: E402
-from geodl.structures import LightField  # noqa: E402
+from geodl.lightfield.depth.cost_volume import CostVolumeConfig
+from geodl.lightfield.depth.disparity_range import estimate_disparity_range
+from geodl.lightfield.depth.planes import snap_to_planes
+from geodl.lightfield.depth.textureless import fill_textureless
+from geodl.lightfield.synthesis import synthesize_views
+from geodl.lightfield.synthesis.sparse_disparity import plane_sweep_disparity
+from geodl.structures import LightField
+from tests.helpers import plane_lightfield
 
 DEVICE = torch.device("cuda" if torch.cuda.is_available() else "cpu")
 RANGE = (-1.0, 2.0)

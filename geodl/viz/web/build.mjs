@@ -6,7 +6,7 @@
 // Versions are pinned in package.json and package-lock.json, and esbuild's
 // output depends only on its inputs, so the same sources give the same bytes.
 // The banner records the versions and a SHA-256 of the sources
-// (src/viewer.js, package-lock.json); tests/test_viz_html.py checks that the
+// (src/viewer.js, package-lock.json); tests/viz/test_html.py checks that the
 // shipped file was built from the sources in the repository.
 import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
