@@ -67,8 +67,11 @@ POSED_MIN_COMPONENT_AREA = 0.0
 #: experiments/README.md#fusion-wls-weight)
 FUSION_REFINE = RefineConfig(confidence_power=0.0)
 #: options of ``estimate_disparity`` under the fusion, per method, beneath the caller's
-#: (a caller's keywords replace single fields of the ``config``, its ``config`` all of them)
-FUSION_METHOD_OPTIONS: dict[str, dict] = {"refine_net": {"config": FUSION_REFINE}}
+#: (a caller's keywords replace single fields of the ``config``, its ``config`` all of
+#: them); ``cost_volume`` keeps its Lucas-Kanade refinement, which helps with the
+#: planar prior the fusion applies (experiments/README.md#lucas-kanade-refinement)
+FUSION_METHOD_OPTIONS: dict[str, dict] = {"refine_net": {"config": FUSION_REFINE},
+                                          "cost_volume": {"iterations": 3}}
 
 
 def estimate_for_fusion(lf: LightField, method: str = DEFAULT_METHOD, **options

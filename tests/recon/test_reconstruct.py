@@ -125,4 +125,6 @@ def test_the_fusion_reads_refine_net_without_the_planar_prior_and_with_weight_p4
                                             **r)))
     assert not torch.equal(mine[0], got[0])
     plain = estimate_for_fusion(lf, "cost_volume", **r)
-    assert torch.equal(plain[0], estimate_disparity(lf, "cost_volume", planes=False, **r)[0])
+    # cost_volume keeps its Lucas-Kanade refinement under the fusion
+    assert torch.equal(plain[0], estimate_disparity(lf, "cost_volume", planes=False,
+                                                    iterations=3, **r)[0])

@@ -190,9 +190,17 @@ class CostVolumeConfig:
     sgm_penalties: tuple[float, float] | None = (0.002, 0.01)
     #: 4 (horizontal and vertical) or 8 (and diagonal) aggregation paths
     sgm_paths: int = 4
-    #: Gauss-Newton steps of the refinement over all views
-    #: (:func:`refine_disparity`; 0 keeps the sweep's answer)
-    iterations: int = 3
+    #: Gauss-Newton steps of the multi-view Lucas-Kanade refinement
+    #: (:func:`refine_disparity`; 0 keeps the sweep's answer). Off by default:
+    #: near occluding contours on weak texture it drags background pixels to the
+    #: foreground's disparity (the real scene antinous, BadPix 0.07 37.55 % with
+    #: 3 steps, 19.17 % without; a real Lytro capture agrees with EPINet's map
+    #: within 0.07 px at 83.9 % of pixels with, 90.4 % without); on training rooms
+    #: 100-106 without the planar prior the mean BadPix 0.07 / MSE x100 is 9.08 /
+    #: 2.49 without and 9.23 / 2.95 with (worse in 100-102, better in 103-106);
+    #: with the planar prior 3 steps are better (7.68 against 8.59 %), so the room
+    #: fusion asks for them (experiments/README.md#lucas-kanade-refinement)
+    iterations: int = 0
     #: window radius of the refinement
     lk_radius: int = 3
     #: radius of the confidence-weighted joint median of the sweep's answer (0 for none)

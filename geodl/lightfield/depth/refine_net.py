@@ -70,7 +70,7 @@ RESIDUAL_SCALE = 10.0
 #: ``MATCHING.matching()`` (:func:`geodl.training.depth_refine.refine_room_path`),
 #: and a test pins both, so that a change of :class:`CostVolumeConfig`'s defaults
 #: can neither change what the weights read nor reuse caches unnoticed
-MATCHING = CostVolumeConfig(smooth=0.0)
+MATCHING = CostVolumeConfig(smooth=0.0, iterations=3)
 
 
 @torch.no_grad()

@@ -221,7 +221,7 @@ def test_room_caches_are_named_by_how_the_rooms_were_rendered(tmp_path):
 
     assert room_path(tmp_path, 3, 64).name == f"room_0003_64_ss{ROOM_SUPERSAMPLE}.npz"
     a = refine_room_path(tmp_path, 3, 64, CostVolumeConfig())
-    b = refine_room_path(tmp_path, 3, 64, CostVolumeConfig(iterations=0))
+    b = refine_room_path(tmp_path, 3, 64, CostVolumeConfig(iterations=3))
     assert a.name.startswith(f"refine_0003_64_ss{ROOM_SUPERSAMPLE}_") and a != b
     # the final smoothing is no part of the matching the features hold
     assert refine_room_path(tmp_path, 3, 64, CostVolumeConfig(smooth=0.0)) == a
