@@ -97,3 +97,17 @@ def test_the_commands_outputs_are_readable_by_others(tmp_path, capsys):
     finally:
         os.umask(old)
     _assert_plain_modes(tmp_path, 0o022)
+
+
+def test_a_writer_fills_only_an_absent_or_empty_folder_unless_told(tmp_path):
+    from geodl.io.atomic import check_output_folder
+
+    assert check_output_folder(str(tmp_path / "new"), False, "x") == tmp_path / "new"
+    assert check_output_folder(tmp_path, False, "x") == tmp_path  # empty
+    (tmp_path / "kept.txt").write_text("data")
+    with pytest.raises(FileExistsError, match="not empty.*replaces the scan in it"):
+        check_output_folder(tmp_path, False, "the scan in it")
+    assert check_output_folder(tmp_path, True, "x") == tmp_path
+    with pytest.raises(NotADirectoryError, match="kept.txt: exists and is not a folder"):
+        check_output_folder(tmp_path / "kept.txt", True, "x")
+    assert (tmp_path / "kept.txt").read_text() == "data"

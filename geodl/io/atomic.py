@@ -76,6 +76,19 @@ def write_bytes_atomic(path: str | os.PathLike, data: bytes) -> Path:
     return path
 
 
+def check_output_folder(target: str | os.PathLike, overwrite: bool, what: str) -> Path:
+    """``target`` as a :class:`Path` when a writer may fill it: absent, an
+    empty folder, or any folder with ``overwrite``. Otherwise
+    ``NotADirectoryError`` (it is a file) or ``FileExistsError`` naming it and
+    ``what`` ``overwrite`` would replace (e.g. ``"the scene files in it"``)."""
+    target = Path(target)
+    if target.exists() and not target.is_dir():
+        raise NotADirectoryError(f"{target}: exists and is not a folder")
+    if target.is_dir() and any(target.iterdir()) and not overwrite:
+        raise FileExistsError(f"{target}: not empty (overwrite=True / --force replaces {what})")
+    return target
+
+
 @contextmanager
 def staging_folder(target: str | os.PathLike) -> Iterator[Path]:
     """Yield a new empty folder beside ``target`` to assemble a result in.

@@ -30,7 +30,7 @@ import torch
 from PIL import Image
 
 from geodl.io import read_image
-from geodl.io.atomic import staging_folder
+from geodl.io.atomic import check_output_folder, staging_folder
 from geodl.lightfield.hci_parameters import HCIParameters
 from geodl.lightfield.pfm import read_pfm, write_pfm
 from geodl.structures import GroundTruth, LightField, PinholeCamera
@@ -120,12 +120,7 @@ def write_hci_scene(folder: str | Path, lf: LightField, scene: str = "",
     masks) and leaves any other file. Everything is written into a temporary
     sibling first and moved in at the end, so a failure leaves no half-written
     scene."""
-    folder = Path(folder)
-    if folder.exists() and not folder.is_dir():
-        raise NotADirectoryError(f"{folder}: exists and is not a folder")
-    if folder.is_dir() and any(folder.iterdir()) and not overwrite:
-        raise FileExistsError(f"{folder}: not empty (overwrite=True / --force replaces the "
-                              "scene files in it)")
+    folder = check_output_folder(folder, overwrite, "the scene files in it")
     if lf.views.shape[2] != 3:
         raise ValueError(f"views: the HCI format stores RGB views, got {lf.views.shape[2]} channels")
     params = parameters_from_light_field(lf, scene)

@@ -55,7 +55,7 @@ from PIL import Image
 from tqdm import tqdm
 
 from geodl.io import read_image, read_raw_image
-from geodl.io.atomic import staging_folder
+from geodl.io.atomic import check_output_folder, staging_folder
 from geodl.structures import PinholeCamera, PosedImages
 
 #: largest entry of abs(R R^T - I) of a pose's rotation block still taken as a
@@ -337,12 +337,7 @@ def write_7scenes(folder: str | Path, frames: PosedImages, depth_scale: float =
     the intrinsics); writes into a temporary sibling first."""
     if frames.depth is None:
         raise ValueError("frames: the 7-Scenes layout needs depth, these frames have none")
-    folder = Path(folder)
-    if folder.exists() and not folder.is_dir():
-        raise ValueError(f"{folder}: exists and is not a folder")
-    if folder.is_dir() and any(folder.iterdir()) and not overwrite:
-        raise FileExistsError(f"{folder}: not empty (overwrite=True / --force replaces its "
-                              "frames)")
+    folder = check_output_folder(folder, overwrite, "its frames")
     K = frames.depth_camera(0).K
     if any(not torch.equal(frames.depth_camera(k).K, K) for k in range(len(frames))):
         raise ValueError("frames: the 7-Scenes layout has one intrinsics file, but the depth "

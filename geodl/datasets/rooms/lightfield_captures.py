@@ -40,7 +40,7 @@ from geodl.datasets.rooms.scene import (
     room_box,
     scene_ground_truth,
 )
-from geodl.io.atomic import staging_folder
+from geodl.io.atomic import check_output_folder, staging_folder
 from geodl.lightfield import parameters_from_light_field, write_hci_scene
 from geodl.lightfield.benchmark.masks import evaluation_masks
 from geodl.lightfield.hci_io import scene_files
@@ -197,12 +197,7 @@ def write_room_captures(out: str | Path, seed: int, captures: int = 4, size: int
     and the scene files of the capture folders (those written now and those
     the old ``captures.json`` lists); other files stay. Everything is written
     into a temporary sibling first and moved in at the end."""
-    out = Path(out)
-    if out.exists() and not out.is_dir():
-        raise NotADirectoryError(f"{out}: exists and is not a folder")
-    if out.is_dir() and any(out.iterdir()) and not overwrite:
-        raise FileExistsError(f"{out}: not empty (overwrite=True / --force replaces the "
-                              "captures in it)")
+    out = check_output_folder(out, overwrite, "the captures in it")
     rc = render_room_captures(seed, captures, size, grid, fov_deg, supersample, gt_factor,
                               progress=progress)
     with staging_folder(out) as tmp:

@@ -32,7 +32,7 @@ from torch import Tensor
 from tqdm import tqdm
 
 from geodl.datasets.rooms.scene import room_box, scene_ground_truth
-from geodl.io.atomic import staging_folder
+from geodl.io.atomic import check_output_folder, staging_folder
 from geodl.mvs.colmap import write_colmap_text
 from geodl.recon.captures import (
     GROUND_TRUTH_FILE,
@@ -200,12 +200,7 @@ def write_room_photos(out: str | Path, seed: int, directions: int = 8, per_direc
     and ``captures.json`` (:func:`photos_index`). A non-empty ``out`` is
     refused unless ``overwrite``, which replaces only these files; written
     into a temporary sibling first."""
-    out = Path(out)
-    if out.exists() and not out.is_dir():
-        raise NotADirectoryError(f"{out}: exists and is not a folder")
-    if out.is_dir() and any(out.iterdir()) and not overwrite:
-        raise FileExistsError(f"{out}: not empty (overwrite=True / --force replaces the photos "
-                              "in it)")
+    out = check_output_folder(out, overwrite, "the photos in it")
     photos = render_room_photos(seed, directions, per_direction, width, height, fov_deg, step,
                                 supersample, progress)
     pts, rgb, obs = sparse_points(photos, points_per_photo)

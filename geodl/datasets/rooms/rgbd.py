@@ -28,6 +28,7 @@ from torch import Tensor
 from tqdm import tqdm
 
 from geodl.datasets.rooms.scene import room_box, scene_ground_truth
+from geodl.io.atomic import check_output_folder
 from geodl.recon.captures import (
     GROUND_TRUTH_FILE,
     room_index,
@@ -164,12 +165,7 @@ def write_room_rgbd(out: str | Path, seed: int, frames: int = DEFAULT_FRAMES, wi
     ``captures.json`` (seed, room size, object names, the sensor's
     parameters). A non-empty ``out`` is refused before any rendering unless
     ``overwrite`` (which replaces only the frames and those two files)."""
-    out = Path(out)
-    if out.exists() and not out.is_dir():
-        raise NotADirectoryError(f"{out}: exists and is not a folder")
-    if out.is_dir() and any(out.iterdir()) and not overwrite:
-        raise FileExistsError(f"{out}: not empty (overwrite=True / --force replaces the scan "
-                              "in it)")
+    out = check_output_folder(out, overwrite, "the scan in it")
     scan = render_room_rgbd(seed, frames, width, height, sensor, progress)
     write_7scenes(out, scan.frames, overwrite=overwrite)
     mesh, ids, names = scene_ground_truth(scan.room)

@@ -21,9 +21,10 @@ directions (:func:`~geodl.lightfield.depth.sgm.semi_global_aggregation`;
 optionally after a guided filter of each cost slice with the centre view as
 guide), the best hypothesis is taken per pixel and refined to
 sub-pixel by a parabola through its neighbours' costs, and a
-confidence-weighted joint median (``median``) removes outliers, and a
-multi-view Lucas-Kanade refinement over all views makes it sub-pixel accurate
-(:func:`refine_disparity`). Confidence is the normalised gap between the mean
+confidence-weighted joint median (``median``) removes outliers; a multi-view
+Lucas-Kanade refinement over all views (:func:`refine_disparity`) is there
+when asked for (``iterations``, off by default: it fattens occluders on weak
+texture; the rooms, with the planar prior, ask for it). Confidence is the normalised gap between the mean
 and the best aggregated cost. Last, a confidence-weighted, colour-edge-aware
 least-squares smoothing (:func:`~geodl.lightfield.depth.wls.wls_smooth`)
 fills what the local matching cannot settle (textureless surfaces) from the
@@ -254,7 +255,7 @@ def cost_volume_disparity(lf: LightField, disp_range: tuple[float, float], *,
         disp_range: (min, max) disparity to search, px per view step.
         config: the settings (:class:`CostVolumeConfig`, its defaults when None).
         options: fields of :class:`CostVolumeConfig` replacing ``config``'s
-            (``iterations=0``); any other name raises ``TypeError``.
+            (e.g. ``iterations=3``); any other name raises ``TypeError``.
 
     Returns:
         (disparity (H, W), confidence (H, W) in [0, 1]), both float32 on the
