@@ -13,8 +13,9 @@ one-ray in ``experiments/README.md``).
 Variants, each scored with the benchmark's BadPix 0.07 and MSE x100 per room,
 over all rooms and over the two halves the rule looks at (100-102, 103-106):
 
-* ``cost_volume`` as estimated and snapped to planes, with its defaults and
-  with the multi-view Lucas-Kanade refinement on (3 iterations) and off (0);
+* ``cost_volume`` as estimated and snapped to planes, with its defaults (the
+  real-scene settings) and with the rooms' matching (``ROOM_MATCHING``) with
+  the multi-view Lucas-Kanade refinement on (3 iterations) and off (0);
 * ``refine_net`` with data weight p^4 (``confidence_power=0``, the default)
   and p^4 c (``confidence_power=1``), each as estimated and snapped; with
   ``--refine-checkpoints``, the same two for other weights.
@@ -27,12 +28,14 @@ from __future__ import annotations
 
 import argparse
 import time
+from dataclasses import replace
 from pathlib import Path
 
 from geodl.datasets import ROOM_SUPERSAMPLE, cached_room_scenes
 from geodl.lightfield import load_hci
 from geodl.lightfield.benchmark.metrics import evaluate
 from geodl.lightfield.depth import estimate_disparity
+from geodl.lightfield.depth.cost_volume import ROOM_MATCHING
 from geodl.lightfield.depth.planes import snap_to_planes
 
 HERE = Path(__file__).resolve().parent
@@ -40,8 +43,9 @@ CACHE = HERE.parent / "datasets" / "cache" / "analysis_rooms"
 
 #: name -> (method, options of estimate_disparity); each is scored as estimated and snapped
 VARIANTS = {"cost_volume": ("cost_volume", {}),
-            "cost_volume iterations 3": ("cost_volume", {"iterations": 3}),
-            "cost_volume iterations 0": ("cost_volume", {"iterations": 0}),
+            "cost_volume iterations 3": ("cost_volume", {"config": ROOM_MATCHING}),
+            "cost_volume iterations 0": ("cost_volume",
+                                         {"config": replace(ROOM_MATCHING, iterations=0)}),
             "refine_net p^4": ("refine_net", {"confidence_power": 0.0}),
             "refine_net p^4 c": ("refine_net", {"confidence_power": 1.0})}
 

@@ -9,9 +9,11 @@ bumpiness on planes) and the runtime. Every method searches the scene's
 ``disp_min``/``disp_max`` from ``parameters.cfg`` widened by 0.25 px, and
 geodl's methods are asked for the planar prior (``planes=True``: rooms are
 man-made scenes; ``--no-planes`` for the methods' own answers), and with it
-``cost_volume`` for its Lucas-Kanade refinement (``ROOM_OPTIONS``: with the
-prior, 3 steps are better on training rooms 100-106, 7.68 against 8.59 %
-BadPix 0.07; experiments/README.md#lucas-kanade-refinement).
+``cost_volume`` reads the rooms' matching (``ROOM_OPTIONS``:
+``geodl.lightfield.depth.cost_volume.ROOM_MATCHING``, for renders that alias)
+with its Lucas-Kanade refinement (with the prior, 3 steps are better on
+training rooms 100-106, 7.68 against 8.59 % BadPix 0.07;
+experiments/README.md#lucas-kanade-refinement).
 
 Peers (``--peers``), never dependencies of geodl, each in a virtual
 environment of its own under ``datasets/cache/peers`` (built on first use):
@@ -36,6 +38,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -45,6 +48,7 @@ from geodl.datasets import BENCHMARK_SEEDS, cached_room_scenes, textured_plane
 from geodl.lightfield import load_hci, write_hci_scene
 from geodl.lightfield.benchmark import evaluate
 from geodl.lightfield.depth import METHODS, estimate_disparity, scene_disparity_range
+from geodl.lightfield.depth.cost_volume import ROOM_MATCHING
 
 HERE = Path(__file__).resolve().parent
 CACHE = HERE.parent / "datasets" / "cache"
@@ -61,8 +65,12 @@ SHOWN = ("mse100", "badpix0.07", "badpix0.03", "badpix0.01", "badpix0.07_discont
          "bumpiness_planes", "runtime_s")
 
 
-#: what the room benchmark asks of a method beside the planar prior
-ROOM_OPTIONS: dict[str, dict] = {"cost_volume": {"iterations": 3}}
+#: what the room benchmark asks of a method, with the planar prior (True) and
+#: without: ``cost_volume`` reads the rooms' matching (``ROOM_MATCHING``), with its
+#: Lucas-Kanade refinement where the prior follows
+ROOM_OPTIONS: dict[bool, dict[str, dict]] = {
+    True: {"cost_volume": {"config": ROOM_MATCHING}},
+    False: {"cost_volume": {"config": replace(ROOM_MATCHING, iterations=0)}}}
 
 def peer_python(env: str) -> Path:
     """The Python of a peer's own virtual environment, built on first use."""
@@ -143,7 +151,7 @@ def main(argv: list[str] | None = None) -> dict:
                 est = scale * raw + offset
             else:
                 t0 = time.perf_counter()
-                options = ROOM_OPTIONS.get(method, {}) if args.planes else {}
+                options = ROOM_OPTIONS[args.planes].get(method, {})
                 est = estimate_disparity(lf, method, planes=args.planes, **options)[0]
                 est = est.double().numpy()
                 seconds = time.perf_counter() - t0

@@ -2,11 +2,13 @@
 HCI-format scenes under ``--data``, beside the published per-scene figures.
 
 A scene is any folder under ``--data`` (searched recursively) that
-``geodl.lightfield.load_hci`` reads and that has ``gt_disp_lowres.pfm``. Per
+``geodl.lightfield.load_lightfield`` reads and that has ``gt_disp_lowres.pfm``
+(``parameters.cfg`` optional, as public copies of benchmark scenes come:
+without it the search range is estimated from the views). Per
 scene and method: BadPix 0.07 / 0.03 / 0.01 and MSE x100 on the centre view
 (``geodl.lightfield.benchmark.evaluate``: the toolkit's 15 px border), and
 the runtime. Every method searches the scene's ``disp_min``/``disp_max``
-widened by 0.25 px, with its defaults (one parameter set for every scene, the
+(or the estimated range) widened by 0.25 px, with its defaults (one parameter set for every scene, the
 benchmark's rule; no planar prior unless ``--planes``). Where the LFattNet
 paper's Table 1 (Tsai et al., AAAI 2020) gives a scene's figures, SPO,
 EPINet-fcn and LFattNet are printed beside ours (BadPix 0.07 and MSE x100).
@@ -34,7 +36,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from geodl.lightfield import load_hci
+from geodl.lightfield import load_lightfield
+from geodl.lightfield.loader import holds_views
 from geodl.lightfield.benchmark import evaluate
 from geodl.lightfield.depth import METHODS, estimate_disparity
 
@@ -51,12 +54,17 @@ PUBLISHED: dict[str, dict[str, tuple[float, float | None]]] = {
 SHOWN = ("badpix0.07", "badpix0.03", "badpix0.01", "mse100", "runtime_s")
 
 
+#: the benchmark's evaluation scenes (its *training* and *stratified* sets): reported, never tuned on
+EVALUATION_SCENES = {"boxes", "cotton", "dino", "sideboard",
+                     "backgammon", "dots", "pyramids", "stripes"}
+
+
 def real_scenes(root: Path) -> list[Path]:
-    """Folders under ``root`` (itself included) with parameters.cfg and gt_disp_lowres.pfm."""
+    """Folders under ``root`` (itself included) with gt_disp_lowres.pfm and views."""
     found = sorted({p.parent for p in root.rglob("gt_disp_lowres.pfm")
-                    if (p.parent / "parameters.cfg").exists()})
+                    if holds_views(p.parent)})
     if not found:
-        raise SystemExit(f"--data {root}: no scene folder with parameters.cfg and "
+        raise SystemExit(f"--data {root}: no scene folder with views and "
                          "gt_disp_lowres.pfm under it")
     return found
 
@@ -85,7 +93,7 @@ def main(argv: list[str] | None = None) -> dict:
     results: dict[str, dict[str, dict[str, float]]] = {}
     maps: dict[str, dict[str, np.ndarray]] = {}
     for folder in real_scenes(args.data):
-        lf = load_hci(folder)
+        lf = load_lightfield(folder)
         name = folder.name
         maps[name] = {"gt": lf.disparity.numpy(), "centre": lf.center_view.permute(1, 2, 0).numpy()}
         for method in args.methods:
@@ -119,7 +127,6 @@ def lytro_comparison(folder: Path, reference: Path | None, methods: list[str], p
     peer's map of it: per method the runtime and, with ``reference``, the
     median |ours - peer| and the share of pixels within 0.07 / 0.2 px over
     the centred crop both maps cover; a figure of the maps and differences."""
-    from geodl.lightfield import load_lightfield
     from geodl.lightfield.pfm import read_pfm
     from geodl.viz import pyplot, save_figure
 
@@ -174,11 +181,12 @@ def format_table(results: dict) -> str:
     rows = ["| scene | method | BadPix 0.07 | 0.03 | 0.01 | MSE x100 | runtime s |",
             "|---|---|---|---|---|---|---|"]
     for scene, per in results.items():
+        label = f"{scene} (evaluation)" if scene in EVALUATION_SCENES else scene
         for method, s in per.items():
-            rows.append(f"| {scene} | {method} | " + " | ".join(
+            rows.append(f"| {label} | {method} | " + " | ".join(
                 f"{s[k]:.2f}" for k in SHOWN) + " |")
         for peer, (bp, mse) in PUBLISHED.get(scene, {}).items():
-            rows.append(f"| {scene} | {peer} (published) | {bp:.3f} | | | "
+            rows.append(f"| {label} | {peer} (published) | {bp:.3f} | | | "
                         f"{'' if mse is None else f'{mse:.3f}'} | |")
     return "\n".join(rows)
 

@@ -47,7 +47,8 @@ import torch
 
 from geodl.io import IMAGE_SUFFIXES, read_image
 from geodl.lightfield.hci_io import load_hci
-from geodl.structures import LightField
+from geodl.lightfield.pfm import read_pfm
+from geodl.structures import GroundTruth, LightField
 
 #: the layouts :func:`load_lightfield` reads (``layout=`` forces one)
 LAYOUTS = ("hci", "stanford", "rowcol")
@@ -147,7 +148,22 @@ def load_lightfield(path: str | Path, *, layout: str = "auto",
         g = _indexed_grid(folder, names, _ROWCOL, "rowcol", grid, index_base)
     g = _orient(g, flip_rows, flip_cols, transpose)
     lf = _read_views(folder, g)
+    if layout == "hci" and not (flip_rows or flip_cols or transpose):
+        lf.ground_truth = _centre_ground_truth(folder, (lf.height, lf.width))
     return _drop_dead(lf, folder) if drop_dead_views else _no_drop(lf)
+
+
+def _centre_ground_truth(folder: Path, size: tuple[int, int]) -> GroundTruth | None:
+    """The centre view's ``gt_disp_lowres.pfm`` of an HCI folder without its
+    ``parameters.cfg`` (as public copies of benchmark scenes come), or None:
+    scoring needs only the disparity."""
+    path = folder / "gt_disp_lowres.pfm"
+    if not path.exists():
+        return None
+    disparity = torch.from_numpy(np.ascontiguousarray(read_pfm(path), dtype=np.float32))
+    if tuple(disparity.shape) != size:
+        raise ValueError(f"{path}: {tuple(disparity.shape)}, the views are {size}")
+    return GroundTruth(disparity=disparity)
 
 
 def holds_views(folder: str | Path) -> bool:

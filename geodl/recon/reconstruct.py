@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Sequence
 import torch
 from torch import Tensor
 
+from geodl.lightfield.depth.cost_volume import ROOM_MATCHING
 from geodl.lightfield.depth.refine_net import RefineConfig
 from geodl.recon.fusion import DepthFrame, _progress, fuse_tsdf
 from geodl.recon.result import ReconstructionResult
@@ -68,10 +69,11 @@ POSED_MIN_COMPONENT_AREA = 0.0
 FUSION_REFINE = RefineConfig(confidence_power=0.0)
 #: options of ``estimate_disparity`` under the fusion, per method, beneath the caller's
 #: (a caller's keywords replace single fields of the ``config``, its ``config`` all of
-#: them); ``cost_volume`` keeps its Lucas-Kanade refinement, which helps with the
-#: planar prior the fusion applies (experiments/README.md#lucas-kanade-refinement)
+#: them); ``cost_volume`` reads the rooms' matching (``ROOM_MATCHING``, with the
+#: Lucas-Kanade refinement, which helps with the planar prior the fusion applies;
+#: experiments/README.md#lucas-kanade-refinement)
 FUSION_METHOD_OPTIONS: dict[str, dict] = {"refine_net": {"config": FUSION_REFINE},
-                                          "cost_volume": {"iterations": 3}}
+                                          "cost_volume": {"config": ROOM_MATCHING}}
 
 
 def estimate_for_fusion(lf: LightField, method: str = DEFAULT_METHOD, **options

@@ -86,6 +86,25 @@ def test_zero_based_rowcol_and_hci_without_parameters(tmp_path):
     assert (_order(lf) == np.arange(6).reshape(2, 3)).all()
 
 
+
+def test_hci_without_parameters_keeps_its_ground_truth(tmp_path):
+    """Public copies of benchmark scenes come without parameters.cfg: the
+    centre view's gt_disp_lowres.pfm is still read (values as written), and
+    one of another size is refused naming the file."""
+    from geodl.lightfield.pfm import write_pfm
+
+    views = _stamp(3, 3, 5, 6)
+    _write(tmp_path, views, {(r, c): f"input_Cam{r * 3 + c:03d}.png"
+                             for r in range(3) for c in range(3)})
+    assert load_lightfield(tmp_path).ground_truth is None
+    truth = np.arange(30, dtype=np.float32).reshape(5, 6) / 10 - 1
+    write_pfm(tmp_path / "gt_disp_lowres.pfm", truth)
+    lf = load_lightfield(tmp_path)
+    assert np.array_equal(lf.ground_truth.disparity.numpy(), truth)
+    write_pfm(tmp_path / "gt_disp_lowres.pfm", truth[:4])
+    with pytest.raises(ValueError, match="gt_disp_lowres.pfm"):
+        load_lightfield(tmp_path)
+
 def test_sixteen_bit_views_keep_their_values(tmp_path):
     views = _stamp(3, 3, 5, 7, bits=16)
     _write(tmp_path, views, {(r, c): f"x_{r + 1}_{c + 1}.png" for r in range(3) for c in range(3)},

@@ -5,6 +5,7 @@ import pytest
 import torch
 
 from geodl.datasets import training_seeds
+from geodl.lightfield.depth.cost_volume import ROOM_MATCHING
 from geodl.recon import capture_points, evaluate_reconstruction, reconstruct_room
 from geodl.recon.evaluate import surface_distance
 from geodl.render import Renderer, make_room, render_lightfield, rig_for_depth_range
@@ -125,6 +126,6 @@ def test_the_fusion_reads_refine_net_without_the_planar_prior_and_with_weight_p4
                                             **r)))
     assert not torch.equal(mine[0], got[0])
     plain = estimate_for_fusion(lf, "cost_volume", **r)
-    # cost_volume keeps its Lucas-Kanade refinement under the fusion
+    # cost_volume reads the rooms' matching, with its Lucas-Kanade refinement
     assert torch.equal(plain[0], estimate_disparity(lf, "cost_volume", planes=False,
-                                                    iterations=3, **r)[0])
+                                                    config=ROOM_MATCHING, **r)[0])

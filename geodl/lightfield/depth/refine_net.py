@@ -49,6 +49,7 @@ from torch import Tensor, nn
 
 from geodl.lightfield.depth.cost_volume import (
     HALVES,
+    ROOM_MATCHING,
     CostVolumeConfig,
     cost_volume_disparity,
     warp_views_to_center,
@@ -70,7 +71,7 @@ RESIDUAL_SCALE = 10.0
 #: ``MATCHING.matching()`` (:func:`geodl.training.depth_refine.refine_room_path`),
 #: and a test pins both, so that a change of :class:`CostVolumeConfig`'s defaults
 #: can neither change what the weights read nor reuse caches unnoticed
-MATCHING = CostVolumeConfig(smooth=0.0, iterations=3)
+MATCHING = replace(ROOM_MATCHING, smooth=0.0)
 
 
 @torch.no_grad()
