@@ -37,9 +37,9 @@ import numpy as np
 import torch
 
 from geodl.lightfield import load_lightfield
-from geodl.lightfield.loader import holds_views
 from geodl.lightfield.benchmark import evaluate
 from geodl.lightfield.depth import METHODS, estimate_disparity
+from geodl.lightfield.loader import holds_views
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))

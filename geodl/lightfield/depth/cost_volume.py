@@ -24,11 +24,16 @@ sub-pixel by a parabola through its neighbours' costs, and a
 confidence-weighted joint median (``median``) removes outliers; a multi-view
 Lucas-Kanade refinement over all views (:func:`refine_disparity`) is there
 when asked for (``iterations``, off by default: it fattens occluders on weak
-texture; the rooms, with the planar prior, ask for it). Confidence is the normalised gap between the mean
-and the best aggregated cost. Last, a confidence-weighted, colour-edge-aware
+texture; the rooms, with the planar prior, ask for it). Confidence is the
+normalised gap between the mean and the best aggregated cost. Last, when
+asked for (``smooth``; the rooms do), a confidence-weighted, colour-edge-aware
 least-squares smoothing (:func:`~geodl.lightfield.depth.wls.wls_smooth`)
 fills what the local matching cannot settle (textureless surfaces) from the
 confident pixels around it.
+
+The defaults are chosen on real light fields; geodl's own rendered rooms,
+which alias, read :data:`ROOM_MATCHING`
+(experiments/README.md#real-scene-defaults).
 """
 from __future__ import annotations
 
@@ -266,7 +271,7 @@ class CostVolumeConfig:
 #: a pre-blur of 0.5 px, labels 0.2 px apart, the gentler aggregation
 #: (0.002, 0.01), the two-line half-grids, the WLS smoothing, and the
 #: Lucas-Kanade refinement that the planar prior wants. On training rooms
-#: 100-106 the real-scene defaults score a mean BadPix 0.07 of 19.14 % against
+#: 100-106 the real-scene defaults score a mean BadPix 0.07 of 16.15 % against
 #: 9.08 % for these without the refinement, while a stronger blur (1 px) takes
 #: the rooms to 5.61 % and antinous to 26.02 %: the rooms' sub-pixel signal is
 #: limited by their renders, not the world's

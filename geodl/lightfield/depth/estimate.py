@@ -19,9 +19,9 @@ toy dinosaur becomes stair-steps). Where it helps, measured on training rooms
 -> snapped: ``cost_volume`` 11.86 / 2.89 -> 8.88 / 2.87, ``refine_net`` 10.69
 / 2.79 -> 8.10 / 2.78 (``experiments/depth_choices.py``); the room benchmark
 (``experiments/lightfield_depth.py``) asks for it. On the HCI scene antinous
-(a marble bust) ``cost_volume`` scores BadPix 0.07 37.6 % without and 35.5 %
-with it. The room reconstruction applies its own fill and snap
-(:func:`geodl.recon.reconstruct.estimate_for_fusion`).
+(a marble bust) ``cost_volume`` with the rooms' matching and its Lucas-Kanade
+refinement scores BadPix 0.07 37.6 % without and 35.5 % with it. The room
+reconstruction applies its own fill and snap (:func:`geodl.recon.reconstruct.estimate_for_fusion`).
 """
 from __future__ import annotations
 
