@@ -26,6 +26,7 @@ from geodl.lightfield.depth.cost_volume import CostVolumeConfig
 from geodl.lightfield.depth.disparity_range import estimate_disparity_range
 from geodl.lightfield.depth.planes import snap_to_planes
 from geodl.lightfield.depth.textureless import fill_textureless
+from geodl.lightfield.refocus import refocus, warp_lightfield_to_center
 from geodl.lightfield.synthesis import synthesize_views
 from geodl.lightfield.synthesis.sparse_disparity import plane_sweep_disparity
 from geodl.structures import LightField
@@ -100,6 +101,8 @@ ESTIMATORS = {
         lf, "corners", targets=[(2, 2), (1.5, 2.5)], method="warp", disp_range=RANGE)[:2],
     "synthesize_views mpi": lambda lf, m: synthesize_views(
         lf, "corners", targets=[(2, 2)], method="mpi", disp_range=RANGE, planes=8)[:2],
+    "refocus": lambda lf, m: refocus(lf, 0.5),
+    "warp_lightfield_to_center": lambda lf, m: warp_lightfield_to_center(lf, m[0][:24, :24]),
     "synthesize_views nearest": lambda lf, m: synthesize_views(
         lf, "corners", targets=[(2, 2)], method="nearest", disp_range=RANGE)[:2],
 }

@@ -24,7 +24,7 @@ def warp_lightfield_to_center(lf: LightField, disparity: Tensor | float) -> tupl
     view :math:`(r, c)` sampled bilinearly at
     :math:`(x - d(c - c_0), y - d(r - r_0))` for each centre pixel
     :math:`(x, y)` (pixel indices, :mod:`geodl.ops.sampling`; computed in
-    float64, returned in the views' dtype).
+    float64 on the views' device, returned in the views' dtype).
     (:func:`geodl.lightfield.depth.cost_volume.warp_views_to_center` does the
     same for view tensors at given offsets.)
 
@@ -36,16 +36,17 @@ def warp_lightfield_to_center(lf: LightField, disparity: Tensor | float) -> tupl
         sample falls outside the view.
     """
     U, V, C, H, W = lf.views.shape
-    d = torch.as_tensor(disparity, dtype=torch.float64)
+    device = lf.views.device
+    d = torch.as_tensor(disparity, dtype=torch.float64, device=device)
     if d.dim() not in (0, 2) or (d.dim() == 2 and tuple(d.shape) != (H, W)):
         raise ValueError(f"disparity: expected a scalar or shape ({H}, {W}), got {tuple(d.shape)}")
     if not torch.isfinite(d).all():
         raise ValueError("disparity: contains NaN or inf")
     r0, c0 = lf.center_index
-    ys, xs = torch.meshgrid(torch.arange(H, dtype=torch.float64),
-                            torch.arange(W, dtype=torch.float64), indexing="ij")
-    dr = (torch.arange(U, dtype=torch.float64) - r0)[:, None, None, None]
-    dc = (torch.arange(V, dtype=torch.float64) - c0)[None, :, None, None]
+    grid = {"dtype": torch.float64, "device": device}
+    ys, xs = torch.meshgrid(torch.arange(H, **grid), torch.arange(W, **grid), indexing="ij")
+    dr = (torch.arange(U, **grid) - r0)[:, None, None, None]
+    dc = (torch.arange(V, **grid) - c0)[None, :, None, None]
     sx = xs - d * dc  # (U, V, H, W) sample positions in pixel indices
     sy = ys - d * dr
     sx, sy = torch.broadcast_to(sx, (U, V, H, W)), torch.broadcast_to(sy, (U, V, H, W))
