@@ -20,6 +20,10 @@ are where settings may be chosen.
     .venv/bin/python experiments/lightfield_depth_real.py --data ../shared/data/hci \
         --lytro ../shared/data/lytro/2067 --lytro-reference path/to/epinet/2067.pfm
 
+``--peers plenpy_st plenpy_bf4d`` adds plenpy's two methods, each in its own
+environment, calibrated on planes of known disparity (as
+``experiments/lightfield_depth.py`` runs them on the rooms).
+
 ``--lytro`` adds a real capture without ground truth (the EPINet authors'
 decoded Lytro Illum capture 2067), read as published (``load_lightfield``, its
 range estimated from the views), with a peer's map of it beside ours
@@ -30,6 +34,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -38,12 +43,12 @@ import torch
 
 from geodl.lightfield import load_lightfield
 from geodl.lightfield.benchmark import evaluate
-from geodl.lightfield.depth import METHODS, estimate_disparity
+from geodl.lightfield.depth import METHODS, estimate_disparity, scene_disparity_range
 from geodl.lightfield.loader import holds_views
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from lightfield_depth import figure  # noqa: E402  (the benchmark rooms' figure, same layout)
+from lightfield_depth import PEERS, calibrate, figure, run_peer  # noqa: E402  (same layout, same peers)
 
 #: scene -> method -> (BadPix 0.07 %, MSE x100), from the LFattNet paper's Table 1;
 #: only the figures we have checked against the paper (None: not quoted here)
@@ -76,6 +81,9 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--methods", nargs="+", default=sorted(METHODS),
                     choices=sorted(METHODS), help="geodl methods (default: all)")
     ap.add_argument("--planes", action="store_true", help="ask for the planar prior")
+    ap.add_argument("--peers", nargs="*", default=[], choices=sorted(PEERS),
+                    help="open-source peers, each in its own environment, sign and unit "
+                    "calibrated on planes (as experiments/lightfield_depth.py runs them)")
     ap.add_argument("--options", type=json.loads, default={}, metavar="JSON",
                     help='options of estimate_disparity for every method, e.g. '
                     '\'{"iterations": 0}\' with --methods cost_volume')
@@ -92,15 +100,24 @@ def main(argv: list[str] | None = None) -> dict:
     torch.manual_seed(0)
     results: dict[str, dict[str, dict[str, float]]] = {}
     maps: dict[str, dict[str, np.ndarray]] = {}
+    calibration = {}
+    if args.peers:
+        with tempfile.TemporaryDirectory() as tmp:
+            calibration = {peer: calibrate(peer, Path(tmp)) for peer in args.peers}
     for folder in real_scenes(args.data):
         lf = load_lightfield(folder)
         name = folder.name
         maps[name] = {"gt": lf.disparity.numpy(), "centre": lf.center_view.permute(1, 2, 0).numpy()}
-        for method in args.methods:
+        for method in args.methods + args.peers:
             t0 = time.perf_counter()
-            est = estimate_disparity(lf, method, planes=args.planes, **args.options)[0]
-            est = est.double().numpy()
-            seconds = time.perf_counter() - t0
+            if method in PEERS:
+                raw, seconds = run_peer(method, folder, scene_disparity_range(lf))
+                scale, offset = calibration[method]
+                est = scale * raw + offset
+            else:
+                est = estimate_disparity(lf, method, planes=args.planes, **args.options)[0]
+                est = est.double().numpy()
+                seconds = time.perf_counter() - t0
             scores = evaluate(est, lf.ground_truth)
             scores["runtime_s"] = seconds
             results.setdefault(name, {})[method] = {k: float(scores[k]) for k in SHOWN}
