@@ -16,6 +16,7 @@ over all rooms and over the two halves the rule looks at (100-102, 103-106):
 * ``cost_volume`` as estimated and snapped to planes, with its defaults (the
   real-scene settings) and with the rooms' matching (``ROOM_MATCHING``) with
   the multi-view Lucas-Kanade refinement on (3 iterations) and off (0);
+  with ``--options``, ``cost_volume`` with those options too;
 * ``refine_net`` with data weight p^4 (``confidence_power=0``, the default)
   and p^4 c (``confidence_power=1``), each as estimated and snapped; with
   ``--refine-checkpoints``, the same two for other weights.
@@ -27,6 +28,7 @@ returns (``tests/lightfield/depth/test_planar_prior.py``), so each method runs o
 from __future__ import annotations
 
 import argparse
+import json
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -65,8 +67,13 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--refine-checkpoints", nargs="*", type=Path, default=[],
                     help="also score refine_net with these weights (.pt or run folder), "
                          "with each data weight")
+    ap.add_argument("--options", type=json.loads, default=None, metavar="JSON",
+                    help='also score cost_volume with these options over its defaults, '
+                         'e.g. \'{"blur": 1.0}\'')
     args = ap.parse_args(argv)
     variants = {k: VARIANTS[k] for k in args.variants}
+    if args.options is not None:
+        variants[f"cost_volume {json.dumps(args.options)}"] = ("cost_volume", args.options)
     for path in args.refine_checkpoints:
         for name, (_, options) in VARIANTS.items():
             if name.startswith("refine_net"):

@@ -224,7 +224,9 @@ def load_ground_truth(folder: str | Path, highres: bool = False) -> GroundTruth 
     """The :class:`GroundTruth` of a scene folder without reading its views, or
     None when the folder has no ground-truth file. Every view's depth is read
     when all ``gt_depth_lowres_Cam*.pfm`` are there; with ``highres`` the 10x
-    files too (factor = their width / the views' width)."""
+    files too (factor = their width / the views' width). Without
+    ``parameters.cfg`` (as public copies of benchmark scenes come) the
+    centre-view maps only, since the grid and the views' width are unknown."""
     folder = Path(folder)
 
     def pfm(name: str):  # float32 as stored (a 10x map is 100 MB so)
@@ -236,6 +238,8 @@ def load_ground_truth(folder: str | Path, highres: bool = False) -> GroundTruth 
     masks = _read_masks(folder, "lowres")
     if disparity is None and depth is None and not masks:
         return None
+    if not (folder / "parameters.cfg").exists():
+        return GroundTruth(disparity, depth, masks)
     p = HCIParameters.read(folder / "parameters.cfg")
     U, V = p.num_cams_y, p.num_cams_x
     view_files = [folder / f"gt_depth_lowres_Cam{k:03d}.pfm" for k in range(U * V)]

@@ -46,8 +46,7 @@ import numpy as np
 import torch
 
 from geodl.io import IMAGE_SUFFIXES, read_image
-from geodl.lightfield.hci_io import load_hci
-from geodl.lightfield.pfm import read_pfm
+from geodl.lightfield.hci_io import load_ground_truth, load_hci
 from geodl.structures import GroundTruth, LightField
 
 #: the layouts :func:`load_lightfield` reads (``layout=`` forces one)
@@ -149,21 +148,22 @@ def load_lightfield(path: str | Path, *, layout: str = "auto",
     g = _orient(g, flip_rows, flip_cols, transpose)
     lf = _read_views(folder, g)
     if layout == "hci" and not (flip_rows or flip_cols or transpose):
+        # (a flipped grid's disparity has the other sign: its ground truth is not this)
         lf.ground_truth = _centre_ground_truth(folder, (lf.height, lf.width))
     return _drop_dead(lf, folder) if drop_dead_views else _no_drop(lf)
 
 
 def _centre_ground_truth(folder: Path, size: tuple[int, int]) -> GroundTruth | None:
-    """The centre view's ``gt_disp_lowres.pfm`` of an HCI folder without its
-    ``parameters.cfg`` (as public copies of benchmark scenes come), or None:
-    scoring needs only the disparity."""
-    path = folder / "gt_disp_lowres.pfm"
-    if not path.exists():
-        return None
-    disparity = torch.from_numpy(np.ascontiguousarray(read_pfm(path), dtype=np.float32))
-    if tuple(disparity.shape) != size:
-        raise ValueError(f"{path}: {tuple(disparity.shape)}, the views are {size}")
-    return GroundTruth(disparity=disparity)
+    """The centre-view ground truth of an HCI folder without ``parameters.cfg``
+    (:func:`~geodl.lightfield.hci_io.load_ground_truth`), checked against the
+    views' size."""
+    gt = load_ground_truth(folder)
+    for name in ("disparity", "depth"):
+        m = getattr(gt, name, None)
+        if m is not None and tuple(m.shape) != size:
+            raise ValueError(f"{folder}: gt_{'disp' if name == 'disparity' else name}_lowres.pfm "
+                             f"is {tuple(m.shape)}, the views are {size}")
+    return gt
 
 
 def holds_views(folder: str | Path) -> bool:

@@ -86,7 +86,6 @@ def test_zero_based_rowcol_and_hci_without_parameters(tmp_path):
     assert (_order(lf) == np.arange(6).reshape(2, 3)).all()
 
 
-
 def test_hci_without_parameters_keeps_its_ground_truth(tmp_path):
     """Public copies of benchmark scenes come without parameters.cfg: the
     centre view's gt_disp_lowres.pfm is still read (values as written), and
@@ -100,10 +99,11 @@ def test_hci_without_parameters_keeps_its_ground_truth(tmp_path):
     truth = np.arange(30, dtype=np.float32).reshape(5, 6) / 10 - 1
     write_pfm(tmp_path / "gt_disp_lowres.pfm", truth)
     lf = load_lightfield(tmp_path)
-    assert np.array_equal(lf.ground_truth.disparity.numpy(), truth)
+    assert np.array_equal(lf.ground_truth.disparity.numpy(), truth.astype(np.float64))
     write_pfm(tmp_path / "gt_disp_lowres.pfm", truth[:4])
     with pytest.raises(ValueError, match="gt_disp_lowres.pfm"):
         load_lightfield(tmp_path)
+
 
 def test_sixteen_bit_views_keep_their_values(tmp_path):
     views = _stamp(3, 3, 5, 7, bits=16)

@@ -16,7 +16,7 @@ not a matching step, so it is off by default for every method: on curved
 objects it turns smooth surfaces into plane pieces (a real Lytro capture of a
 toy dinosaur becomes stair-steps). Where it helps, measured on training rooms
 100-106 (never the benchmark rooms), mean BadPix 0.07 / MSE x100 as estimated
--> snapped: ``cost_volume`` 11.86 / 2.89 -> 8.88 / 2.87, ``refine_net`` 10.69
+-> snapped: ``cost_volume`` (the rooms' matching) 11.86 / 2.89 -> 8.88 / 2.87, ``refine_net`` 10.69
 / 2.79 -> 8.10 / 2.78 (``experiments/depth_choices.py``); the room benchmark
 (``experiments/lightfield_depth.py``) asks for it. On the HCI scene antinous
 (a marble bust) ``cost_volume`` with the rooms' matching and its Lucas-Kanade
