@@ -52,6 +52,7 @@ from __future__ import annotations
 import argparse
 import json
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -62,6 +63,7 @@ from geodl.datasets.rooms.photos import write_room_photos
 from geodl.datasets.rooms.rgbd import DEFAULT_FRAMES, write_room_rgbd
 from geodl.mvs import load_posed_photos
 from geodl.mvs.stereo import MAX_SIZE
+from geodl.mvs.textureless import PHOTO_FILL
 from geodl.recon import (
     evaluate_reconstruction,
     fuse_captures,
@@ -96,13 +98,24 @@ def photos_folder(cache: Path, seed: int, photos: int = 24) -> Path:
     return folder
 
 
-def photos_row(cache: Path, seed: int, max_size: int = MAX_SIZE) -> tuple[dict, Mesh]:
-    """Room ``seed`` from its posed photos (stereo at ``max_size`` px): the
-    metrics row and the mesh."""
+def stereo_options(options: dict) -> dict:
+    """``multi_view_stereo`` keywords from ``--photo-options`` JSON:
+    ``"textureless"`` is null (no fill) or fields replacing ``PHOTO_FILL``'s."""
+    out = dict(options)
+    if isinstance(out.get("textureless"), dict):
+        out["textureless"] = replace(PHOTO_FILL, **out["textureless"])
+    return out
+
+
+def photos_row(cache: Path, seed: int, max_size: int = MAX_SIZE, options: dict | None = None
+               ) -> tuple[dict, Mesh]:
+    """Room ``seed`` from its posed photos (stereo at ``max_size`` px, with
+    ``multi_view_stereo``'s ``options``): the metrics row and the mesh."""
     folder = photos_folder(cache, seed)
     frames = load_posed_photos(folder)
     gt_mesh, _, _ = load_room_ground_truth(folder)
-    rec = reconstruct_photos(frames, progress=False, max_size=max_size)
+    rec = reconstruct_photos(frames, progress=False, max_size=max_size,
+                             **stereo_options(options or {}))
     t1 = time.perf_counter()
     m = evaluate_reconstruction(rec.mesh, gt_mesh, frames.cameras)
     row = {"fscore": m.fscore, "precision": m.precision, "recall": m.recall,
@@ -186,6 +199,10 @@ def main(argv: list[str] | None = None) -> dict:
                     '\'{"confidence_power": 0}\'')
     ap.add_argument("--photo-max-size", type=int, default=MAX_SIZE, help="longest side the "
                     "photos' stereo works at (default: geodl.mvs's)")
+    ap.add_argument("--photo-options", type=json.loads, default={}, metavar="JSON",
+                    help="keywords of geodl.mvs.multi_view_stereo for the photos, e.g. "
+                    "'{\"textureless\": null}' (no fill) or '{\"textureless\": {\"tol\": 0.3}, "
+                    "\"filled_relative_depth\": 0.01}'")
     ap.add_argument("--cache", type=Path, default=CACHE)
     ap.add_argument("--out", type=Path, default=HERE)
     args = ap.parse_args(argv)
@@ -209,7 +226,7 @@ def main(argv: list[str] | None = None) -> dict:
                     gt_mesh, ids, names = load_room_ground_truth(folder)
                     first_gt = without(gt_mesh, ids, names, "ceiling")
         if "photos" in args.kinds:
-            row, mesh = photos_row(args.cache, seed, args.photo_max_size)
+            row, mesh = photos_row(args.cache, seed, args.photo_max_size, args.photo_options)
             results.setdefault(PHOTOS, {})[str(seed)] = row
             if seed == seeds[0]:
                 shown[PHOTOS] = mesh

@@ -5,7 +5,10 @@ Per reference view: its depth range (:mod:`~geodl.mvs.depth_range`), its
 neighbours by baseline and angle (:mod:`~geodl.mvs.neighbours`), a plane
 sweep against them (:mod:`~geodl.mvs.plane_sweep`) at a working resolution
 of at most ``max_size`` pixels per side; then the consistency filter across
-views (:mod:`~geodl.mvs.consistency`). Everything runs on the images' device.
+views (:mod:`~geodl.mvs.consistency`), the textureless regions filled with
+the planes of their consistent borders (:mod:`~geodl.mvs.textureless`) and
+the filter again on the filled maps. Everything runs on the images' device
+(the fill's regions and RANSAC on the CPU).
 """
 from __future__ import annotations
 
@@ -19,10 +22,12 @@ from torch import Tensor
 from tqdm import tqdm
 
 from geodl.lightfield.depth.filters import to_grey
+from geodl.lightfield.depth.textureless import TexturelessConfig
 from geodl.mvs.consistency import consistency_filter
 from geodl.mvs.depth_range import SceneRange, scene_range
 from geodl.mvs.neighbours import select_neighbors
 from geodl.mvs.plane_sweep import plane_sweep_depth, source_homography
+from geodl.mvs.textureless import PHOTO_FILL, fill_textureless_depth, neighbour_baseline
 from geodl.structures import PinholeCamera, PosedImages
 
 #: longest image side the sweep works at, because depth for 2 cm voxels in a room
@@ -35,6 +40,10 @@ BEST_K = 2
 #: the fewest and most inverse-depth labels per view; in between, one label per
 #: ``LABEL_STEP`` px of displacement in the farthest-moving neighbour
 MIN_LABELS, MAX_LABELS, LABEL_STEP = 32, 64, 1.0
+#: the consistency filter's relative depth tolerance once the maps are filled:
+#: 2 % confirmed more right surface than 1 % on training rooms 0, 1 and 3
+#: (experiments/README.md#photos-textureless-fill)
+FILLED_RELATIVE_DEPTH = 0.02
 
 
 @dataclass
@@ -42,14 +51,18 @@ class StereoResult:
     """What :func:`multi_view_stereo` made, per view at the working resolution.
 
     Attributes:
-        depth: (h, w) z-depth as estimated (before filtering).
-        confidence: (h, w) in [0, 1].
+        depth: (h, w) z-depth as estimated, textureless regions filled
+            (before filtering).
+        confidence: (h, w) in [0, 1] (filled pixels: at least the fill's
+            ``filled_confidence``).
         consistent: (h, w) bool, confirmed by enough neighbours.
         cameras: the views' cameras at the working resolution.
         images: (N, 3, h, w) the views at the working resolution.
         neighbours: per view its source views.
         scene: the depth ranges and scale (:class:`SceneRange`).
-        seconds: ``depth`` (all views), ``filter``, ``per_view``.
+        filled: (h, w) bool per view, the pixels the textureless fill set.
+        seconds: ``depth`` (all views, the fill included), ``filter``,
+            ``per_view``.
     """
 
     depth: list[Tensor]
@@ -59,6 +72,7 @@ class StereoResult:
     images: Tensor
     neighbours: list[list[int]]
     scene: SceneRange
+    filled: list[Tensor] = field(default_factory=list)
     seconds: dict[str, float] = field(default_factory=dict)
 
 
@@ -97,8 +111,10 @@ def multi_view_stereo(frames: PosedImages, max_size: int = MAX_SIZE, neighbours:
                       min_views: int = 2, max_reprojection: float = 1.0,
                       max_relative_depth: float = 0.01,
                       depth_range: tuple[float, float] | None = None,
-                      views: list[int] | None = None, progress: bool | None = None
-                      ) -> StereoResult:
+                      views: list[int] | None = None,
+                      textureless: TexturelessConfig | None = PHOTO_FILL,
+                      filled_relative_depth: float = FILLED_RELATIVE_DEPTH,
+                      progress: bool | None = None) -> StereoResult:
     """Depth maps of posed photos by plane sweep, filtered by consistency.
 
     Args:
@@ -112,6 +128,10 @@ def multi_view_stereo(frames: PosedImages, max_size: int = MAX_SIZE, neighbours:
         min_views, max_reprojection, max_relative_depth: the consistency
             filter's (:func:`~geodl.mvs.consistency.consistency_filter`).
         depth_range: (near, far) for every view instead of the estimate.
+        textureless: the settings of the textureless fill
+            (:mod:`~geodl.mvs.textureless`; None: no fill).
+        filled_relative_depth: the filter's ``max_relative_depth`` once the
+            maps are filled.
         views: estimate only these views (the others serve as sources; all
             views when None). Depth of views not estimated is 0.
         progress: a tqdm bar (None: only on a terminal).
@@ -123,6 +143,13 @@ def multi_view_stereo(frames: PosedImages, max_size: int = MAX_SIZE, neighbours:
         raise ValueError(f"frames: multi-view stereo needs at least 2 views, got {n}")
     if max_size < 16:
         raise ValueError(f"max_size: expected at least 16 px, got {max_size}")
+    for name, value in (("max_relative_depth", max_relative_depth),
+                        ("filled_relative_depth", filled_relative_depth)):
+        if not (isinstance(value, (int, float)) and 0 < value < 1):
+            raise ValueError(f"{name}: expected a fraction of the depth in (0, 1), got {value!r}")
+    if textureless is not None and not isinstance(textureless, TexturelessConfig):
+        raise TypeError(f"textureless: expected a TexturelessConfig or None, got "
+                        f"{type(textureless).__name__}")
     scene = scene_range(frames)
     if depth_range is not None:
         near, far = (float(v) for v in depth_range)
@@ -145,12 +172,29 @@ def multi_view_stereo(frames: PosedImages, max_size: int = MAX_SIZE, neighbours:
         count = labels or label_count(cams[k], src, near, far)
         depth[k], conf[k] = plane_sweep_depth(grey[k], cams[k], [grey[j] for j in nbrs[k]], src,
                                               (near, far), count, radius, best_k, sgm_penalties)
-    t_depth = time.perf_counter() - start
+    t_sweep = time.perf_counter() - start
     # a view not estimated has no depth to confirm with; check against estimated ones only
     done = set(todo)
     check = [[j for j in nbrs[k] if j in done] for k in range(n)]
     consistent, _ = consistency_filter(depth, cams, check, min_views, max_reprojection,
                                        max_relative_depth)
+    t_filter = time.perf_counter() - start - t_sweep
+    filled = [torch.zeros_like(c, dtype=torch.bool) for c in conf]
+    if textureless is not None:
+        for k in todo:
+            if not nbrs[k]:
+                continue
+            base = neighbour_baseline(cams[k], [cams[j] for j in nbrs[k]])
+            depth[k], filled[k] = fill_textureless_depth(depth[k], consistent[k], images[k],
+                                                         cams[k], base, textureless)
+            conf[k] = torch.where(filled[k], conf[k].clamp_min(textureless.filled_confidence),
+                                  conf[k])
+        t_fill = time.perf_counter() - start - t_sweep - t_filter
+        consistent, _ = consistency_filter(depth, cams, check, min_views, max_reprojection,
+                                           filled_relative_depth)
+    else:
+        t_fill = 0.0
+    t_depth = t_sweep + t_fill
     seconds = {"depth": t_depth, "filter": time.perf_counter() - start - t_depth,
                "per_view": t_depth / max(1, len(todo))}
-    return StereoResult(depth, conf, consistent, cams, images, nbrs, scene, seconds)
+    return StereoResult(depth, conf, consistent, cams, images, nbrs, scene, filled, seconds)

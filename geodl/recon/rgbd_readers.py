@@ -45,7 +45,9 @@ intrinsics, images of differing sizes.
 """
 from __future__ import annotations
 
+import os
 import re
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -61,6 +63,8 @@ from geodl.structures import PinholeCamera, PosedImages
 #: largest entry of abs(R R^T - I) of a pose's rotation block still taken as a
 #: rotation (then re-orthonormalised); text poses are off by about 1e-4
 RIGID_TOLERANCE = 1e-2
+#: threads that decode a sequence's images (decoding releases the GIL)
+READ_THREADS = min(4, os.cpu_count() or 1)
 #: stored depth units per metre of the two layouts
 SEVEN_SCENES_DEPTH_SCALE = 1000.0
 TUM_DEPTH_SCALE = 5000.0
@@ -210,28 +214,37 @@ def _assemble(folder: Path, names: list[str], color_paths: list[Path], depth_pat
               depth_max: float | None, invalid: Sequence[int], layout: str,
               progress: bool | None, meta: dict) -> PosedImages:
     """Read the frames' images and build their cameras (sizes checked)."""
-    size_c = size_d = None
     n = len(names)
-    for k, (c_path, d_path) in enumerate(tqdm(
-            list(zip(color_paths, depth_paths)), desc=f"reading {layout}",
-            disable=None if progress is None else not progress, leave=False)):
-        if size_c is None:  # the first frame sets the sizes; the others are read in place
-            img = _read_color(c_path)
-            dep = _read_depth(d_path, depth_scale, depth_max, invalid)
-            size_c, size_d, first = img.shape[1:], dep.shape, (c_path, d_path)
-            # NumPy: one pass per image (torch's thread pool is slower for frame-sized work)
-            images = np.empty((n, 3, *size_c), dtype=np.float32)
-            depths = np.empty((n, *size_d), dtype=np.float32)
-            images[0], depths[0] = img, dep
-            continue
+    pairs = list(zip(color_paths, depth_paths))
+    # the first frame sets the sizes; the others are read in place
+    img = _read_color(pairs[0][0])
+    dep = _read_depth(pairs[0][1], depth_scale, depth_max, invalid)
+    size_c, size_d = img.shape[1:], dep.shape
+    # NumPy: one pass per image (torch's thread pool is slower for frame-sized work)
+    images = np.empty((n, 3, *size_c), dtype=np.float32)
+    depths = np.empty((n, *size_d), dtype=np.float32)
+    images[0], depths[0] = img, dep
+
+    def read(k: int) -> None:
+        c_path, d_path = pairs[k]
         img = _read_color(c_path, images[k])
         dep = _read_depth(d_path, depth_scale, depth_max, invalid, depths[k])
         if img.shape[1:] != size_c:
             raise ValueError(f"{c_path}: size {img.shape[2]}x{img.shape[1]} differs from "
-                             f"{first[0].name}'s {size_c[1]}x{size_c[0]}")
+                             f"{pairs[0][0].name}'s {size_c[1]}x{size_c[0]}")
         if dep.shape != size_d:
             raise ValueError(f"{d_path}: size {dep.shape[1]}x{dep.shape[0]} differs from "
-                             f"{first[1].name}'s {size_d[1]}x{size_d[0]}")
+                             f"{pairs[0][1].name}'s {size_d[1]}x{size_d[0]}")
+
+    # Threads, because PNG and JPEG decoding releases the GIL: reading 50
+    # 7-Scenes frames takes about half the time of one loop on 2 cores
+    # (experiments/README.md, "Real Kinect frames"). Results are taken in frame
+    # order, so the first bad frame is the one reported.
+    with ThreadPoolExecutor(max_workers=READ_THREADS) as pool:
+        jobs = [pool.submit(read, k) for k in range(1, n)]
+        for job in tqdm(jobs, desc=f"reading {layout}", initial=1, total=n, leave=False,
+                        disable=None if progress is None else not progress):
+            job.result()
     (hc, wc), (hd, wd) = size_c, size_d
     if color_K is None:
         K_color = K_depth.copy()

@@ -34,6 +34,7 @@ benchmark rooms): the numbers are in ``experiments/README.md``.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -85,6 +86,7 @@ class TexturelessConfig:
     spread: float = 0.3
     #: a pixel takes the plane only within this many px of it, so that a
     #: foreground object that shares the colour keeps its own disparity
+    #: (``math.inf``: every pixel of the region takes it)
     gate: float = 0.35
     #: the least confidence of a filled pixel
     filled_confidence: float = 0.5
@@ -105,7 +107,9 @@ class TexturelessConfig:
     seed: int = 0
 
     def __post_init__(self) -> None:
-        _check_tolerances(tol=self.tol, gate=self.gate)
+        _check_tolerances(tol=self.tol)
+        if not (isinstance(self.gate, (int, float)) and self.gate > 0):
+            raise ValueError(f"gate: expected a positive number of pixels or inf, got {self.gate!r}")
         for name in ("min_inliers", "spread"):
             value = getattr(self, name)
             if not 0 <= value <= 1:
@@ -210,7 +214,9 @@ def fill_textureless(disparity: Tensor, confidence: Tensor, image: Tensor, *,
         if erode:
             region = ndimage.binary_dilation(region, square, iterations=erode)
         on_plane = coords[ys, xs] @ plane
-        take = torch.from_numpy(region) & ((d[ys, xs] - on_plane).abs() < gate)
+        take = torch.from_numpy(region)
+        if math.isfinite(gate):
+            take &= (d[ys, xs] - on_plane).abs() < gate
         out[ys, xs][take] = on_plane[take]
         conf[ys, xs][take] = conf[ys, xs][take].clamp(min=cfg.filled_confidence)
         filled[ys, xs] |= take

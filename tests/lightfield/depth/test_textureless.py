@@ -1,4 +1,6 @@
 """Filling textureless regions with the plane of their borders, against a known plane."""
+import math
+
 import pytest
 import torch
 
@@ -56,6 +58,9 @@ def test_a_foreground_object_of_the_same_colour_keeps_its_disparity():
     fill = fill_textureless(estimate, confidence, image)
     assert torch.equal(fill.disparity[50:60, 50:60], estimate[50:60, 50:60])
     assert fill.filled[70:90, 70:90].all()
+    ungated = fill_textureless(estimate, confidence, image, gate=math.inf)  # the photos' setting
+    assert ungated.filled[50:60, 50:60].all()
+    assert torch.allclose(ungated.disparity[50:60, 50:60], truth[50:60, 50:60], atol=1e-9)
 
 
 def test_a_region_seen_on_one_side_only_is_not_extrapolated():
@@ -69,6 +74,7 @@ def test_a_region_seen_on_one_side_only_is_not_extrapolated():
 @pytest.mark.parametrize("kwargs, match", [
     ({"image": torch.zeros(3, 10, 10)}, "image"),
     ({"gate": -1.0}, "gate"),
+    ({"gate": math.nan}, "gate"),
     ({"min_inliers": 2.0}, "min_inliers"),
 ])
 def test_bad_arguments_are_named(kwargs, match):

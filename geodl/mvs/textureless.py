@@ -1,0 +1,79 @@
+r"""Textureless regions of a photo's depth map filled with the plane of their
+consistent borders.
+
+A wall painted in one colour, or shaded in a smooth ramp, gives a matching
+window nothing to lock on to: ZNCC is blind to a ramp's offset, and the plane
+sweep's depth there is whatever the aggregation carried in, off by tens of
+per cent; the consistency filter rightly rejects it, and the room's walls,
+furniture faces and rugs go missing from the fusion (training room 0:
+recall 0.36 at 5 cm). Their *borders* (corners, a picture, skirting) are
+matched and confirmed by other views. So the light field's textureless fill
+(:func:`geodl.lightfield.depth.textureless.fill_textureless`: low-gradient
+regions, a RANSAC plane through the confident pixels of each region's
+ring, the region takes the plane) runs on each photo's depth with the
+*consistent* pixels as the confident ones, and the consistency filter then
+judges the filled maps again: a plane that two views fill alike is kept, a
+wrong extrapolation is not.
+
+Why on the photos' maps it needs no new code: a 3-D plane is affine in
+inverse depth over the pixels (:mod:`geodl.lightfield.depth.planes`), so the
+fill runs on the *displacement* :math:`\delta = f B / z` (px), the shift of a
+pixel in a source ``B`` away, with :math:`f` the focal length and :math:`B`
+the median distance to the view's neighbours: its tolerances then read in
+pixels as on a light field.
+"""
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import Tensor
+
+from geodl.lightfield.depth.textureless import TexturelessConfig, fill_textureless
+from geodl.structures import PinholeCamera
+
+#: the fill's settings for photos, chosen on training rooms 0, 1 and 3
+#: (experiments/README.md#photos-textureless-fill): RANSAC inliers within
+#: 0.4 px of displacement; no gate, since the sweep's depth inside a
+#: textureless region is no guide to which pixels belong to the plane
+PHOTO_FILL = TexturelessConfig(tol=0.4, gate=math.inf)
+
+
+def neighbour_baseline(camera: PinholeCamera, neighbours: list[PinholeCamera]) -> float:
+    """The median distance (scene units) from ``camera``'s centre to its
+    neighbours' (0.0 when it has none)."""
+    if not neighbours:
+        return 0.0
+    c = camera.center
+    return float(torch.stack([(n.center - c).norm() for n in neighbours]).median())
+
+
+def fill_textureless_depth(depth: Tensor, seeds: Tensor, image: Tensor, camera: PinholeCamera,
+                           baseline: float, config: TexturelessConfig = PHOTO_FILL
+                           ) -> tuple[Tensor, Tensor]:
+    """A view's depth with its textureless regions filled (module docstring).
+
+    Args:
+        depth: (H, W) z-depth (0 = none); seeds: (H, W) bool, the pixels the
+            planes are fitted to (consistent across views).
+        image: (3, H, W) the view in [0, 1]; camera: its camera (H x W).
+        baseline: the distance :math:`B` of the displacement units.
+        config: the fill's settings (:data:`PHOTO_FILL`).
+
+    Returns:
+        depth (H, W) float32 with the filled pixels replaced, and the filled
+        pixels (H, W) bool, on the depth's device.
+    """
+    if not (math.isfinite(baseline) and baseline > 0):
+        raise ValueError(f"baseline: expected a positive distance, got {baseline!r}")
+    if tuple(depth.shape) != (camera.height, camera.width) or seeds.shape != depth.shape:
+        raise ValueError(f"depth, seeds: expected ({camera.height}, {camera.width}) like the "
+                         f"camera, got {tuple(depth.shape)} and {tuple(seeds.shape)}")
+    scale = float(camera.K[0, 0]) * baseline
+    known = depth > 0
+    shift = torch.where(known, scale / depth.double().clamp_min(1e-12),
+                        torch.zeros_like(depth, dtype=torch.float64))
+    out = fill_textureless(shift, (seeds & known).double(), image, config=config)
+    filled = out.filled & (out.disparity > 0)
+    new = torch.where(filled, scale / out.disparity.clamp_min(1e-12), depth.double())
+    return new.to(depth.dtype), filled
