@@ -185,8 +185,9 @@ def multi_view_stereo(frames: PosedImages, max_size: int = MAX_SIZE, neighbours:
             if not nbrs[k]:
                 continue
             base = neighbour_baseline(cams[k], [cams[j] for j in nbrs[k]])
+            swept = tuple(float(v) for v in scene.ranges[k])
             depth[k], filled[k] = fill_textureless_depth(depth[k], consistent[k], images[k],
-                                                         cams[k], base, textureless)
+                                                         cams[k], base, textureless, swept)
             conf[k] = torch.where(filled[k], conf[k].clamp_min(textureless.filled_confidence),
                                   conf[k])
         t_fill = time.perf_counter() - start - t_sweep - t_filter

@@ -27,8 +27,10 @@ from __future__ import annotations
 import math
 
 import torch
+import torch.nn.functional as F
 from torch import Tensor
 
+from geodl.lightfield.depth.filters import to_grey
 from geodl.lightfield.depth.textureless import TexturelessConfig, fill_textureless
 from geodl.structures import PinholeCamera
 
@@ -37,6 +39,10 @@ from geodl.structures import PinholeCamera
 #: 0.4 px of displacement; no gate, since the sweep's depth inside a
 #: textureless region is no guide to which pixels belong to the plane
 PHOTO_FILL = TexturelessConfig(tol=0.4, gate=math.inf)
+#: pixels darker than this grey level are not filled, as the black backdrop of
+#: an object photographed on it (the Middlebury temple) took planes through the
+#: object's outline (experiments/README.md#photos-textureless-fill)
+DARK = 0.05
 
 
 def neighbour_baseline(camera: PinholeCamera, neighbours: list[PinholeCamera]) -> float:
@@ -49,8 +55,9 @@ def neighbour_baseline(camera: PinholeCamera, neighbours: list[PinholeCamera]) -
 
 
 def fill_textureless_depth(depth: Tensor, seeds: Tensor, image: Tensor, camera: PinholeCamera,
-                           baseline: float, config: TexturelessConfig = PHOTO_FILL
-                           ) -> tuple[Tensor, Tensor]:
+                           baseline: float, config: TexturelessConfig = PHOTO_FILL,
+                           depth_range: tuple[float, float] | None = None,
+                           dark: float = DARK) -> tuple[Tensor, Tensor]:
     """A view's depth with its textureless regions filled (module docstring).
 
     Args:
@@ -59,6 +66,11 @@ def fill_textureless_depth(depth: Tensor, seeds: Tensor, image: Tensor, camera: 
         image: (3, H, W) the view in [0, 1]; camera: its camera (H x W).
         baseline: the distance :math:`B` of the displacement units.
         config: the fill's settings (:data:`PHOTO_FILL`).
+        depth_range: (near, far): a plane is not taken where it leaves the
+            range the view was swept over (an extrapolated plane can reach
+            far beyond the scene); None: anywhere in front of the camera.
+        dark: pixels whose 5 x 5 mean grey level (in [0, 1]) is lower are
+            not filled (:data:`DARK`).
 
     Returns:
         depth (H, W) float32 with the filled pixels replaced, and the filled
@@ -75,5 +87,16 @@ def fill_textureless_depth(depth: Tensor, seeds: Tensor, image: Tensor, camera: 
                         torch.zeros_like(depth, dtype=torch.float64))
     out = fill_textureless(shift, (seeds & known).double(), image, config=config)
     filled = out.filled & (out.disparity > 0)
+    if dark > 0:
+        # black is as often the void (a backdrop, a shadow, no exposure) as a
+        # surface: no plane for it (the 5 x 5 mean, so that noise does not
+        # let single pixels through)
+        grey = to_grey(torch.as_tensor(image)[None].float())
+        mean = F.avg_pool2d(grey[:, None], 5, 1, 2, count_include_pad=False)[0, 0]
+        filled &= (mean >= dark).to(filled.device)
     new = torch.where(filled, scale / out.disparity.clamp_min(1e-12), depth.double())
+    if depth_range is not None:
+        near, far = (float(v) for v in depth_range)
+        filled &= (new >= near) & (new <= far)
+        new = torch.where(filled, new, depth.double())
     return new.to(depth.dtype), filled

@@ -262,6 +262,18 @@ def test_fill_textureless_depth_recovers_a_slanted_plane():
     assert bool(filled[inner].all())
     assert float(((out - truth).abs() / truth)[inner].max()) < 0.005
     assert torch.equal(out[~filled], depth[~filled])  # the rest untouched
+    # a plane is not taken where it leaves the range the view was swept over
+    near, far = float(truth[inner].min()), float(truth[inner].median())
+    out, filled = fill_textureless_depth(depth, seeds, image, cam, baseline=0.2,
+                                         depth_range=(near, far))
+    beyond = truth > far * 1.001
+    assert bool(filled[inner].any()) and not bool((filled & beyond).any())
+    assert torch.equal(out[beyond & ~seeds], depth[beyond & ~seeds])
+    # a black region (a backdrop) takes no plane
+    black = image.clone()
+    black[:, flat[0], flat[1]] = 0.01
+    out, filled = fill_textureless_depth(depth, seeds, black, cam, baseline=0.2)
+    assert not bool(filled.any()) and torch.equal(out, depth)
     with pytest.raises(ValueError, match="baseline"):
         fill_textureless_depth(depth, seeds, image, cam, baseline=0.0)
 
