@@ -13,7 +13,10 @@ regions, a RANSAC plane through the confident pixels of each region's
 ring, the region takes the plane) runs on each photo's depth with the
 *consistent* pixels as the confident ones, and the consistency filter then
 judges the filled maps again: a plane that two views fill alike is kept, a
-wrong extrapolation is not.
+wrong extrapolation mostly is not. Two guards catch what the filter does
+not, as every view can extrapolate the same wrong plane: a plane is taken
+only inside the depth range its view was swept over, and never on black
+pixels (a backdrop, a shadow; :data:`DARK`).
 
 Why on the photos' maps it needs no new code: a 3-D plane is affine in
 inverse depth over the pixels (:mod:`geodl.lightfield.depth.planes`), so the
