@@ -169,6 +169,9 @@ def cmd_render_lightfield(args: argparse.Namespace) -> int:
     if args.benchmark and (args.seed is not None or args.scenes is not None):
         raise ValueError("--benchmark: writes the fixed rooms 9000-9007; it takes no --seed "
                          "or --scenes")
+    if args.family == "objects" and (args.benchmark or args.highres):
+        raise ValueError(f"--family objects: no {'--benchmark' if args.benchmark else '--highres'}"
+                         " (the benchmark set and the 10x ground truth are the rooms')")
     if args.supersample is None:
         args.supersample = ROOM_SUPERSAMPLE
     for option in ("size", "grid", "supersample"):
@@ -189,15 +192,21 @@ def cmd_render_lightfield(args: argparse.Namespace) -> int:
                           f"light field of {args.size}x{args.size} px", "--size")
     seeds = BENCHMARK_SEEDS if args.benchmark else range(seed, seed + scenes)
     benchmark = sorted(set(seeds) & set(BENCHMARK_SEEDS))
-    if benchmark and not args.benchmark:
+    if args.family == "objects":
+        from geodl.datasets.objects import write_objects_scenes
+
+        written = write_objects_scenes(args.out_dir, seeds, args.size, args.grid,
+                                       args.supersample, overwrite=args.force)
+    else:
+        written = write_room_scenes(args.out_dir, seeds, args.size, args.grid, args.supersample,
+                                    args.highres, overwrite=args.force)
+    if benchmark and not args.benchmark and args.family == "rooms":
         print(f"note: seed{'s' if len(benchmark) > 1 else ''} "
               f"{', '.join(map(str, benchmark))} {'are' if len(benchmark) > 1 else 'is a'} "
               f"benchmark room{'s' if len(benchmark) > 1 else ''} (held out from training; "
               "--benchmark writes the whole set)", file=sys.stderr)
     light_fields = []
-    for folder, lf, seconds in write_room_scenes(args.out_dir, seeds, args.size, args.grid,
-                                                 args.supersample, args.highres,
-                                                 overwrite=args.force):
+    for folder, lf, seconds in written:
         d = lf.disparity[lf.disparity.isfinite()]
         print(f"{folder}: {args.grid}x{args.grid} views of {args.size}x{args.size}, disparity "
               f"[{float(d.min()):.2f}, {float(d.max()):.2f}] px, {seconds:.1f} s")
@@ -781,7 +790,7 @@ def build_parser() -> argparse.ArgumentParser:
     c.set_defaults(func=cmd_check)
 
     r = sub.add_parser("render-lightfield", help="render HCI-benchmark-format light-field "
-                       "scenes of seeded procedural rooms")
+                       "scenes of seeded procedural rooms (or objects: --family objects)")
     r.add_argument("out_dir", metavar="OUT_DIR")
     r.add_argument("--seed", type=int, help="seed of the first scene (default 0)")
     r.add_argument("--scenes", type=int, help="number of scenes (seeds seed, seed+1, ...; "
@@ -797,6 +806,10 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--highres", action="store_true",
                    help="also write the 10x ground truth and masks (gt_*_highres.pfm, "
                         "about 100 MB per map at 512 px), needed for BadPix on discontinuities")
+    r.add_argument("--family", choices=("rooms", "objects"), default="rooms",
+                   help="rooms (default; the benchmark's family) or objects: shapes, thin rods "
+                   "and photo textures before a backdrop, disparities within about +-4 px "
+                   "(geodl.datasets.objects)")
     r.add_argument("--force", action="store_true",
                    help="replace the scene files of existing scene folders")
     r.add_argument("--contact-sheet", metavar="PNG",

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterable, Iterator
+from typing import TYPE_CHECKING, Callable, Iterable, Iterator
 
 from geodl.datasets.rooms.scene import ROOM_SUPERSAMPLE, render_hci_scene, scene_name
 from geodl.lightfield import write_hci_scene
@@ -39,18 +39,30 @@ def write_room_scenes(out_dir: str | Path, seeds: Iterable[int], size: int = 512
     """Render room ``seed`` for each seed and write it as an HCI scene folder
     ``out_dir/geodl_room_<seed>``; yields (folder, light field, seconds taken).
     Existing scene folders are refused before any rendering unless ``overwrite``."""
+    def render(seed: int) -> LightField:
+        return render_hci_scene(seed, size=size, grid=grid, supersample=supersample,
+                                highres=highres, progress=False)
+
+    return write_scenes(out_dir, seeds, render, scene_name, overwrite)
+
+
+def write_scenes(out_dir: str | Path, seeds: Iterable[int], render: Callable[[int], LightField],
+                 name: Callable[[int], str], overwrite: bool = False
+                 ) -> Iterator[tuple[Path, LightField, float]]:
+    """``render(seed)`` for each seed written as the HCI scene folder
+    ``out_dir/name(seed)``; yields (folder, light field, seconds taken).
+    Existing scene folders are refused before any rendering unless ``overwrite``."""
     seeds = list(seeds)
     if not overwrite:
         for seed in seeds:
-            folder = Path(out_dir) / scene_name(seed)
+            folder = Path(out_dir) / name(seed)
             if folder.is_dir() and any(folder.iterdir()):
                 raise FileExistsError(f"{folder}: not empty (overwrite=True / --force "
                                       "replaces its scene files)")
     for seed in seeds:
         t0 = time.perf_counter()
-        lf = render_hci_scene(seed, size=size, grid=grid, supersample=supersample,
-                              highres=highres, progress=False)
-        folder = write_hci_scene(Path(out_dir) / scene_name(seed), lf, scene=scene_name(seed),
+        lf = render(seed)
+        folder = write_hci_scene(Path(out_dir) / name(seed), lf, scene=name(seed),
                                  overwrite=overwrite)
         yield folder, lf, time.perf_counter() - t0
 
