@@ -458,8 +458,8 @@ def cmd_train_depth(args: argparse.Namespace) -> int:
 
     arch = _arch((LARGE_CONFIGS if args.large else DEFAULT_CONFIGS)[args.model], args.arch)
     cfg = TrainConfig(model=args.model, rooms=args.rooms, val_rooms=args.val_rooms,
-                      size=args.size, steps=args.steps, batch=args.batch, patch=args.patch,
-                      lr=args.lr, seed=args.seed, val_every=args.val_every,
+                      objects=args.objects, size=args.size, steps=args.steps, batch=args.batch,
+                      patch=args.patch, lr=args.lr, seed=args.seed, val_every=args.val_every,
                       ckpt_every=args.val_every, arch=arch)
     if args.threads:
         import torch
@@ -939,6 +939,9 @@ def build_parser() -> argparse.ArgumentParser:
                    "default, 16 for epinet, 8 for cost_net and refine_net)")
     t.add_argument("--patch", type=int, default=0, help="patch size in px (0: the model's "
                    "default, 32 for epinet, 24 for cost_net, 128 for refine_net)")
+    t.add_argument("--objects", type=int, default=0, help="objects scenes (geodl.datasets.objects,"
+                   " seeds 0..N-1, disparities within +-4 px) trained on beside the rooms "
+                   "(default 0); validation stays on rooms")
     t.set_defaults(func=cmd_train_depth)
 
     ts = sub.add_parser("train-synthesis", help="train the learned view-synthesis network on "

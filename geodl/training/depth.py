@@ -43,7 +43,15 @@ from geodl.lightfield.depth.epinet import EPINet, epinet_input
 from geodl.lightfield.depth.learned import MODELS, save_model, star_views
 from geodl.training.depth_refine import train_refine
 from geodl.training.loop import LoopConfig, dist_setup, load_rooms, prepare_out, run_loop
-from geodl.training.rooms import check_training_seed, dihedral, photometric, room_path, save_room_file
+from geodl.training.rooms import (
+    check_training_seed,
+    dihedral,
+    photometric,
+    render_training_scene,
+    room_path,
+    save_room_file,
+    training_scenes,
+)
 
 #: default architecture per model (the shipped CPU-sized configurations)
 DEFAULT_CONFIGS: dict[str, dict[str, Any]] = {
@@ -74,6 +82,8 @@ class TrainConfig:
     model: str = "epinet"
     rooms: int = 8
     val_rooms: int = 1
+    #: objects scenes (geodl.datasets.objects, seeds 0 ..) trained on beside the rooms
+    objects: int = 0
     size: int = 512
     steps: int = 0  # 0: DEFAULT_STEPS of the model
     batch: int = 0  # 0: DEFAULT_BATCH of the model
@@ -90,9 +100,9 @@ class TrainConfig:
     def __post_init__(self) -> None:
         if self.model not in MODELS:
             raise ValueError(f"model: expected one of {sorted(MODELS)}, got {self.model!r}")
-        for name in ("rooms", "val_rooms", "size", "val_every",
+        for name in ("rooms", "val_rooms", "objects", "size", "val_every",
                      "ckpt_every", "val_crop"):
-            if getattr(self, name) < (0 if name in ("val_rooms", "steps") else 1):
+            if getattr(self, name) < (0 if name in ("val_rooms", "objects", "steps") else 1):
                 raise ValueError(f"{name}: expected a positive integer, got {getattr(self, name)}")
         if not self.arch:
             self.arch = dict(DEFAULT_CONFIGS[self.model])
@@ -111,16 +121,16 @@ class TrainConfig:
 
 
 # ----------------------------------------------------------------- rooms
-def cache_room(seed: int, size: int, cache: str | Path) -> Path:
-    """Render training room ``seed`` (9 x 9 views, ``size`` px, plain rendered
-    depth as ground truth) and store its grey uint8 star views and disparity;
-    returns the file (reused when it exists)."""
-    from geodl.datasets import render_hci_scene
-
-    path = room_path(Path(cache), check_training_seed(seed), size)
+def cache_room(seed: int, size: int, cache: str | Path, family: str = "room") -> Path:
+    """Render training scene ``seed`` of ``family`` (a room or an objects
+    scene: :func:`~geodl.training.rooms.render_training_scene`) and store its
+    grey uint8 star views and disparity; returns the file (reused when it
+    exists)."""
+    path = room_path(Path(cache), check_training_seed(seed) if family == "room" else seed,
+                     size, kind=family)
     if path.exists():
         return path
-    lf = render_hci_scene(seed, size=size, grid=9, gt_factor=1, progress=False)
+    lf = render_training_scene(family, seed, size)
     g = (0.299 * lf.views[:, :, 0] + 0.587 * lf.views[:, :, 1] + 0.114 * lf.views[:, :, 2])
     views = torch.stack([g[r, c] for r, c in star_views(9)])
     u8 = (views.clamp(0, 1) * 255).round().to(torch.uint8).numpy()
@@ -275,10 +285,14 @@ def train(config: TrainConfig, out: str | Path, cache: str | Path, resume: bool 
     train_rooms, val_rooms = load_rooms(config.rooms, config.val_rooms,
                                         lambda s: cache_room(s, config.size, cache),
                                         Room.load, rank, world, given=rooms)
+    if config.objects and rooms is None:
+        train_rooms += load_rooms(config.objects, 0,
+                                  lambda s: cache_room(s, config.size, cache, "objects"),
+                                  Room.load, rank, world)[0]
     margin = 4
 
     def save(avg: nn.Module, step: int, last: dict[str, float]) -> None:
-        info = {"steps": step, "train_seeds": f"training_seeds({config.rooms})",
+        info = {"steps": step, "train_seeds": training_scenes(config.rooms, config.objects),
                 "size": config.size, **{f"val_{k}": v for k, v in last.items()}}
         save_model(avg, "model", config.arch, out, info)
 

@@ -44,32 +44,43 @@ from torch import Tensor, nn
 from geodl.io.npz import read_npz
 from geodl.lightfield.depth.cost_volume import CostVolumeConfig
 from geodl.training.loop import dist_setup, load_rooms, prepare_out, run_loop
-from geodl.training.rooms import check_training_seed, dihedral, photometric, room_path, save_room_file
+from geodl.training.rooms import (
+    check_training_seed,
+    dihedral,
+    photometric,
+    render_training_scene,
+    room_path,
+    save_room_file,
+    training_scenes,
+)
 
 #: pixels never scored at the image border (the benchmark's)
 BORDER = 15
 
 
-def refine_room_path(cache: Path, seed: int, size: int, matching: CostVolumeConfig) -> Path:
-    """Cache file of one room's features; its name carries a hash of the
-    ``cost_volume`` matching settings (``matching.matching()``, as JSON with
-    sorted keys), so that features built with other matching settings are
-    never reused."""
+def refine_room_path(cache: Path, seed: int, size: int, matching: CostVolumeConfig,
+                     family: str = "room") -> Path:
+    """Cache file of one training scene's features; its name carries a hash
+    of the ``cost_volume`` matching settings (``matching.matching()``, as JSON
+    with sorted keys), so that features built with other matching settings
+    are never reused, and the family of an objects scene."""
     tag = hashlib.sha1(json.dumps(matching.matching(), sort_keys=True).encode()).hexdigest()[:8]
-    return room_path(cache, seed, size, kind="refine", tag=tag)
+    kind = "refine" if family == "room" else f"refine_{family}"
+    return room_path(cache, seed, size, kind=kind, tag=tag)
 
 
-def cache_refine_room(seed: int, size: int, cache: str | Path) -> Path:
-    """Build (or reuse) training room ``seed``'s features and ground truth."""
-    from geodl.datasets import render_hci_scene
+def cache_refine_room(seed: int, size: int, cache: str | Path, family: str = "room") -> Path:
+    """Build (or reuse) training scene ``seed``'s features and ground truth
+    (a room, or an objects scene: :func:`~geodl.training.rooms.render_training_scene`)."""
     from geodl.lightfield import load_hci, write_hci_scene
     from geodl.lightfield.depth import estimate_disparity
     from geodl.lightfield.depth.refine_net import MATCHING, refine_features
 
-    path = refine_room_path(Path(cache), check_training_seed(seed), size, MATCHING)
+    path = refine_room_path(Path(cache), check_training_seed(seed) if family == "room" else seed,
+                            size, MATCHING, family)
     if path.exists():
         return path
-    lf = render_hci_scene(seed, size=size, grid=9, gt_factor=1, progress=False)
+    lf = render_training_scene(family, seed, size)
     with tempfile.TemporaryDirectory() as tmp:
         lf = load_hci(write_hci_scene(Path(tmp) / "scene", lf, scene=f"room_{seed}"))
     disp, conf = estimate_disparity(lf, "cost_volume", planes=False, config=MATCHING,
@@ -172,9 +183,13 @@ def train_refine(config, out: str | Path, cache: str | Path, resume: bool = Fals
     train_rooms, val_rooms = load_rooms(config.rooms, config.val_rooms,
                                         lambda s: cache_refine_room(s, config.size, cache),
                                         RefineRoom.load, rank, world, given=rooms)
+    if config.objects and rooms is None:
+        train_rooms += load_rooms(config.objects, 0,
+                                  lambda s: cache_refine_room(s, config.size, cache, "objects"),
+                                  RefineRoom.load, rank, world)[0]
 
     def save(avg: nn.Module, step: int, last: dict[str, float]) -> None:
-        info = {"steps": step, "train_seeds": f"training_seeds({config.rooms})",
+        info = {"steps": step, "train_seeds": training_scenes(config.rooms, config.objects),
                 "size": config.size, **{f"val_{k}": v for k, v in last.items()}}
         save_model(avg, "model", config.arch, out, info)
 

@@ -1,5 +1,6 @@
 r"""What the training data of every learned model shares: the cache file of a
 rendered training room, the guard that keeps benchmark rooms out of training,
+the scene families a depth network trains on (rooms and objects scenes),
 and the augmentations that act on both the image axes and the view grid.
 
 The dihedral maps (rotations by quarter turns, then an optional transpose)
@@ -12,12 +13,16 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
 from torch import Tensor
 
 from geodl.io.atomic import atomic_path
+
+if TYPE_CHECKING:
+    from geodl.structures import LightField
 
 
 def room_path(cache: Path, seed: int, size: int, kind: str = "room", tag: str = "") -> Path:
@@ -28,6 +33,33 @@ def room_path(cache: Path, seed: int, size: int, kind: str = "room", tag: str = 
 
     suffix = f"_{tag}" if tag else ""
     return Path(cache) / f"{kind}_{seed:04d}_{size}_ss{ROOM_SUPERSAMPLE}{suffix}.npz"
+
+
+#: the scene families a depth network trains on, the rooms and the objects
+#: scenes (geodl.datasets.objects) nearer to the benchmark's
+FAMILIES = ("room", "objects")
+
+
+def render_training_scene(family: str, seed: int, size: int) -> "LightField":
+    """Training scene ``seed`` of ``family`` (:data:`FAMILIES`): 9 x 9 views of
+    ``size`` px with the plain rendered depth as ground truth; a room seed
+    must be a training seed."""
+    if family == "room":
+        from geodl.datasets import render_hci_scene
+
+        return render_hci_scene(check_training_seed(seed), size=size, grid=9, gt_factor=1,
+                                progress=False)
+    if family == "objects":
+        from geodl.datasets.objects import render_objects_scene
+
+        return render_objects_scene(seed, size=size, grid=9, gt_factor=1)
+    raise ValueError(f"family: expected one of {FAMILIES}, got {family!r}")
+
+
+def training_scenes(rooms: int, objects: int = 0) -> str:
+    """What a depth run trained on, as recorded with its weights."""
+    extra = f" + objects scenes 0..{objects - 1}" if objects else ""
+    return f"training_seeds({rooms}){extra}"
 
 
 def check_training_seed(seed: int) -> int:

@@ -225,3 +225,28 @@ def test_room_caches_are_named_by_how_the_rooms_were_rendered(tmp_path):
     assert a.name.startswith(f"refine_0003_64_ss{ROOM_SUPERSAMPLE}_") and a != b
     # the final smoothing is no part of the matching the features hold
     assert refine_room_path(tmp_path, 3, 64, CostVolumeConfig(smooth=0.0)) == a
+
+
+def test_objects_scenes_join_the_training_caches(tmp_path):
+    """An objects scene is cached beside the rooms under its own name (a
+    room and an objects scene of one seed never share a file), read back as
+    a training room with its +-4 px disparity, and recorded with the run."""
+    from geodl.lightfield.depth.refine_net import MATCHING
+    from geodl.training.depth import cache_room
+    from geodl.training.depth_refine import RefineRoom, cache_refine_room, refine_room_path
+    from geodl.training.rooms import render_training_scene, training_scenes
+
+    path = cache_room(2, 32, tmp_path, "objects")
+    assert path.name.startswith("objects_0002_32_")
+    room = Room.load(path)
+    assert room.views.shape == (len(star_views(9)), 32, 32)
+    d = room.disparity[torch.isfinite(room.disparity)]
+    assert float(d.max()) > 3.0 and float(d.min()) < -3.0
+    assert refine_room_path(tmp_path, 2, 32, MATCHING, "objects").name.startswith("refine_objects_")
+    refine = RefineRoom.load(cache_refine_room(2, 32, tmp_path, "objects"))
+    assert refine.features.shape[1:] == (32, 32)
+    assert training_scenes(8, 4) == "training_seeds(8) + objects scenes 0..3"
+    with pytest.raises(ValueError, match="family"):
+        render_training_scene("streets", 0, 32)
+    with pytest.raises(ValueError, match="objects"):
+        TrainConfig(model="epinet", objects=-1)
