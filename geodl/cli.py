@@ -169,6 +169,8 @@ def cmd_render_lightfield(args: argparse.Namespace) -> int:
     if args.benchmark and (args.seed is not None or args.scenes is not None):
         raise ValueError("--benchmark: writes the fixed rooms 9000-9007; it takes no --seed "
                          "or --scenes")
+    if args.family == "objects" and args.size < 16:
+        raise ValueError(f"--size: expected at least 16 px for --family objects, got {args.size}")
     if args.family == "objects" and (args.benchmark or args.highres):
         raise ValueError(f"--family objects: no {'--benchmark' if args.benchmark else '--highres'}"
                          " (the benchmark set and the 10x ground truth are the rooms')")

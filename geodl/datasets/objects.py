@@ -9,18 +9,19 @@ units of metres (z up, the camera at the origin looking along +y):
 
 - a backdrop: a photo-textured wall across the view at 3-6 m, and a
   textured floor under the objects;
-- 6-14 objects placed evenly in inverse depth between 0.8 m and 90 % of
-  the backdrop's distance, laterally inside the view: spheres, boxes at
-  random rotations, cylinders, thin rods (1-2 cm), tori and bumpy
-  (radially displaced) spheres;
+- 6-14 objects at depths drawn uniformly in inverse depth between 0.8 m
+  and 90 % of the backdrop's distance, laterally inside the view: spheres,
+  boxes at random rotations, cylinders, thin rods (1-2 cm across), tori
+  and bumpy (radially displaced) spheres;
 - each textured with a box-projected photograph (random tint and scale) or
   a procedural pattern (noise, checker, stripes).
 
 :func:`render_objects_scene` renders it with the HCI rig (9 x 9 views of
 512 x 512 px by default, the baseline and focus chosen so the centre view's
 disparities span :math:`\pm` ``max_disparity``) and the rooms' anti-aliasing
-and block-median ground truth. Seeds are independent of the rooms' (another
-stream), so the same seed gives the same scene, byte for byte.
+and block-median depth and disparity ground truth (no evaluation masks).
+Seeds are independent of the rooms' (another stream), so the same seed
+gives the same scene, byte for byte.
 """
 from __future__ import annotations
 
@@ -82,7 +83,7 @@ def _shape(kind: str, size: float, rng: np.random.Generator):
     if kind == "cylinder":
         return tm.creation.cylinder(radius=size * rng.uniform(0.15, 0.4),
                                     height=size, sections=32)
-    if kind == "rod":  # thin structures: 1-2 cm across, up to a metre long
+    if kind == "rod":  # thin structures: 1-2 cm across, 1.5-3 times ``size`` long
         return tm.creation.cylinder(radius=rng.uniform(0.005, 0.01),
                                     height=size * rng.uniform(1.5, 3.0), sections=12)
     if kind == "torus":
@@ -146,8 +147,10 @@ def render_objects_scene(seed: int, size: int = 512, grid: int = 9,
                                ("supersample", supersample, 1), ("gt_factor", gt_factor, 1)):
         if isinstance(value, bool) or not isinstance(value, int) or value < least:
             raise ValueError(f"{name}: expected an integer >= {least}, got {value!r}")
-    if not (isinstance(max_disparity, (int, float)) and max_disparity > 0):
-        raise ValueError(f"max_disparity: expected > 0 px, got {max_disparity!r}")
+    if (isinstance(max_disparity, bool) or not isinstance(max_disparity, (int, float))
+            or not (math.isfinite(max_disparity) and max_disparity > 0)):
+        raise ValueError(f"max_disparity: expected a finite number > 0 of px, got "
+                         f"{max_disparity!r}")
     scene = make_objects_scene(seed)
     renderer = Renderer(scene)
     cam = objects_camera(size)

@@ -40,9 +40,9 @@ BEST_K = 2
 #: the fewest and most inverse-depth labels per view; in between, one label per
 #: ``LABEL_STEP`` px of displacement in the farthest-moving neighbour
 MIN_LABELS, MAX_LABELS, LABEL_STEP = 32, 64, 1.0
-#: the consistency filter's relative depth tolerance once the maps are filled:
-#: 2 % confirmed more right surface than 1 % on training rooms 0, 1 and 3
-#: (experiments/README.md#photos-textureless-fill)
+#: the consistency filter's relative depth tolerance once the maps are filled
+#: (for every pixel, filled or not), as 2 % confirmed more right surface than
+#: 1 % on training rooms 0, 1 and 3 (experiments/README.md#photos-textureless-fill)
 FILLED_RELATIVE_DEPTH = 0.02
 
 
@@ -131,7 +131,9 @@ def multi_view_stereo(frames: PosedImages, max_size: int = MAX_SIZE, neighbours:
         textureless: the settings of the textureless fill
             (:mod:`~geodl.mvs.textureless`; None: no fill).
         filled_relative_depth: the filter's ``max_relative_depth`` once the
-            maps are filled.
+            maps are filled, for every pixel (``max_relative_depth`` then
+            only chooses the pixels the planes are fitted to); without the
+            fill the filter runs once, with ``max_relative_depth``.
         views: estimate only these views (the others serve as sources; all
             views when None). Depth of views not estimated is 0.
         progress: a tqdm bar (None: only on a terminal).

@@ -18,12 +18,12 @@ not, as every view can extrapolate the same wrong plane: a plane is taken
 only inside the depth range its view was swept over, and never on black
 pixels (a backdrop, a shadow; :data:`DARK`).
 
-Why on the photos' maps it needs no new code: a 3-D plane is affine in
-inverse depth over the pixels (:mod:`geodl.lightfield.depth.planes`), so the
+Why the light field's fill applies to the photos' maps: a 3-D plane is
+affine in inverse depth over the pixels (:mod:`geodl.lightfield.depth.planes`), so the
 fill runs on the *displacement* :math:`\delta = f B / z` (px), the shift of a
 pixel in a source ``B`` away, with :math:`f` the focal length and :math:`B`
-the median distance to the view's neighbours: its tolerances then read in
-pixels as on a light field.
+the (lower) median distance to the view's neighbours: its tolerances then
+read in pixels as on a light field.
 """
 from __future__ import annotations
 
@@ -49,8 +49,8 @@ DARK = 0.05
 
 
 def neighbour_baseline(camera: PinholeCamera, neighbours: list[PinholeCamera]) -> float:
-    """The median distance (scene units) from ``camera``'s centre to its
-    neighbours' (0.0 when it has none)."""
+    """The (lower, for an even count) median distance (scene units) from
+    ``camera``'s centre to its neighbours' (0.0 when it has none)."""
     if not neighbours:
         return 0.0
     c = camera.center
@@ -81,6 +81,14 @@ def fill_textureless_depth(depth: Tensor, seeds: Tensor, image: Tensor, camera: 
     """
     if not (math.isfinite(baseline) and baseline > 0):
         raise ValueError(f"baseline: expected a positive distance, got {baseline!r}")
+    if seeds.dtype != torch.bool:
+        raise ValueError(f"seeds: expected a bool mask, got {seeds.dtype}")
+    if not (isinstance(dark, (int, float)) and 0 <= dark < 1):
+        raise ValueError(f"dark: expected a grey level in [0, 1), got {dark!r}")
+    if depth_range is not None:
+        near, far = (float(v) for v in depth_range)
+        if not 0 < near < far:
+            raise ValueError(f"depth_range: expected 0 < near < far, got {depth_range}")
     if tuple(depth.shape) != (camera.height, camera.width) or seeds.shape != depth.shape:
         raise ValueError(f"depth, seeds: expected ({camera.height}, {camera.width}) like the "
                          f"camera, got {tuple(depth.shape)} and {tuple(seeds.shape)}")
@@ -99,7 +107,6 @@ def fill_textureless_depth(depth: Tensor, seeds: Tensor, image: Tensor, camera: 
         filled &= (mean >= dark).to(filled.device)
     new = torch.where(filled, scale / out.disparity.clamp_min(1e-12), depth.double())
     if depth_range is not None:
-        near, far = (float(v) for v in depth_range)
         filled &= (new >= near) & (new <= far)
         new = torch.where(filled, new, depth.double())
     return new.to(depth.dtype), filled

@@ -236,15 +236,20 @@ def _assemble(folder: Path, names: list[str], color_paths: list[Path], depth_pat
             raise ValueError(f"{d_path}: size {dep.shape[1]}x{dep.shape[0]} differs from "
                              f"{pairs[0][1].name}'s {size_d[1]}x{size_d[0]}")
 
-    # Threads, because PNG and JPEG decoding releases the GIL: reading 50
-    # 7-Scenes frames takes about half the time of one loop on 2 cores
-    # (experiments/README.md, "Real Kinect frames"). Results are taken in frame
-    # order, so the first bad frame is the one reported.
-    with ThreadPoolExecutor(max_workers=READ_THREADS) as pool:
+    # Threads, because PNG and JPEG decoding releases the GIL (the 7-Scenes
+    # fusion beside Open3D: experiments/README.md, "Real Kinect frames").
+    # Results are taken in frame order, so the first bad frame in order is the
+    # one reported; the reads still queued are cancelled then.
+    pool = ThreadPoolExecutor(max_workers=READ_THREADS)
+    try:
         jobs = [pool.submit(read, k) for k in range(1, n)]
         for job in tqdm(jobs, desc=f"reading {layout}", initial=1, total=n, leave=False,
                         disable=None if progress is None else not progress):
             job.result()
+    except BaseException:
+        pool.shutdown(wait=True, cancel_futures=True)
+        raise
+    pool.shutdown()
     (hc, wc), (hd, wd) = size_c, size_d
     if color_K is None:
         K_color = K_depth.copy()

@@ -183,7 +183,9 @@ def train_refine(config, out: str | Path, cache: str | Path, resume: bool = Fals
     train_rooms, val_rooms = load_rooms(config.rooms, config.val_rooms,
                                         lambda s: cache_refine_room(s, config.size, cache),
                                         RefineRoom.load, rank, world, given=rooms)
-    if config.objects and rooms is None:
+    if config.objects and rooms is not None:
+        raise ValueError("objects: the given rooms replace every rendered scene; set objects=0")
+    if config.objects:
         train_rooms += load_rooms(config.objects, 0,
                                   lambda s: cache_refine_room(s, config.size, cache, "objects"),
                                   RefineRoom.load, rank, world)[0]

@@ -52,7 +52,7 @@ def render_training_scene(family: str, seed: int, size: int) -> "LightField":
     if family == "objects":
         from geodl.datasets.objects import render_objects_scene
 
-        return render_objects_scene(seed, size=size, grid=9, gt_factor=1)
+        return render_objects_scene(seed, size=size, grid=9, gt_factor=1, progress=False)
     raise ValueError(f"family: expected one of {FAMILIES}, got {family!r}")
 
 

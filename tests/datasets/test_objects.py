@@ -83,7 +83,11 @@ def test_cli_family_objects(tmp_path, capsys):
 
     assert main(["render-lightfield", str(tmp_path), "--family", "objects", "--seed", "1",
                  "--size", "32", "--grid", "3", "--supersample", "1"]) == 0
-    assert (tmp_path / "geodl_objects_1" / "parameters.cfg").exists()
+    written = load_lightfield(tmp_path / "geodl_objects_1")
+    assert written.views.shape[:2] == (3, 3) and written.views.shape[-1] == 32
+    assert torch.allclose(written.disparity.float(),
+                          render_objects_scene(1, 32, 3, 1).disparity.float(), atol=1e-3,
+                          equal_nan=True)
     with pytest.raises(SystemExit) as exit_:
         main(["render-lightfield", str(tmp_path / "b"), "--family", "objects", "--benchmark"])
     assert exit_.value.code == 2

@@ -276,6 +276,12 @@ def test_fill_textureless_depth_recovers_a_slanted_plane():
     assert not bool(filled.any()) and torch.equal(out, depth)
     with pytest.raises(ValueError, match="baseline"):
         fill_textureless_depth(depth, seeds, image, cam, baseline=0.0)
+    for bad, match in (({"seeds": seeds.float()}, "seeds"), ({"dark": math.nan}, "dark"),
+                       ({"depth_range": (2.0, 1.0)}, "depth_range")):
+        args = {"depth": depth, "seeds": seeds, "image": image, "camera": cam, "baseline": 0.2,
+                **bad}
+        with pytest.raises(ValueError, match=match):
+            fill_textureless_depth(**args)
 
 
 def test_multi_view_stereo_fills_a_textureless_square():
@@ -292,7 +298,9 @@ def test_multi_view_stereo_fills_a_textureless_square():
     square = (slice(30, 90), slice(45, 115))  # well inside the flat square of view 0
     good = {}
     for name, fill in (("sweep", None), ("filled", "default")):
-        options = {} if fill == "default" else {"textureless": None}
+        # the sweep alone at the filled maps' 2 % too: the fill, not the
+        # looser tolerance, makes the difference
+        options = {} if fill == "default" else {"textureless": None, "max_relative_depth": 0.02}
         st = multi_view_stereo(frames, depth_range=(1.5, 6.0), progress=False, **options)
         ok = st.consistent[0] & ((st.depth[0] - z0).abs() < 0.01 * z0)
         good[name] = float(ok[square].float().mean())

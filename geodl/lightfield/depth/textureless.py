@@ -108,7 +108,8 @@ class TexturelessConfig:
 
     def __post_init__(self) -> None:
         _check_tolerances(tol=self.tol)
-        if not (isinstance(self.gate, (int, float)) and self.gate > 0):
+        if isinstance(self.gate, bool) or not (isinstance(self.gate, (int, float))
+                                               and self.gate > 0):
             raise ValueError(f"gate: expected a positive number of pixels or inf, got {self.gate!r}")
         for name in ("min_inliers", "spread"):
             value = getattr(self, name)

@@ -245,6 +245,8 @@ def test_objects_scenes_join_the_training_caches(tmp_path):
     assert refine_room_path(tmp_path, 2, 32, MATCHING, "objects").name.startswith("refine_objects_")
     refine = RefineRoom.load(cache_refine_room(2, 32, tmp_path, "objects"))
     assert refine.features.shape[1:] == (32, 32)
+    assert bool(torch.isfinite(refine.features).all())
+    assert torch.equal(refine.disparity, room.disparity)  # the same scene's ground truth
     assert training_scenes(8, 4) == "training_seeds(8) + objects scenes 0..3"
     with pytest.raises(ValueError, match="family"):
         render_training_scene("streets", 0, 32)
