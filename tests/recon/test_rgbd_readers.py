@@ -110,6 +110,16 @@ def test_7scenes_bad_folders_raise_one_line_naming_the_file(tmp_path, damage, ma
     assert "\n" not in str(err.value)
 
 
+def test_the_first_bad_frame_in_order_is_reported(tmp_path):
+    """Frames are decoded on threads; of two bad frames the earlier one is
+    named, whichever thread finishes first (the later one fails fast: not a PNG)."""
+    folder = _seven_scenes(tmp_path / "seq", frames=4)
+    Image.fromarray(np.zeros((5, 6), np.uint16)).save(folder / "frame-000001.depth.png")
+    (folder / "frame-000003.color.png").write_bytes(b"not a png")
+    with pytest.raises(ValueError, match=r"frame-000001\.depth\.png: size 6x5 differs"):
+        read_7scenes(folder)
+
+
 def test_a_slightly_off_rotation_is_reorthonormalised(tmp_path):
     folder = _seven_scenes(tmp_path / "seq", frames=1)
     pose = POSE.copy()
