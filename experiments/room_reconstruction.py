@@ -62,6 +62,7 @@ from geodl.datasets import BENCHMARK_SEEDS, write_room_captures
 from geodl.datasets.rooms.photos import write_room_photos
 from geodl.datasets.rooms.rgbd import DEFAULT_FRAMES, write_room_rgbd
 from geodl.mvs import load_posed_photos
+from geodl.mvs.slanted import SlantedConfig
 from geodl.mvs.stereo import MAX_SIZE
 from geodl.mvs.textureless import PHOTO_FILL
 from geodl.recon import (
@@ -104,6 +105,9 @@ def stereo_options(options: dict) -> dict:
     out = dict(options)
     if isinstance(out.get("textureless"), dict):
         out["textureless"] = replace(PHOTO_FILL, **out["textureless"])
+    if isinstance(out.get("slanted"), dict):
+        out["slanted"] = SlantedConfig(**{k: tuple(v) if isinstance(v, list) else v
+                                          for k, v in out["slanted"].items()})
     return out
 
 

@@ -1,7 +1,7 @@
 """Multi-view stereo for posed photos: readers (COLMAP models through
 ``pycolmap``, NeRF-style ``transforms.json``), structure from motion
-(``pycolmap``), depth ranges and neighbour views, the plane sweep, and the
-geometric-consistency filter. The light-field depth estimators
+(``pycolmap``), depth ranges and neighbour views, the plane sweep, the
+slanted-plane refinement and the geometric-consistency filter. The light-field depth estimators
 (``geodl.lightfield.depth``) are the regular-grid special case; the sweep
 shares their aggregation and refinement."""
 from geodl.mvs.colmap import find_colmap_model, read_colmap, write_colmap_text
@@ -11,11 +11,12 @@ from geodl.mvs.neighbours import select_neighbors, select_neighbours
 from geodl.mvs.nerf import read_transforms
 from geodl.mvs.photos import load_posed_photos, photos_layout
 from geodl.mvs.plane_sweep import plane_sweep_depth, sweep_cost
+from geodl.mvs.slanted import PlaneCost, SlantedConfig, refine_slanted
 from geodl.mvs.sfm import solve_cameras
 from geodl.mvs.stereo import StereoResult, multi_view_stereo
 
-__all__ = ["SceneRange", "StereoResult", "agreement", "consistency_filter", "find_colmap_model",
+__all__ = ["PlaneCost", "SceneRange", "SlantedConfig", "StereoResult", "agreement", "consistency_filter", "find_colmap_model",
            "load_posed_photos", "multi_view_stereo", "photos_layout", "plane_sweep_depth",
-           "read_colmap", "read_transforms", "scene_range", "select_neighbors", "select_neighbours",
+           "read_colmap", "read_transforms", "refine_slanted", "scene_range", "select_neighbors", "select_neighbours",
            "solve_cameras",
            "sweep_cost", "write_colmap_text"]

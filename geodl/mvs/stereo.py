@@ -5,7 +5,9 @@ Per reference view: its depth range (:mod:`~geodl.mvs.depth_range`), its
 neighbours by baseline and angle (:mod:`~geodl.mvs.neighbours`), a plane
 sweep against them (:mod:`~geodl.mvs.plane_sweep`) at a working resolution
 of at most ``max_size`` pixels per side; then the consistency filter across
-views (:mod:`~geodl.mvs.consistency`), the textureless regions filled with
+views (:mod:`~geodl.mvs.consistency`), optionally the rejected pixels
+refined with slanted planes (:mod:`~geodl.mvs.slanted`) and filtered again,
+the textureless regions filled with
 the planes of their consistent borders (:mod:`~geodl.mvs.textureless`) and
 the filter again on the filled maps. Everything runs on the images' device
 (the fill's regions and RANSAC on the CPU).
@@ -27,6 +29,7 @@ from geodl.mvs.consistency import consistency_filter
 from geodl.mvs.depth_range import SceneRange, scene_range
 from geodl.mvs.neighbours import select_neighbors
 from geodl.mvs.plane_sweep import plane_sweep_depth, source_homography
+from geodl.mvs.slanted import PlaneCost, SlantedConfig, refine_slanted
 from geodl.mvs.textureless import PHOTO_FILL, fill_textureless_depth, neighbour_baseline
 from geodl.structures import PinholeCamera, PosedImages
 
@@ -35,6 +38,9 @@ from geodl.structures import PinholeCamera, PosedImages
 MAX_SIZE = 320
 #: source views per reference (COLMAP's and ACMM's usual few; not tuned yet)
 NEIGHBOURS = 4
+#: the triangulation angle (degrees) neighbour selection favours: MVSNet's 5, as
+#: 2.5 measured within noise of it (experiments/README.md#photos-slanted-planes)
+NEIGHBOUR_ANGLE = 5.0
 #: sources averaged per hypothesis, since the rest may be occluded (not tuned yet)
 BEST_K = 2
 #: the fewest and most inverse-depth labels per view; in between, one label per
@@ -106,6 +112,7 @@ def label_count(ref: PinholeCamera, sources: list[PinholeCamera], near: float, f
 
 
 def multi_view_stereo(frames: PosedImages, max_size: int = MAX_SIZE, neighbours: int = NEIGHBOURS,
+                      neighbour_angle: float = NEIGHBOUR_ANGLE,
                       best_k: int = BEST_K, radius: int = 3, labels: int | None = None,
                       sgm_penalties: tuple[float, float] | None = (0.03, 0.3),
                       min_views: int = 2, max_reprojection: float = 1.0,
@@ -113,6 +120,7 @@ def multi_view_stereo(frames: PosedImages, max_size: int = MAX_SIZE, neighbours:
                       depth_range: tuple[float, float] | None = None,
                       views: list[int] | None = None,
                       textureless: TexturelessConfig | None = PHOTO_FILL,
+                      slanted: SlantedConfig | None = None,
                       filled_relative_depth: float = FILLED_RELATIVE_DEPTH,
                       progress: bool | None = None) -> StereoResult:
     """Depth maps of posed photos by plane sweep, filtered by consistency.
@@ -122,6 +130,9 @@ def multi_view_stereo(frames: PosedImages, max_size: int = MAX_SIZE, neighbours:
             used for depth ranges and neighbours where present).
         max_size: longest side of the working resolution.
         neighbours: source views per reference; best_k: sources averaged.
+        neighbour_angle: the triangulation angle (degrees) neighbours are
+            chosen around (``theta0`` of
+            :func:`~geodl.mvs.neighbours.select_neighbors`).
         radius: ZNCC window radius at the working resolution.
         labels: inverse-depth hypotheses per view (None: :func:`label_count`).
         sgm_penalties: (P1, P2) of the semi-global aggregation (None: none).
@@ -130,6 +141,11 @@ def multi_view_stereo(frames: PosedImages, max_size: int = MAX_SIZE, neighbours:
         depth_range: (near, far) for every view instead of the estimate.
         textureless: the settings of the textureless fill
             (:mod:`~geodl.mvs.textureless`; None: no fill).
+        slanted: the settings of the slanted-plane refinement
+            (:mod:`~geodl.mvs.slanted`) run after the first filter, the
+            consistent pixels keeping their depth; None (default): none, as
+            on training rooms 0, 1, 3 it gained little for 6x the depth time
+            (experiments/README.md#photos-slanted-planes).
         filled_relative_depth: the filter's ``max_relative_depth`` once the
             maps are filled, for every pixel (``max_relative_depth`` then
             only chooses the pixels the planes are fitted to); without the
@@ -152,13 +168,18 @@ def multi_view_stereo(frames: PosedImages, max_size: int = MAX_SIZE, neighbours:
     if textureless is not None and not isinstance(textureless, TexturelessConfig):
         raise TypeError(f"textureless: expected a TexturelessConfig or None, got "
                         f"{type(textureless).__name__}")
+    if slanted is not None and not isinstance(slanted, SlantedConfig):
+        raise TypeError(f"slanted: expected a SlantedConfig or None, got {type(slanted).__name__}")
+    if isinstance(neighbour_angle, bool) or not (isinstance(neighbour_angle, (int, float))
+                                                 and 0 < neighbour_angle < 90):
+        raise ValueError(f"neighbour_angle: expected degrees in (0, 90), got {neighbour_angle!r}")
     scene = scene_range(frames)
     if depth_range is not None:
         near, far = (float(v) for v in depth_range)
         if not 0 < near < far:
             raise ValueError(f"depth_range: expected 0 < near < far, got {depth_range}")
         scene.ranges[:] = torch.tensor([near, far], dtype=torch.float64)
-    nbrs = select_neighbors(frames, scene.ranges, neighbours)
+    nbrs = select_neighbors(frames, scene.ranges, neighbours, theta0=neighbour_angle)
     images, cams = working_resolution(frames, max_size)
     grey = to_grey(images.float())
     todo = list(range(n)) if views is None else list(views)
@@ -180,6 +201,22 @@ def multi_view_stereo(frames: PosedImages, max_size: int = MAX_SIZE, neighbours:
     check = [[j for j in nbrs[k] if j in done] for k in range(n)]
     consistent, _ = consistency_filter(depth, cams, check, min_views, max_reprojection,
                                        max_relative_depth)
+    t_slanted = time.perf_counter()
+    if slanted is not None:
+        for k in todo:
+            if not nbrs[k]:
+                continue
+            near, far = (float(v) for v in scene.ranges[k])
+            plane_cost = PlaneCost(grey[k], cams[k], [grey[j] for j in nbrs[k]],
+                                   [cams[j] for j in nbrs[k]], (near, far), slanted.radius,
+                                   slanted.dilation, best_k)
+            depth[k], _, _ = refine_slanted(plane_cost, depth[k], slanted, consistent[k])
+        t_slanted = time.perf_counter() - t_slanted
+        consistent, _ = consistency_filter(depth, cams, check, min_views, max_reprojection,
+                                           max_relative_depth)
+    else:
+        t_slanted = 0.0
+    t_sweep += t_slanted  # the refinement is part of estimating depth
     t_filter = time.perf_counter() - start - t_sweep
     filled = [torch.zeros_like(c, dtype=torch.bool) for c in conf]
     if textureless is not None:
