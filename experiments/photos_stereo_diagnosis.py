@@ -51,7 +51,8 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--seed", type=int, default=0, help="room seed (a training room)")
     ap.add_argument("--options", type=json.loads, default={},
                     help="multi_view_stereo keywords as in room_reconstruction.py --photo-options")
-    ap.add_argument("--cache", type=Path, default=CACHE, help="rendered rooms (shared with room_reconstruction.py)")
+    ap.add_argument("--cache", type=Path, default=CACHE,
+                    help="rendered rooms (shared with room_reconstruction.py)")
     ap.add_argument("--figure", type=Path, help="per-view error maps of four views (PNG)")
     args = ap.parse_args(argv)
     folder = photos_folder(args.cache, args.seed)

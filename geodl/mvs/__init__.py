@@ -11,12 +11,12 @@ from geodl.mvs.neighbours import select_neighbors, select_neighbours
 from geodl.mvs.nerf import read_transforms
 from geodl.mvs.photos import load_posed_photos, photos_layout
 from geodl.mvs.plane_sweep import plane_sweep_depth, sweep_cost
-from geodl.mvs.slanted import PlaneCost, SlantedConfig, refine_slanted
 from geodl.mvs.sfm import solve_cameras
+from geodl.mvs.slanted import PlaneCost, SlantedConfig, refine_slanted
 from geodl.mvs.stereo import StereoResult, multi_view_stereo
 
-__all__ = ["PlaneCost", "SceneRange", "SlantedConfig", "StereoResult", "agreement", "consistency_filter", "find_colmap_model",
-           "load_posed_photos", "multi_view_stereo", "photos_layout", "plane_sweep_depth",
-           "read_colmap", "read_transforms", "refine_slanted", "scene_range", "select_neighbors", "select_neighbours",
-           "solve_cameras",
-           "sweep_cost", "write_colmap_text"]
+__all__ = ["PlaneCost", "SceneRange", "SlantedConfig", "StereoResult", "agreement",
+           "consistency_filter", "find_colmap_model", "load_posed_photos", "multi_view_stereo",
+           "photos_layout", "plane_sweep_depth", "read_colmap", "read_transforms",
+           "refine_slanted", "scene_range", "select_neighbors", "select_neighbours",
+           "solve_cameras", "sweep_cost", "write_colmap_text"]
