@@ -147,6 +147,8 @@ class PlaneCost:
         ref: (H, W) grey reference; sources: (Hs, Ws) grey images.
         depth_range: (near, far): planes whose depth at the pixel falls
             outside cost ``WORST``.
+        radius, dilation: the window (:class:`SlantedConfig`).
+        best_k: sources averaged per pixel; eps: ZNCC's variance floor.
     """
 
     def __init__(self, ref: Tensor, ref_cam: PinholeCamera, sources: list[Tensor],

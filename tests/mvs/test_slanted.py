@@ -71,10 +71,11 @@ def test_refinement_recovers_a_grazing_plane_the_sweep_misses():
     assert good(refined) > 0.8  # measured 0.84
     cos = (normals[inner].double() @ NORMAL).clamp(-1, 1)
     assert float(torch.rad2deg(torch.arccos(cos)).median()) < 5
-    assert float(value[inner].median()) < float(cost(*_fronto(depth, cost))[inner].median())
+    assert float(value[inner].median()) < float(cost(*_fronto(depth))[inner].median())
 
 
-def _fronto(depth: torch.Tensor, cost: PlaneCost) -> tuple[torch.Tensor, torch.Tensor]:
+def _fronto(depth: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Fronto-parallel planes (normal, offset) at ``depth``."""
     n = torch.zeros(depth.shape + (3,))
     n[..., 2] = -1
     return n, -depth
