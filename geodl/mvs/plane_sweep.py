@@ -129,27 +129,39 @@ def sweep_cost(ref: Tensor, ref_cam: PinholeCamera, sources: list[Tensor],
         inv_depth: (D,) evenly spaced inverse depths.
         chunk: hypotheses warped at once (memory: chunk x H x W x 2 floats).
     """
-    if not sources or len(sources) != len(source_cams):
-        raise ValueError(f"sources: expected >= 1 source image with its camera, got "
-                         f"{len(sources)} images and {len(source_cams)} cameras")
+    check_views(ref, ref_cam, sources, source_cams)
     H, W = ref.shape
-    if (ref_cam.width, ref_cam.height) != (W, H):
-        raise ValueError(f"ref: image {W}x{H} does not match its camera's "
-                         f"{ref_cam.width}x{ref_cam.height}")
     k = max(1, min(best_k, len(sources)))
     stats = reference_stats(ref, radius)
     D = len(inv_depth)
     costs = torch.empty(len(sources), D, H, W, dtype=ref.dtype, device=ref.device)
     for s, (img, cam) in enumerate(zip(sources, source_cams)):
-        if (cam.width, cam.height) != (img.shape[1], img.shape[0]):
-            raise ValueError(f"sources[{s}]: image {img.shape[1]}x{img.shape[0]} does not match "
-                             f"its camera's {cam.width}x{cam.height}")
         A, b = source_homography(ref_cam, cam)
         for d0 in range(0, D, chunk):
             warped, inside = warp_source(img, A, b, inv_depth[d0:d0 + chunk], H, W)
             c = zncc_cost(ref, warped, radius, eps, stats)
             costs[s, d0:d0 + chunk] = c.masked_fill_(~inside, WORST)
-    if k == len(sources):
+    return best_k_mean(costs, k)
+
+
+def check_views(ref: Tensor, ref_cam: PinholeCamera, sources: list[Tensor],
+                source_cams: list[PinholeCamera]) -> None:
+    """``ValueError`` unless there is at least one source, each image (H, W)
+    matches its camera's size and sources and cameras pair up."""
+    if not sources or len(sources) != len(source_cams):
+        raise ValueError(f"sources: expected >= 1 source image with its camera, got "
+                         f"{len(sources)} images and {len(source_cams)} cameras")
+    for name, img, cam in [("ref", ref, ref_cam)] + [
+            (f"sources[{s}]", img, cam) for s, (img, cam) in enumerate(zip(sources, source_cams))]:
+        if (cam.width, cam.height) != (img.shape[1], img.shape[0]):
+            raise ValueError(f"{name}: image {img.shape[1]}x{img.shape[0]} does not match its "
+                             f"camera's {cam.width}x{cam.height}")
+
+
+def best_k_mean(costs: Tensor, k: int) -> Tensor:
+    """Mean over the first axis of each entry's ``k`` smallest costs
+    (sources, ...) -> (...): the occlusion-robust best-k (module docstring)."""
+    if k >= len(costs):
         return costs.mean(0)
     return torch.topk(costs, k, dim=0, largest=False, sorted=False).values.mean(0)
 

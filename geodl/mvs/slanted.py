@@ -38,7 +38,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from geodl.mvs.plane_sweep import WORST, source_homography
+from geodl.mvs.plane_sweep import WORST, best_k_mean, check_views, source_homography
 from geodl.ops.sampling import grid_sample_matrix
 from geodl.structures import PinholeCamera
 
@@ -154,19 +154,14 @@ class PlaneCost:
     def __init__(self, ref: Tensor, ref_cam: PinholeCamera, sources: list[Tensor],
                  source_cams: list[PinholeCamera], depth_range: tuple[float, float],
                  radius: int = 2, dilation: int = 2, best_k: int = 2, eps: float = 1e-4) -> None:
-        if not sources or len(sources) != len(source_cams):
-            raise ValueError(f"sources: expected >= 1 source image with its camera, got "
-                             f"{len(sources)} images and {len(source_cams)} cameras")
+        check_views(ref, ref_cam, sources, source_cams)
         H, W = ref.shape
-        if (ref_cam.width, ref_cam.height) != (W, H):
-            raise ValueError(f"ref: image {W}x{H} does not match its camera's "
-                             f"{ref_cam.width}x{ref_cam.height}")
         near, far = (float(v) for v in depth_range)
         if not 0 < near < far:
             raise ValueError(f"depth_range: expected 0 < near < far, got {depth_range}")
         dev = ref.device
         self.shape = (H, W)
-        self.near, self.far = float(depth_range[0]), float(depth_range[1])
+        self.near, self.far = near, far
         self.best_k = max(1, min(best_k, len(sources)))
         self.eps = eps
         self.rays = pixel_rays(ref_cam, dev)  # (H, W, 3)
@@ -182,9 +177,6 @@ class PlaneCost:
         self.q_rays = q @ torch.linalg.inv(ref_cam.K).float().to(dev).T
         self.sources = []
         for img, cam in zip(sources, source_cams):
-            if (cam.width, cam.height) != (img.shape[1], img.shape[0]):
-                raise ValueError(f"source image {img.shape[1]}x{img.shape[0]} does not match "
-                                 f"its camera's {cam.width}x{cam.height}")
             A, b = source_homography(ref_cam, cam)
             N = grid_sample_matrix(cam.height, cam.width)
             self.sources.append((img.float()[None, None], (N @ A).float().to(dev),
@@ -211,10 +203,8 @@ class PlaneCost:
             warped = F.grid_sample(img, g[None], mode="bilinear", padding_mode="border",
                                    align_corners=False)[0, 0]
             costs.append(_zncc_cost(self.ref_win, warped, self.eps).masked_fill(~ok, WORST))
-        cost = torch.stack(costs)
-        if self.best_k < len(costs):
-            cost = torch.topk(cost, self.best_k, dim=0, largest=False, sorted=False).values
-        return cost.mean(0).masked_fill(~valid, WORST).reshape(H, W)
+        cost = best_k_mean(torch.stack(costs), self.best_k)
+        return cost.masked_fill(~valid, WORST).reshape(H, W)
 
 
 def _shift(x: Tensor, du: int, dv: int) -> Tensor:

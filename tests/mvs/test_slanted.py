@@ -113,6 +113,8 @@ def test_plane_cost_refuses_mismatched_inputs():
         PlaneCost(torch.rand(100, 160), cams[0], [img], [cams[1]], (1, 5))
     with pytest.raises(ValueError, match="depth_range"):
         PlaneCost(img, cams[0], [img], [cams[1]], (5, 1))
+    with pytest.raises(ValueError, match=r"sources\[1\]: image 160x100"):
+        PlaneCost(img, cams[0], [img, torch.rand(100, 160)], cams[1:], (1, 5))
 
 
 def test_multi_view_stereo_refuses_bad_slanted_and_angle():
