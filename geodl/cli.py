@@ -11,6 +11,7 @@
     geodl depth SCENE_DIR --out D.pfm  disparity of a scene (or a submission of many)
     geodl train-depth --model M --out DIR   train a learned disparity network
     geodl train-synthesis --out DIR  train the learned view-synthesis network
+    geodl train-photo-filter --out DIR   train the learned filter of multi-view stereo depth
     geodl synthesize SCENE_DIR --from corners --out DIR   novel views from a few views
     geodl view FILE...              an interactive 3D viewer (window, or HTML offline)
     geodl info                      versions of geodl and its back-ends
@@ -470,6 +471,23 @@ def cmd_train_depth(args: argparse.Namespace) -> int:
     train(cfg, args.out, args.cache, resume=args.resume)
     return _finish_training(f"weights: {Path(args.out) / 'model.pt'} (+ model.json); use them "
                             f"with estimate_disparity(lf, method={args.model!r}, checkpoint=...)")
+
+
+def cmd_train_photo_filter(args: argparse.Namespace) -> int:
+    from geodl.training.loop import LoopConfig
+    from geodl.training.photo_filter import FilterTrainConfig, train_photo_filter
+
+    loop = LoopConfig(steps=args.steps, lr=args.lr, seed=args.seed, val_every=args.val_every,
+                      ckpt_every=args.val_every)
+    cfg = FilterTrainConfig(rooms=args.rooms, val_rooms=args.val_rooms, hidden=args.hidden,
+                            loop=loop)
+    if args.threads:
+        import torch
+
+        torch.set_num_threads(args.threads)
+    train_photo_filter(cfg, args.out, args.cache, resume=args.resume)
+    return _finish_training(f"weights: {Path(args.out) / 'model.pt'} (+ model.json); ship them "
+                            f"as geodl/mvs/weights/consistency_net.pt (+ .json)")
 
 
 def cmd_view(args: argparse.Namespace) -> int:
@@ -960,6 +978,23 @@ def build_parser() -> argparse.ArgumentParser:
                     help="weight of the L1 loss on the disparity (against the rooms' "
                          "ground truth)")
     ts.set_defaults(func=cmd_train_synthesis)
+
+    tf = sub.add_parser("train-photo-filter", help="train the learned per-pixel filter of "
+                        "multi-view stereo depth (geodl.mvs.learned_filter) on rendered rooms "
+                        "photographed as by render-captures --kind photos")
+    tf.add_argument("--out", required=True, help="run folder: checkpoints, log.jsonl, model.pt")
+    tf.add_argument("--rooms", type=int, default=6, help="training rooms (training_seeds)")
+    tf.add_argument("--val-rooms", type=int, default=1, help="held-out training rooms")
+    tf.add_argument("--steps", type=int, default=1500, help="optimiser steps")
+    tf.add_argument("--lr", type=float, default=3e-3)
+    tf.add_argument("--seed", type=int, default=0)
+    tf.add_argument("--hidden", type=int, default=32, help="width of the hidden layers")
+    tf.add_argument("--val-every", type=int, default=500, help="validate + checkpoint period")
+    tf.add_argument("--cache", default="datasets/cache/photo_filter_rooms",
+                    help="folder of the rooms' cached pixel features (reused)")
+    tf.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: default)")
+    tf.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.pt")
+    tf.set_defaults(func=cmd_train_photo_filter)
 
     sy = sub.add_parser("synthesize", help="novel views of an HCI-format scene from a few of "
                         "its views: a complete scene folder, or one position as a PNG")

@@ -16,7 +16,7 @@ ALLOWED = {  # package -> the geodl packages its modules may import (besides its
     "nn": {"io", "ops", "structures", "_optional"},
     "render": {"io", "ops", "structures", "_optional"},
     "lightfield": {"io", "nn", "ops", "structures", "_optional"},
-    "mvs": {"io", "lightfield", "structures", "ops", "_optional"},
+    "mvs": {"io", "lightfield", "nn", "structures", "ops", "_optional"},
     "recon": {"io", "mvs", "lightfield", "render", "structures", "ops", "nn", "_optional"},
     "datasets": {"io", "mvs", "recon", "lightfield", "render", "nn", "ops", "structures", "_optional"},
     "viz": {"io", "structures", "render", "lightfield", "ops", "_optional"},

@@ -27,6 +27,7 @@ from geodl.lightfield.depth.filters import to_grey
 from geodl.lightfield.depth.textureless import TexturelessConfig
 from geodl.mvs.consistency import consistency_filter
 from geodl.mvs.depth_range import SceneRange, scene_range
+from geodl.mvs.learned_filter import SUPPORT_VIEWS, learned_filter_masks, pixel_features
 from geodl.mvs.neighbours import select_neighbors
 from geodl.mvs.plane_sweep import plane_sweep_depth, source_homography
 from geodl.mvs.slanted import PlaneCost, SlantedConfig, refine_slanted
@@ -111,6 +112,23 @@ def label_count(ref: PinholeCamera, sources: list[PinholeCamera], near: float, f
     return int(min(most, max(least, math.ceil(travel / step) + 1)))
 
 
+def _learned_consistency(frames: PosedImages, scene: SceneRange, depth: list[Tensor],
+                         conf: list[Tensor], filled: list[Tensor], cams: list[PinholeCamera],
+                         images: Tensor, nbrs: list[list[int]], todo: list[int],
+                         neighbour_angle: float) -> list[Tensor]:
+    """The learned filter's masks (views not estimated keep none)."""
+    support = select_neighbors(frames, scene.ranges, SUPPORT_VIEWS, theta0=neighbour_angle)
+    done = set(todo)
+    masks = [torch.zeros_like(d, dtype=torch.bool) for d in depth]
+    feats = [pixel_features(depth, cams, k, images[k], conf[k], filled[k],
+                            [j for j in nbrs[k] if j in done], [j for j in support[k] if j in done])
+             for k in todo]
+    kept, _ = learned_filter_masks(feats, [depth[k] for k in todo])
+    for k, m in zip(todo, kept):
+        masks[k] = m
+    return masks
+
+
 def multi_view_stereo(frames: PosedImages, max_size: int = MAX_SIZE, neighbours: int = NEIGHBOURS,
                       neighbour_angle: float = NEIGHBOUR_ANGLE,
                       best_k: int = BEST_K, radius: int = 3, labels: int | None = None,
@@ -122,6 +140,7 @@ def multi_view_stereo(frames: PosedImages, max_size: int = MAX_SIZE, neighbours:
                       textureless: TexturelessConfig | None = PHOTO_FILL,
                       slanted: SlantedConfig | None = None,
                       filled_relative_depth: float = FILLED_RELATIVE_DEPTH,
+                      learned_filter: bool = False,
                       progress: bool | None = None) -> StereoResult:
     """Depth maps of posed photos by plane sweep, filtered by consistency.
 
@@ -150,6 +169,10 @@ def multi_view_stereo(frames: PosedImages, max_size: int = MAX_SIZE, neighbours:
             maps are filled, for every pixel (``max_relative_depth`` then
             only chooses the pixels the planes are fitted to); without the
             fill the filter runs once, with ``max_relative_depth``.
+        learned_filter: replace the last consistency filter by the learned
+            per-pixel filter (:mod:`~geodl.mvs.learned_filter`, the shipped
+            :class:`~geodl.mvs.learned_filter.ConsistencyNet`), which checks
+            each pixel against up to ``SUPPORT_VIEWS`` overlapping views.
         views: estimate only these views (the others serve as sources; all
             views when None). Depth of views not estimated is 0.
         progress: a tqdm bar (None: only on a terminal).
@@ -170,6 +193,8 @@ def multi_view_stereo(frames: PosedImages, max_size: int = MAX_SIZE, neighbours:
                         f"{type(textureless).__name__}")
     if slanted is not None and not isinstance(slanted, SlantedConfig):
         raise TypeError(f"slanted: expected a SlantedConfig or None, got {type(slanted).__name__}")
+    if not isinstance(learned_filter, bool):
+        raise TypeError(f"learned_filter: expected a bool, got {type(learned_filter).__name__}")
     if isinstance(neighbour_angle, bool) or not (isinstance(neighbour_angle, (int, float))
                                                  and 0 < neighbour_angle < 90):
         raise ValueError(f"neighbour_angle: expected degrees in (0, 90), got {neighbour_angle!r}")
@@ -234,6 +259,9 @@ def multi_view_stereo(frames: PosedImages, max_size: int = MAX_SIZE, neighbours:
                                            filled_relative_depth)
     else:
         t_fill = 0.0
+    if learned_filter:
+        consistent = _learned_consistency(frames, scene, depth, conf, filled, cams, images, nbrs,
+                                          todo, neighbour_angle)
     t_depth = t_sweep + t_fill
     seconds = {"depth": t_depth, "filter": time.perf_counter() - start - t_depth,
                "per_view": t_depth / max(1, len(todo))}
