@@ -48,6 +48,14 @@ PHOTO_FILL = TexturelessConfig(tol=0.4, gate=math.inf)
 DARK = 0.05
 
 
+def dark_pixels(image: Tensor, dark: float = DARK) -> Tensor:
+    """(H, W) bool: pixels of a (3, H, W) image in [0, 1] whose 5 x 5 mean
+    grey level is below ``dark`` (the mean, so that noise does not let
+    single pixels through)."""
+    grey = to_grey(torch.as_tensor(image)[None].float())
+    return F.avg_pool2d(grey[:, None], 5, 1, 2, count_include_pad=False)[0, 0] < dark
+
+
 def neighbour_baseline(camera: PinholeCamera, neighbours: list[PinholeCamera]) -> float:
     """The (lower, for an even count) median distance (scene units) from
     ``camera``'s centre to its neighbours' (0.0 when it has none)."""
@@ -100,11 +108,8 @@ def fill_textureless_depth(depth: Tensor, seeds: Tensor, image: Tensor, camera: 
     filled = out.filled & (out.disparity > 0)
     if dark > 0:
         # black is as often the void (a backdrop, a shadow, no exposure) as a
-        # surface: no plane for it (the 5 x 5 mean, so that noise does not
-        # let single pixels through)
-        grey = to_grey(torch.as_tensor(image)[None].float())
-        mean = F.avg_pool2d(grey[:, None], 5, 1, 2, count_include_pad=False)[0, 0]
-        filled &= (mean >= dark).to(filled.device)
+        # surface: no plane for it
+        filled &= ~dark_pixels(image, dark).to(filled.device)
     new = torch.where(filled, scale / out.disparity.clamp_min(1e-12), depth.double())
     if depth_range is not None:
         filled &= (new >= near) & (new <= far)
