@@ -40,6 +40,7 @@ from torch import Tensor, nn
 from geodl.lightfield.depth.cost_volume import matching_features
 from geodl.lightfield.depth.textureless import textureless_regions
 from geodl.mvs.consistency import view_support
+from geodl.mvs.slanted import depth_normals, pixel_rays
 from geodl.nn.weights import WeightStore
 from geodl.structures import PinholeCamera
 
@@ -106,26 +107,11 @@ class ConsistencyNet(nn.Module):
 FILTER_WEIGHTS.register("consistency_net", ConsistencyNet)
 
 
-def _rays(cam: PinholeCamera, device) -> Tensor:
-    """(H, W, 3) unit rays through the pixel centres, camera frame."""
-    v, u = torch.meshgrid(torch.arange(cam.height, dtype=torch.float64) + 0.5,
-                          torch.arange(cam.width, dtype=torch.float64) + 0.5, indexing="ij")
-    r = torch.stack([u, v, torch.ones_like(u)], -1) @ torch.linalg.inv(cam.K).T
-    return (r / r.norm(dim=-1, keepdim=True)).float().to(device)
-
-
 def _incidence(depth: Tensor, cam: PinholeCamera) -> Tensor:
-    """(H, W) cosine between the depth map's normal (central differences)
-    and the reversed ray; 0 where undefined."""
-    rays = _rays(cam, depth.device)
-    X = depth[..., None] * rays / rays[..., 2:3]
-    du = torch.zeros_like(X)
-    dv = torch.zeros_like(X)
-    du[:, 1:-1] = X[:, 2:] - X[:, :-2]
-    dv[1:-1] = X[2:] - X[:-2]
-    n = torch.linalg.cross(du, dv)
-    n = n / n.norm(dim=-1, keepdim=True).clamp_min(1e-12)
-    return (n * rays).sum(-1).abs()
+    """(H, W) cosine between the depth map's normal and the reversed ray."""
+    rays = pixel_rays(cam, depth.device)
+    normals = depth_normals(depth, rays)
+    return (normals * rays).sum(-1).abs() / rays.norm(dim=-1)
 
 
 def pixel_features(depths: list[Tensor], cameras: list[PinholeCamera], k: int, image: Tensor,
