@@ -126,11 +126,10 @@ def _learned_consistency(frames: PosedImages, scene: SceneRange, depth: list[Ten
     support = select_neighbors(frames, scene.ranges, SUPPORT_VIEWS, theta0=neighbour_angle)
     done = set(todo)
     masks = [torch.zeros_like(d, dtype=torch.bool) for d in depth]
-    feats = [pixel_features(depth, cams, k, images[k], conf[k], filled[k],
-                            [j for j in nbrs[k] if j in done], [j for j in support[k] if j in done])
-             for k in todo]
-    kept, _ = learned_filter_masks(feats, [depth[k] for k in todo])
-    for k, m in zip(todo, kept):
+    for k in todo:  # one view's features at a time (16 floats a pixel)
+        x = pixel_features(depth, cams, k, images[k], conf[k], filled[k],
+                           [j for j in nbrs[k] if j in done], [j for j in support[k] if j in done])
+        m = learned_filter_masks([x], [depth[k]])[0][0]
         # the rooms it learned from have no black void: on dark pixels (the
         # backdrop of an object photographed on black) the consistency
         # filter's verdict stands (experiments/README.md#photos-learned-filter)
