@@ -52,8 +52,8 @@ FEATURES = ("confidence", "filled", "textureless", "log_gradient",
 #: the most views a pixel is checked against, since the checks grow with the
 #: number of views squared (24 photos of a room: every other view)
 SUPPORT_VIEWS = 16
-#: keep a pixel above this probability: recall weighs more than precision in
-#: the fused F-score (training rooms 0-5, one held out at a time:
+#: keep a pixel above this probability, as recall weighs more than precision in
+#: the fused F-score (training rooms 0-5, one held out at a time, in
 #: experiments/README.md#photos-learned-filter)
 THRESHOLD = 0.3
 #: the shipped weights and the registry of filter models

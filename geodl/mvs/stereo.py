@@ -51,7 +51,7 @@ MIN_LABELS, MAX_LABELS, LABEL_STEP = 32, 64, 1.0
 #: (for every pixel, filled or not), as 2 % confirmed more right surface than
 #: 1 % on training rooms 0, 1 and 3 (experiments/README.md#photos-textureless-fill)
 FILLED_RELATIVE_DEPTH = 0.02
-#: the learned per-pixel filter stays an option: on the held-out training rooms
+#: the learned per-pixel filter stays an option, since on the held-out training rooms
 #: 6, 7, 8 it raised the mean F-score from 0.782 to 0.809, but on the real
 #: Middlebury temple only 85.5 % of the vertices lie within 5 mm of the
 #: temple's box against 99.3 % (experiments/README.md#photos-learned-filter)
