@@ -7,8 +7,8 @@ that rule both loses right pixels (weak texture that only views further
 away confirm) and keeps wrong ones (a plane filled alike in neighbouring
 views): with the filter replaced by an oracle, training room 0 goes from
 F 0.757 to 0.832 (``experiments/README.md#photos-where-the-surface-is-lost``).
-As in learned confidence for stereo (e.g. Kuhn, Lin and Erdler's
-confidence-based filtering of MVS depth maps, IJCV 2020), a small
+As in learned confidence for multi-view stereo (e.g. DeepC-MVS, Kuhn et
+al., 3DV 2020), a small
 classifier judges every pixel from cues no single rule combines; its
 input per pixel (:data:`FEATURES`, :func:`pixel_features`):
 
@@ -27,7 +27,10 @@ features (the training set's mean and deviation are buffers of the
 model), trained with ``geodl train-photo-filter`` on rendered training
 rooms (``geodl.training.photo_filter``); a pixel is kept when its
 probability of lying within 2 % of the true depth exceeds
-:data:`THRESHOLD`.
+:data:`THRESHOLD`. It is an option of
+:func:`~geodl.mvs.multi_view_stereo` (``learned_filter=True``), off by
+default: it gains on rendered rooms and loses precision on a real object
+photographed on black (``experiments/README.md#photos-learned-filter``).
 """
 from __future__ import annotations
 
