@@ -25,7 +25,6 @@ from pathlib import Path
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from room_reconstruction import CACHE, photos_folder, stereo_options  # noqa: E402
@@ -35,15 +34,7 @@ from geodl.mvs import load_posed_photos, multi_view_stereo  # noqa: E402
 from geodl.recon.captures import load_room_ground_truth  # noqa: E402
 from geodl.recon.evaluate import evaluate_reconstruction  # noqa: E402
 from geodl.recon.photos import fuse_stereo  # noqa: E402
-
-
-def ground_truth_depth(seed: int, width: int) -> torch.Tensor:
-    """(N, h, w) rendered z-depth at the working width (nearest surface per
-    block; 0 where nothing is hit)."""
-    depth = render_room_photos(seed).depth.float()
-    factor = depth.shape[-1] // width
-    g = -F.max_pool2d(-depth[:, None], factor)[:, 0]
-    return torch.where(torch.isfinite(g), g, torch.zeros_like(g))
+from geodl.training.photo_filter import true_depth_at  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> dict:
@@ -60,7 +51,7 @@ def main(argv: list[str] | None = None) -> dict:
     gt_mesh, _, _ = load_room_ground_truth(folder)
     stereo = multi_view_stereo(frames, progress=True, **stereo_options(args.options))
     h, w = stereo.depth[0].shape
-    truth = ground_truth_depth(args.seed, w)
+    truth = true_depth_at(render_room_photos(args.seed).depth, w)
     counts = dict.fromkeys(("right", "kept", "kept_right", "right_rejected", "kept_wrong"), 0)
     pixels = 0
     for d, kept, g in zip(stereo.depth, stereo.consistent, truth):

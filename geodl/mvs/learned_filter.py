@@ -42,10 +42,11 @@ from torch import Tensor, nn
 
 from geodl.lightfield.depth.cost_volume import matching_features
 from geodl.lightfield.depth.textureless import textureless_regions
-from geodl.mvs.consistency import view_support
+from geodl.mvs.consistency import SUPPORT_TOLERANCES, view_support
+from geodl.mvs.neighbours import select_neighbors
 from geodl.mvs.slanted import depth_normals, pixel_rays
 from geodl.nn.weights import WeightStore
-from geodl.structures import PinholeCamera
+from geodl.structures import PinholeCamera, PosedImages
 
 #: the per-pixel input of :class:`ConsistencyNet`, in order
 FEATURES = ("confidence", "filled", "textureless", "log_gradient",
@@ -117,6 +118,14 @@ def _incidence(depth: Tensor, cam: PinholeCamera) -> Tensor:
     return (normals * rays).sum(-1).abs() / rays.norm(dim=-1)
 
 
+def support_views(frames: PosedImages, ranges: Tensor, theta0: float) -> list[list[int]]:
+    """Per view the up to :data:`SUPPORT_VIEWS` views its pixels are checked
+    against: the best by :func:`~geodl.mvs.neighbours.select_neighbors`'
+    score (``ranges`` (N, 2) the views' depth ranges, ``theta0`` its
+    preferred angle), so that a view's stereo neighbours are among them."""
+    return select_neighbors(frames, ranges, SUPPORT_VIEWS, theta0=theta0)
+
+
 def pixel_features(depths: list[Tensor], cameras: list[PinholeCamera], k: int, image: Tensor,
                    confidence: Tensor, filled: Tensor, neighbours: list[int],
                    support_views: list[int]) -> Tensor:
@@ -135,8 +144,13 @@ def pixel_features(depths: list[Tensor], cameras: list[PinholeCamera], k: int, i
         raise ValueError(f"image, confidence, filled: expected (H, W) = {tuple(d.shape)} like "
                          f"depths[{k}], got {tuple(image.shape)}, {tuple(confidence.shape)}, "
                          f"{tuple(filled.shape)}")
-    support = view_support(depths, cameras, k, support_views)
-    mine = view_support(depths, cameras, k, neighbours, tolerances=(0.02,))[0]
+    # one round trip per view: the neighbours' counts are part of the support's
+    both = [j for j in neighbours if j in support_views]
+    support = view_support(depths, cameras, k, both)
+    mine = support[SUPPORT_TOLERANCES.index(0.02)].clone()
+    support += view_support(depths, cameras, k, [j for j in support_views if j not in both])
+    mine += view_support(depths, cameras, k, [j for j in neighbours if j not in both],
+                         tolerances=(0.02,))[0]
     seen = support[4].clamp_min(1)
     regions = textureless_regions(image).to(d.device) > 0
     _, gx, gy = matching_features(image[None].float(), 1.0)[0]

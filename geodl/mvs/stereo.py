@@ -27,7 +27,7 @@ from geodl.lightfield.depth.filters import to_grey
 from geodl.lightfield.depth.textureless import TexturelessConfig
 from geodl.mvs.consistency import consistency_filter
 from geodl.mvs.depth_range import SceneRange, scene_range
-from geodl.mvs.learned_filter import SUPPORT_VIEWS, learned_filter_masks, pixel_features
+from geodl.mvs.learned_filter import learned_filter_masks, pixel_features, support_views
 from geodl.mvs.neighbours import select_neighbors
 from geodl.mvs.plane_sweep import plane_sweep_depth, source_homography
 from geodl.mvs.slanted import PlaneCost, SlantedConfig, refine_slanted
@@ -123,7 +123,7 @@ def _learned_consistency(frames: PosedImages, scene: SceneRange, depth: list[Ten
                          neighbour_angle: float, consistent: list[Tensor]) -> list[Tensor]:
     """The learned filter's masks (views not estimated keep none); on dark
     pixels the consistency filter's masks ``consistent``."""
-    support = select_neighbors(frames, scene.ranges, SUPPORT_VIEWS, theta0=neighbour_angle)
+    support = support_views(frames, scene.ranges, neighbour_angle)
     done = set(todo)
     masks = [torch.zeros_like(d, dtype=torch.bool) for d in depth]
     for k in todo:  # one view's features at a time (16 floats a pixel)

@@ -88,8 +88,8 @@ def cache_filter_room(seed: int, cache: str | Path, tolerance: float = 0.02,
     cached file, reused when present."""
     from geodl.datasets.rooms.photos import write_room_photos
     from geodl.mvs import load_posed_photos, multi_view_stereo
-    from geodl.mvs.learned_filter import SUPPORT_VIEWS, pixel_features
-    from geodl.mvs.neighbours import select_neighbors
+    from geodl.mvs.learned_filter import pixel_features, support_views
+    from geodl.mvs.stereo import NEIGHBOUR_ANGLE
     from geodl.training.rooms import check_training_seed
 
     check_training_seed(seed)
@@ -101,7 +101,7 @@ def cache_filter_room(seed: int, cache: str | Path, tolerance: float = 0.02,
         frames = load_posed_photos(folder)
         stereo = multi_view_stereo(frames, progress=progress)
     truth = true_depth_at(photos.depth, stereo.depth[0].shape[-1])
-    support = select_neighbors(frames, stereo.scene.ranges, SUPPORT_VIEWS)
+    support = support_views(frames, stereo.scene.ranges, NEIGHBOUR_ANGLE)
     xs, ys = [], []
     for k in range(len(frames)):
         x = pixel_features(stereo.depth, stereo.cameras, k, stereo.images[k],

@@ -99,7 +99,26 @@ def test_shipped_weights_load_and_threshold_checked():
     d[0] = 0
     masks, probs = learned_filter_masks([x], [d])
     assert masks[0].dtype == torch.bool and not bool(masks[0][0].any())
-    assert float(probs[0].min()) >= 0 and float(probs[0].max()) <= 1
+    assert probs[0].shape == (4, 5)
+
+    def pixel(confirming: int, seeing_past: int) -> torch.Tensor:
+        # a typical pixel (the training mean) seen by 8 views
+        x = net.mean.clone()
+        for name in ("support_0.5%", "support_1%", "support_2%", "support_4%"):
+            x[FEATURES.index(name)] = confirming
+        values = {"seen": 8, "free_space": seeing_past, "occluded": 0,
+                  "neighbour_support_2%": min(confirming, 4), "support_share": confirming / 8,
+                  "free_space_share": seeing_past / 8}
+        for name, value in values.items():
+            x[FEATURES.index(name)] = value
+        return x
+
+    with torch.no_grad():
+        p = torch.sigmoid(net(torch.stack([pixel(c, f) for c, f in
+                                           ((8, 0), (6, 0), (2, 0), (0, 4), (0, 8))])))
+    # more confirming views, more belief; views that see past it, less
+    assert bool((p[:-1] > p[1:]).all())
+    assert float(p[0]) > 0.9 and float(p[-1]) < 0.1
     with pytest.raises(ValueError, match="threshold"):
         learned_filter_masks([x], [d], threshold=1.5)
 
