@@ -13,7 +13,10 @@ regions, a RANSAC plane through the confident pixels of each region's
 ring, the region takes the plane) runs on each photo's depth with the
 *consistent* pixels as the confident ones, and the consistency filter then
 judges the filled maps again: a plane that two views fill alike is kept, a
-wrong extrapolation mostly is not. Two guards catch what the filter does
+wrong extrapolation mostly is not. Where the scene's plane normals are
+known (:mod:`geodl.mvs.manhattan`: floor, ceiling, walls), planes of those
+normals are fitted too, which a single line of evidence determines, and no
+plane is taken whose points leave the scene's bounds. Two guards catch what the filter does
 not, as every view can extrapolate the same wrong plane: a plane is taken
 only inside the depth range its view was swept over, and never on black
 pixels (a backdrop, a shadow; :data:`DARK`).
@@ -35,6 +38,7 @@ from torch import Tensor
 
 from geodl.lightfield.depth.filters import to_grey
 from geodl.lightfield.depth.textureless import TexturelessConfig, fill_textureless
+from geodl.mvs.manhattan import ManhattanFrame, plane_directions, within_bounds
 from geodl.structures import PinholeCamera
 
 #: the fill's settings for photos, chosen on training rooms 0, 1 and 3
@@ -68,7 +72,8 @@ def neighbour_baseline(camera: PinholeCamera, neighbours: list[PinholeCamera]) -
 def fill_textureless_depth(depth: Tensor, seeds: Tensor, image: Tensor, camera: PinholeCamera,
                            baseline: float, config: TexturelessConfig = PHOTO_FILL,
                            depth_range: tuple[float, float] | None = None,
-                           dark: float = DARK) -> tuple[Tensor, Tensor]:
+                           dark: float = DARK, frame: ManhattanFrame | None = None
+                           ) -> tuple[Tensor, Tensor]:
     """A view's depth with its textureless regions filled (module docstring).
 
     Args:
@@ -82,6 +87,10 @@ def fill_textureless_depth(depth: Tensor, seeds: Tensor, image: Tensor, camera: 
             far beyond the scene); None: anywhere in front of the camera.
         dark: pixels whose 5 x 5 mean grey level (in [0, 1]) is lower are
             not filled (:data:`DARK`).
+        frame: the scene's plane normals and bounds
+            (:func:`~geodl.mvs.manhattan.manhattan_frame`): the fill also
+            fits the planes of those normals and takes no plane that leaves
+            the bounds (None: free planes, no bounds).
 
     Returns:
         depth (H, W) float32 with the filled pixels replaced, and the filled
@@ -104,7 +113,12 @@ def fill_textureless_depth(depth: Tensor, seeds: Tensor, image: Tensor, camera: 
     known = depth > 0
     shift = torch.where(known, scale / depth.double().clamp_min(1e-12),
                         torch.zeros_like(depth, dtype=torch.float64))
-    out = fill_textureless(shift, (seeds & known).double(), image, config=config)
+    families = admissible = None
+    if frame is not None:
+        families = plane_directions(frame, camera, scale)
+        admissible = within_bounds(frame, camera, scale)
+    out = fill_textureless(shift, (seeds & known).double(), image, config=config,
+                           families=families, admissible=admissible)
     filled = out.filled & (out.disparity > 0)
     if dark > 0:
         # black is as often the void (a backdrop, a shadow, no exposure) as a

@@ -133,6 +133,36 @@ def ransac_plane(A: Tensor, b: Tensor, tol: float, hypotheses: int, score_points
     return plane, (A @ plane - b).abs() < tol
 
 
+def ransac_plane_along(A: Tensor, b: Tensor, direction: Tensor, tol: float, hypotheses: int,
+                       generator: torch.Generator) -> tuple[Tensor, Tensor] | None:
+    r"""The plane of a one-parameter family, :math:`b \approx s\,A a` with the
+    direction ``a`` (3,) fixed and the scale :math:`s` free, with most points
+    within ``tol``: each of ``hypotheses`` random points proposes
+    :math:`s = b_i / (A a)_i`, the best is refitted by least squares on its
+    inliers twice. Where a scene's plane has a known normal (a floor, a
+    Manhattan wall), its plane in disparity (or displacement) is such a family
+    (:mod:`geodl.mvs.manhattan`): one point fixes it, so points on a line, which
+    leave :func:`ransac_plane` free to tilt about that line, still determine it.
+    Returns the plane :math:`s a` (3,) and its inliers (N,) bool, or None where
+    no point has :math:`(A a)_i \neq 0`."""
+    g = A @ direction.to(A)
+    usable = g.abs() > 1e-12
+    if not usable.any():
+        return None
+    proposals = (b[usable] / g[usable])
+    pick = torch.randint(len(proposals), (min(hypotheses, len(proposals)),), generator=generator,
+                         device=generator.device)
+    scales = proposals[pick]
+    votes = _votes(scales[:, None] * direction.to(A)[None], A, b, tol)
+    s = scales[votes.argmax()]
+    for _ in range(2):
+        inliers = (s * g - b).abs() < tol
+        if not inliers.any():
+            break
+        s = (b[inliers] * g[inliers]).sum() / (g[inliers] ** 2).sum()
+    return s * direction.to(A), (s * g - b).abs() < tol
+
+
 def fit_disparity_planes(disparity: Tensor, confidence: Tensor, min_confidence: float = 0.1,
                          tol: float = 0.05, max_planes: int = 20, min_fraction: float = 0.005,
                          hypotheses: int = 256, score_points: int = 20_000, seed: int = 0

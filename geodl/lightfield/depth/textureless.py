@@ -21,6 +21,16 @@ segments, one disparity plane each):
    inliers spread over the region (their standard deviation in x and in y at
    least ``spread`` times the region's): a plane seen on one side only is
    an extrapolation.
+   Where the scene's plane normals are known (``families``: the floor and
+   the walls of a Manhattan room, :mod:`geodl.mvs.manhattan`), the plane of
+   each normal through the same pixels is fitted too
+   (:func:`~geodl.lightfield.depth.planes.ransac_plane_along`, one free
+   parameter); the family plane with most inliers replaces the free plane
+   when it has at least ``family_share`` of the free plane's inliers, or when
+   the free plane failed, provided its inliers spread along one axis at
+   least: a ceiling's only evidence is the line where the walls stop, and
+   any plane through a line fits it, so the free plane tilts about it. A
+   caller's ``admissible`` test can veto any plane (the scene's bounds).
 3. **Fill**: the region (grown back by ``erode``) takes the plane where the
    estimate lies within ``gate`` px of it (a foreground object that shares the
    colour keeps its own disparity), with confidence at least
@@ -35,6 +45,7 @@ benchmark rooms): the numbers are in ``experiments/README.md``.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -42,7 +53,13 @@ import torch
 from torch import Tensor
 
 from geodl.lightfield.depth.cost_volume import matching_features
-from geodl.lightfield.depth.planes import _check_maps, _check_tolerances, plane_coordinates, ransac_plane
+from geodl.lightfield.depth.planes import (
+    _check_maps,
+    _check_tolerances,
+    plane_coordinates,
+    ransac_plane,
+    ransac_plane_along,
+)
 from geodl.ops.validation import with_options
 
 
@@ -88,6 +105,11 @@ class TexturelessConfig:
     #: foreground object that shares the colour keeps its own disparity
     #: (``math.inf``: every pixel of the region takes it)
     gate: float = 0.35
+    #: a plane of a known normal (``families`` of :func:`fill_textureless`)
+    #: replaces the free plane when it has at least this share of the free
+    #: plane's inliers: one parameter against three (chosen on training
+    #: rooms 0-5, experiments/README.md#photos-manhattan-planes)
+    family_share: float = 0.5
     #: the least confidence of a filled pixel
     filled_confidence: float = 0.5
     #: a pixel whose blurred grey-level gradient is below this is textureless
@@ -111,7 +133,7 @@ class TexturelessConfig:
         if isinstance(self.gate, bool) or not (isinstance(self.gate, (int, float))
                                                and self.gate > 0):
             raise ValueError(f"gate: expected a positive number of pixels or inf, got {self.gate!r}")
-        for name in ("min_inliers", "spread"):
+        for name in ("min_inliers", "spread", "family_share"):
             value = getattr(self, name)
             if not 0 <= value <= 1:
                 raise ValueError(f"{name}: expected in [0, 1], got {value!r}")
@@ -155,13 +177,21 @@ def textureless_regions(image: Tensor, gradient: float = TexturelessConfig.gradi
 
 
 def fill_textureless(disparity: Tensor, confidence: Tensor, image: Tensor, *,
-                     config: TexturelessConfig | None = None, **options) -> TexturelessFill:
+                     config: TexturelessConfig | None = None, families: Tensor | None = None,
+                     admissible: Callable[[Tensor, Tensor], bool] | None = None,
+                     **options) -> TexturelessFill:
     """Steps 2 and 3 of the module docstring.
 
     Args:
         disparity, confidence: (H, W) maps (e.g. ``estimate_disparity``'s).
         image: (C, H, W) the view the disparity belongs to, in [0, 1].
         config: the settings (:class:`TexturelessConfig`, its defaults when None).
+        families: (M, 3) plane directions ``a`` in :func:`plane_coordinates`,
+            each the family :math:`d = s\\,a^\top (x, y, 1)` of the planes of
+            one known 3-D normal (None: free planes only).
+        admissible: ``admissible(coords, values)`` with a region's (N, 3)
+            plane coordinates and a plane's (N,) values on them; False vetoes
+            the plane (None: every plane is admissible).
         options: fields of :class:`TexturelessConfig` replacing ``config``'s
             (``min_size=100``); any other name raises ``TypeError``.
 
@@ -173,6 +203,11 @@ def fill_textureless(disparity: Tensor, confidence: Tensor, image: Tensor, *,
 
     cfg = with_options(TexturelessConfig, config, options, "fill_textureless")
     d, c = _check_maps(disparity, confidence)
+    if families is not None:
+        families = torch.as_tensor(families, dtype=torch.float64).cpu()
+        if families.dim() != 2 or families.shape[1] != 3 or not torch.isfinite(families).all():
+            raise ValueError(f"families: expected finite (M, 3) plane directions, got shape "
+                             f"{tuple(families.shape)}")
     shape = tuple(torch.as_tensor(image).shape)
     if shape[-2:] != tuple(d.shape):
         raise ValueError(f"image: expected (C, {d.shape[0]}, {d.shape[1]}) like the disparity, "
@@ -204,13 +239,9 @@ def fill_textureless(disparity: Tensor, confidence: Tensor, image: Tensor, *,
         if len(idx) < 30:
             continue
         A, b = flat_coords[idx], values[idx]
-        fit = ransac_plane(A, b, cfg.tol, cfg.hypotheses, cfg.score_points, gen)
-        if fit is None or fit[1].sum() < max(30, cfg.min_inliers * len(idx)):
-            continue
-        plane, inliers = fit
         inside = coords[ys, xs][torch.from_numpy(region)]
-        spread_in, spread_region = A[inliers, :2].std(0), inside[:, :2].std(0)
-        if bool((spread_in < cfg.spread * spread_region).any()):
+        plane = _region_plane(A, b, inside, families, admissible, cfg, gen)
+        if plane is None:
             continue
         if erode:
             region = ndimage.binary_dilation(region, square, iterations=erode)
@@ -222,3 +253,39 @@ def fill_textureless(disparity: Tensor, confidence: Tensor, image: Tensor, *,
         conf[ys, xs][take] = conf[ys, xs][take].clamp(min=cfg.filled_confidence)
         filled[ys, xs] |= take
     return TexturelessFill(*(t.to(device) for t in (out, conf, filled, regions)))
+
+
+def _region_plane(A: Tensor, b: Tensor, inside: Tensor, families: Tensor | None,
+                  admissible: Callable[[Tensor, Tensor], bool] | None, cfg: TexturelessConfig,
+                  gen: torch.Generator) -> Tensor | None:
+    """Step 2 for one region: the plane (3,) its fitting pixels (``A`` (N, 3)
+    plane coordinates, ``b`` (N,) values) give, or None. ``inside``: the
+    region's own (R, 3) plane coordinates, for the spread and ``admissible``."""
+    least = max(30, cfg.min_inliers * len(b))
+    spread_region = inside[:, :2].std(0)
+
+    def spread(inliers: Tensor) -> Tensor:  # (2,) bool: spread enough along x, along y
+        return A[inliers, :2].std(0) >= cfg.spread * spread_region
+
+    def allowed(plane: Tensor) -> bool:
+        return admissible is None or bool(admissible(inside, inside @ plane))
+
+    free, free_count = None, 0
+    fit = ransac_plane(A, b, cfg.tol, cfg.hypotheses, cfg.score_points, gen)
+    if fit is not None and fit[1].sum() >= least and bool(spread(fit[1]).all()) \
+            and allowed(fit[0]):
+        free, free_count = fit[0], int(fit[1].sum())
+    best, best_count = None, 0
+    for direction in (families if families is not None else ()):
+        fit = ransac_plane_along(A, b, direction, cfg.tol, cfg.hypotheses, gen)
+        if fit is None:
+            continue
+        count = int(fit[1].sum())
+        # one fixed normal: inliers along a line determine the plane
+        if count < least or count <= best_count or not bool(spread(fit[1]).any()) \
+                or not allowed(fit[0]):
+            continue
+        best, best_count = fit[0], count
+    if best is not None and (free is None or best_count >= cfg.family_share * free_count):
+        return best
+    return free
