@@ -60,7 +60,7 @@ ANGLE = 15.0
 MARGIN = 0.02
 #: a filled plane is taken when at least this share of its pixels fall within
 #: the bounds (training rooms 0-5, experiments/README.md#photos-manhattan-planes)
-INSIDE = 0.9
+INSIDE = 0.8
 
 
 @dataclass
