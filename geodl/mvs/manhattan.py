@@ -53,8 +53,8 @@ PLANES = 8
 #: RANSAC inlier distance, a share of the consistent points' extent (1-99
 #: percentile box diagonal): 3-4 cm in a 6 x 5 x 3 m room
 PLANE_DISTANCE = 0.005
-#: degrees: a plane normal this close to up is a floor or ceiling, this close
-#: to horizontal a wall
+#: a plane whose normal lies within this many degrees of up is a floor or
+#: ceiling, within this many of horizontal a wall
 ANGLE = 15.0
 #: the bounds grow by this share of their diagonal (17 cm in the rooms)
 MARGIN = 0.02
