@@ -115,8 +115,8 @@ def manhattan_frame(depth: Sequence[Tensor], consistent: Sequence[Tensor],
         seed: Open3D's random seed (the frame is deterministic for a seed).
 
     Returns:
-        the frame, or None where fewer than 1000 points are consistent or
-        no plane is horizontal.
+        the frame, or None where fewer than 1000 points are consistent, the
+        cameras have no common up, or no plane is horizontal.
     """
     if not (len(depth) == len(consistent) == len(cameras)):
         raise ValueError(f"depth, consistent, cameras: expected one per view, got {len(depth)}, "
@@ -138,7 +138,10 @@ def manhattan_frame(depth: Sequence[Tensor], consistent: Sequence[Tensor],
         model, inliers = cloud.segment_plane(plane_distance * size, 3, 1000)
         found.append((np.asarray(model[:3]) / np.linalg.norm(model[:3]), len(inliers)))
         cloud = cloud.select_by_index(inliers, invert=True)
-    rough = camera_up(cameras).numpy()
+    try:
+        rough = camera_up(cameras).numpy()
+    except ValueError:  # cameras with no common up (rolled every way): no frame
+        return None
     cos = math.cos(math.radians(angle))
     flat = [(n * np.sign(n @ rough), w) for n, w in found if abs(n @ rough) > cos]
     if not flat:

@@ -86,6 +86,12 @@ def test_manhattan_frame_of_a_box_room():
     few = [torch.zeros_like(d, dtype=torch.bool) for d in depth]
     few[0][0, :10] = True
     assert manhattan_frame(depth, few, cams) is None
+    # cameras rolled upside down in pairs share no up: no frame rather than a wrong one
+    flipped = [PinholeCamera(c.K, torch.diag(torch.tensor([-1.0, -1.0, 1.0, 1.0],
+                                                          dtype=torch.float64)) @ c.extrinsic,
+                             c.width, c.height) for c in cams]
+    ones = [torch.ones_like(d, dtype=torch.bool) for d in depth]
+    assert manhattan_frame(depth + depth, ones + ones, cams + flipped) is None
 
 
 def test_plane_directions_are_the_rooms_planes_in_displacement():
