@@ -59,7 +59,7 @@ FILLED_RELATIVE_DEPTH = 0.02
 #: temple's box against 99.3 % (experiments/README.md#photos-learned-filter)
 LEARNED_FILTER = False
 #: the fill uses the scene's dominant plane normals and bounds, as the mean
-#: F-score rose from 0.770 to 0.851 on training rooms 0-5 and from 0.782 to
+#: F-score rose from 0.770 to 0.817 on training rooms 0-5 and from 0.782 to
 #: 0.859 on 6-8 (experiments/README.md#photos-manhattan-planes)
 MANHATTAN = True
 
