@@ -7,9 +7,12 @@ frame is OpenCV's (x right, y down, z forward), ``cam_from_world`` maps world
 to camera coordinates (our ``extrinsic``), and the centre of the upper-left
 pixel is (0.5, 0.5) (our convention), so poses and intrinsics go in unchanged.
 
-Cameras with lens distortion are undistorted by ``pycolmap.undistort_image``
-(COLMAP's own undistorter: a pinhole camera that keeps only valid pixels);
-``undistort=False`` refuses them instead.
+Cameras with lens distortion, and fisheye cameras (with or without
+distortion), are undistorted by ``pycolmap.undistort_image`` (COLMAP's own
+undistorter: a pinhole camera that keeps only valid pixels);
+``undistort=False`` refuses them instead. Other models whose distortion
+parameters are all 0 (``SIMPLE_RADIAL``, ``RADIAL``, ``OPENCV``, ...) are
+pinhole cameras and are read as they are.
 """
 from __future__ import annotations
 
@@ -67,8 +70,12 @@ def _images_folder(root: Path, model: Path, first: str, images_dir: str | Path |
 
 
 def _has_distortion(camera) -> bool:
+    """Whether ``camera`` needs undistorting: distortion parameters other than
+    0, or a fisheye model (not a pinhole even without distortion)."""
     if camera.model.name in PINHOLE_MODELS:
         return False
+    if "FISHEYE" in camera.model.name:
+        return True
     extra = np.asarray(camera.params)[list(camera.extra_params_idxs())]
     return bool(np.any(extra != 0))
 
@@ -76,6 +83,21 @@ def _has_distortion(camera) -> bool:
 def pinhole_K(camera) -> np.ndarray:
     """(3, 3) float64 K of a ``pycolmap.Camera`` without distortion."""
     return np.asarray(camera.calibration_matrix(), dtype=np.float64)
+
+
+def _extrinsic(image, model: Path) -> np.ndarray:
+    """(4, 4) float64 world-to-camera of a ``pycolmap.Image``, its quaternion
+    normalised as COLMAP normalises it (text models carry a few decimals)."""
+    cam_from_world = image.cam_from_world()
+    q = np.asarray(cam_from_world.rotation.quat, dtype=np.float64)  # (x, y, z, w)
+    n = float(np.linalg.norm(q))
+    if not np.isfinite(n) or n < 1e-6:
+        raise ValueError(f"{model}: image {image.image_id} ({image.name}) has the quaternion "
+                         f"{q[[3, 0, 1, 2]].tolist()} (QW QX QY QZ), not a rotation")
+    E = np.eye(4)
+    E[:3, :3] = _pycolmap().Rotation3d(q / n).matrix()
+    E[:3, 3] = np.asarray(cam_from_world.translation, dtype=np.float64)
+    return E
 
 
 def undistort(image: np.ndarray, camera) -> tuple[np.ndarray, np.ndarray]:
@@ -111,8 +133,9 @@ def read_colmap(path: str | Path, images_dir: str | Path | None = None,
     Raises:
         ValueError: one line naming the file: no model, a model without
             registered images, missing or unreadable photos, a photo whose size
-            is not its camera's, distortion with ``undistort_images=False``,
-            frames of different sizes.
+            is not its camera's, a focal length <= 0, a zero quaternion,
+            distortion with ``undistort_images=False``, frames of different
+            sizes.
     """
     root = Path(path)
     model = find_colmap_model(root)
@@ -143,22 +166,23 @@ def read_colmap(path: str | Path, images_dir: str | Path | None = None,
         if (w, h) != (cam.width, cam.height):
             raise ValueError(f"{file}: {w}x{h} px, but its camera {im.camera_id} in {model} is "
                              f"{cam.width}x{cam.height}")
+        K = pinhole_K(cam)
+        if not (K[0, 0] > 0 and K[1, 1] > 0):
+            raise ValueError(f"{model}: camera {im.camera_id} ({cam.model.name}) has the focal "
+                             f"lengths fx={K[0, 0]:g}, fy={K[1, 1]:g}; expected both > 0")
         if _has_distortion(cam):
             if not undistort_images:
                 raise ValueError(f"{model}: camera {im.camera_id} ({cam.model.name}) has lens "
-                                 "distortion; undistort the images (undistort_images=True) or "
-                                 "give a PINHOLE model")
+                                 "distortion or a fisheye projection; undistort the images "
+                                 "(undistort_images=True) or give a PINHOLE model")
             img, K = undistort(img, cam)
             h, w = img.shape[:2]
-        else:
-            K = pinhole_K(cam)
         if size is None:
             size = (w, h)
         elif (w, h) != size:
             raise ValueError(f"{file}: {w}x{h} px (undistorted), but the first image is "
                              f"{size[0]}x{size[1]}; geodl takes one image size per model")
-        E = np.eye(4)
-        E[:3] = np.asarray(im.cam_from_world().matrix(), dtype=np.float64)
+        E = _extrinsic(im, model)
         cameras.append(PinholeCamera(torch.from_numpy(K), torch.from_numpy(E), w, h))
         images.append(torch.from_numpy(img).permute(2, 0, 1))
         names.append(Path(im.name).stem)

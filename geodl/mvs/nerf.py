@@ -11,7 +11,12 @@ Intrinsics, at the top level or per frame (a frame's own win): ``fl_x``,
 centre), ``w``, ``h`` (default the image's size), or ``camera_angle_x`` (the
 horizontal field of view in radians, square pixels); distortion ``k1 k2 p1
 p2`` (and ``k3``), undistorted by COLMAP's undistorter (an ``OPENCV`` /
-``FULL_OPENCV`` camera in ``pycolmap``) or refused.
+``FULL_OPENCV`` camera in ``pycolmap``) or refused. A fisheye camera
+(``camera_model`` ``OPENCV_FISHEYE``, nerfstudio's, or instant-ngp's
+``is_fisheye``) has the distortion ``k1 k2 k3 k4`` and is always undistorted
+(an ``OPENCV_FISHEYE`` camera); other ``camera_model`` values (equirectangular,
+nerfstudio's ``FISHEYE624`` ...) and distortion keys the camera model does
+not use (``k4`` of a perspective camera, ``p1`` of a fisheye one) are refused.
 """
 from __future__ import annotations
 
@@ -29,6 +34,10 @@ from geodl.structures import PinholeCamera, PosedImages
 #: OpenGL camera axes -> OpenCV camera axes (right-multiplied onto camera-to-world)
 GL_TO_CV = np.diag([1.0, -1.0, -1.0, 1.0])
 DISTORTION_KEYS = ("k1", "k2", "p1", "p2", "k3")
+#: distortion of a fisheye camera (OpenCV's fisheye model, COLMAP's ``OPENCV_FISHEYE``)
+FISHEYE_KEYS = ("k1", "k2", "k3", "k4")
+#: ``camera_model`` values of perspective cameras (distortion :data:`DISTORTION_KEYS`)
+PERSPECTIVE_MODELS = ("SIMPLE_PINHOLE", "PINHOLE", "SIMPLE_RADIAL", "RADIAL", "OPENCV")
 
 
 def _number(d: dict, key: str, where: str) -> float | None:
@@ -38,6 +47,18 @@ def _number(d: dict, key: str, where: str) -> float | None:
     if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
         raise ValueError(f"{where}: {key!r} is not a finite number ({v!r})")
     return float(v)
+
+
+def _fisheye(intr: dict, where: str) -> bool:
+    """Whether the camera of ``intr`` (a frame's keys over the file's) is a
+    fisheye one; ValueError for a ``camera_model`` that is neither."""
+    model = intr.get("camera_model", "OPENCV")
+    if intr.get("is_fisheye") is True or model == "OPENCV_FISHEYE":
+        return True
+    if model not in PERSPECTIVE_MODELS:
+        raise ValueError(f"{where}: camera_model {model!r} is not supported (expected one of "
+                         f"{', '.join(PERSPECTIVE_MODELS)} or OPENCV_FISHEYE)")
+    return False
 
 
 def _image_file(base: Path, file_path: str, where: str) -> Path:
@@ -57,14 +78,19 @@ def _pose(value: Any, where: str) -> np.ndarray:
         raise ValueError(f"{where}: transform_matrix is not a 4 x 4 matrix of numbers") from None
     if M.shape == (3, 4):
         M = np.vstack([M, [0, 0, 0, 1]])
-    if M.shape != (4, 4) or not np.isfinite(M).all():
-        raise ValueError(f"{where}: transform_matrix must be 4 x 4 and finite, got shape "
-                         f"{M.shape}")
+    if M.shape != (4, 4):
+        raise ValueError(f"{where}: transform_matrix must be 4 x 4, got shape {M.shape}")
+    if not np.isfinite(M).all():
+        raise ValueError(f"{where}: transform_matrix holds NaN or infinite values")
     R = M[:3, :3]
     if not np.allclose(R @ R.T, np.eye(3), atol=1e-4) or np.linalg.det(R) < 0 \
             or not np.allclose(M[3], [0, 0, 0, 1]):
         raise ValueError(f"{where}: transform_matrix is not a rigid transform (rotation and "
                          "translation; scaled poses are not supported)")
+    # the nearest rotation (SVD): poses written with a few decimals are off by ~1e-5
+    U, _, Vt = np.linalg.svd(R)
+    M = M.copy()
+    M[:3, :3] = U @ Vt
     return M
 
 
@@ -75,8 +101,10 @@ def read_transforms(path: str | Path, undistort_images: bool = True) -> PosedIma
 
     Raises:
         ValueError: one line naming the file: unreadable JSON, no frames, a
-            missing image, a pose that is not rigid, no intrinsics, a size
-            unlike ``w`` x ``h``, distortion with ``undistort_images=False``.
+            missing image, a pose that is not rigid, no intrinsics, a focal
+            length <= 0, a size unlike ``w`` x ``h``, an unsupported
+            ``camera_model`` or distortion key, distortion (or a fisheye
+            camera) with ``undistort_images=False``.
     """
     path = Path(path)
     if path.is_dir():
@@ -117,17 +145,31 @@ def read_transforms(path: str | Path, undistort_images: bool = True) -> PosedIma
         cy = _number(intr, "cy", where)
         cx = w / 2 if cx is None else cx
         cy = h / 2 if cy is None else cy
-        dist = [_number(intr, key, where) or 0.0 for key in DISTORTION_KEYS]
-        if any(dist):
+        if not (fx > 0 and fy > 0):
+            raise ValueError(f"{where}: focal lengths fl_x={fx:g}, fl_y={fy:g}; expected both > 0")
+        fisheye = _fisheye(intr, where)
+        keys = FISHEYE_KEYS if fisheye else DISTORTION_KEYS
+        unused = [key for key in ("k1", "k2", "k3", "k4", "k5", "k6", "p1", "p2")
+                  if key not in keys and _number(intr, key, where)]
+        if unused:
+            raise ValueError(f"{where}: distortion {', '.join(unused)} of a "
+                             f"{'fisheye' if fisheye else 'perspective'} camera is not supported "
+                             f"(only {' '.join(keys)})")
+        dist = [_number(intr, key, where) or 0.0 for key in keys]
+        if fisheye or any(dist):
             if not undistort_images:
                 raise ValueError(f"{where}: the camera has lens distortion "
-                                 f"({', '.join(f'{k}={v}' for k, v in zip(DISTORTION_KEYS, dist))}); "
+                                 f"({', '.join(f'{k}={v}' for k, v in zip(keys, dist))}"
+                                 f"{', fisheye' if fisheye else ''}); "
                                  "undistort the images (undistort_images=True)")
             from geodl.mvs.colmap import _pycolmap, undistort
 
             pc = _pycolmap()
-            model, params = ("FULL_OPENCV", [fx, fy, cx, cy, *dist, 0, 0, 0]) if dist[4] \
-                else ("OPENCV", [fx, fy, cx, cy, *dist[:4]])
+            if fisheye:
+                model, params = "OPENCV_FISHEYE", [fx, fy, cx, cy, *dist]
+            else:
+                model, params = ("FULL_OPENCV", [fx, fy, cx, cy, *dist, 0, 0, 0]) if dist[4] \
+                    else ("OPENCV", [fx, fy, cx, cy, *dist[:4]])
             cam = pc.Camera(model=model, width=w, height=h, params=params)
             img, K = undistort(img, cam)
             h, w = img.shape[:2]

@@ -41,7 +41,8 @@ Every reader checks what it reads and refuses with a one-line
 not a rigid transform (rotation block off orthonormal by more than
 :data:`RIGID_TOLERANCE`; within it the rotation is re-orthonormalised, as
 tracked poses written in decimal text are off by about 1e-4), missing
-intrinsics, images of differing sizes.
+intrinsics, images of differing sizes, a preset's intrinsics (they calibrate
+:data:`PRESET_IMAGE_SIZE` images) for images of another size.
 """
 from __future__ import annotations
 
@@ -81,6 +82,8 @@ INTRINSICS_PRESETS: dict[str, tuple[float, float, float, float]] = {
     "freiburg3": (535.4, 539.2, 320.1, 247.6),
     "tum_default": (525.0, 525.0, 319.5, 239.5),
 }
+#: (width, height) of the images the presets calibrate; other sizes are refused
+PRESET_IMAGE_SIZE = (640, 480)
 INTRINSICS_FILE = "camera-intrinsics.txt"
 _FRAME = re.compile(r"^(frame-\d+)\.(color\.(?:png|jpg|jpeg)|depth\.png|pose\.txt)$",
                     re.IGNORECASE)
@@ -94,17 +97,36 @@ def intrinsics_matrix(value: Any, name: str = "intrinsics") -> np.ndarray:
         value = INTRINSICS_PRESETS[value.lower()]
     elif isinstance(value, (str, Path)):
         return _read_intrinsics(Path(value))
-    arr = np.asarray(value, dtype=np.float64)
+    try:
+        arr = np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError):
+        arr = np.zeros(0)
+    shown = value.tolist() if isinstance(value, np.ndarray) else value  # an array spans lines
     if arr.shape == (4,):
         fx, fy, cx, cy = arr
         arr = np.array([[fx, 0, cx], [0, fy, cy], [0, 0, 1]], np.float64)
     if arr.shape != (3, 3) or not np.isfinite(arr).all():
         raise ValueError(f"{name}: expected a preset ({', '.join(INTRINSICS_PRESETS)}), a "
-                         f"file, (fx, fy, cx, cy) or a 3 x 3 matrix, got {value!r}")
+                         f"file, (fx, fy, cx, cy) or a 3 x 3 matrix, got {shown!r}")
     if arr[0, 0] <= 0 or arr[1, 1] <= 0 or not np.allclose(arr[2], [0, 0, 1]) or arr[1, 0]:
         raise ValueError(f"{name}: not a pinhole K (positive focal lengths, last row 0 0 1): "
                          f"{arr.tolist()}")
     return arr
+
+
+def _preset(value: Any) -> str | None:
+    """The :data:`INTRINSICS_PRESETS` name ``value`` gives, else None."""
+    return value.lower() if isinstance(value, str) and value.lower() in INTRINSICS_PRESETS \
+        else None
+
+
+def _check_preset_size(preset: str | None, size: tuple[int, int], path: Path, what: str) -> None:
+    """Refuse the intrinsics preset ``preset`` for ``path``, an image of
+    ``size`` (height, width) other than :data:`PRESET_IMAGE_SIZE`."""
+    if preset is not None and size[::-1] != PRESET_IMAGE_SIZE:
+        raise ValueError(f"{path}: {size[1]}x{size[0]} px, but the {what} preset {preset!r} "
+                         f"calibrates {PRESET_IMAGE_SIZE[0]}x{PRESET_IMAGE_SIZE[1]} images "
+                         "(resized or cropped frames?); give their own (fx, fy, cx, cy)")
 
 
 def _read_intrinsics(path: Path) -> np.ndarray:
@@ -212,14 +234,17 @@ def _check_options(depth_scale: float, depth_max: float | None, stride: int) -> 
 def _assemble(folder: Path, names: list[str], color_paths: list[Path], depth_paths: list[Path],
               poses: list[np.ndarray], K_depth: np.ndarray, color_K: Any, depth_scale: float,
               depth_max: float | None, invalid: Sequence[int], layout: str,
-              progress: bool | None, meta: dict) -> PosedImages:
-    """Read the frames' images and build their cameras (sizes checked)."""
+              progress: bool | None, meta: dict, preset: str | None = None) -> PosedImages:
+    """Read the frames' images and build their cameras (sizes checked;
+    ``preset`` names the preset ``K_depth`` came from, if any)."""
     n = len(names)
     pairs = list(zip(color_paths, depth_paths))
     # the first frame sets the sizes; the others are read in place
     img = _read_color(pairs[0][0])
     dep = _read_depth(pairs[0][1], depth_scale, depth_max, invalid)
     size_c, size_d = img.shape[1:], dep.shape
+    _check_preset_size(preset, size_d, pairs[0][1], "intrinsics")
+    _check_preset_size(_preset(color_K), size_c, pairs[0][0], "color_intrinsics")
     # NumPy: one pass per image (torch's thread pool is slower for frame-sized work)
     images = np.empty((n, 3, *size_c), dtype=np.float32)
     depths = np.empty((n, *size_d), dtype=np.float32)
@@ -342,7 +367,8 @@ def read_7scenes(path: str | Path, intrinsics: Any = None, color_intrinsics: Any
         poses.append(rigid_extrinsic(T.reshape(4, 4) if T.size == 16 else T, str(p)))
     return _assemble(folder, names, [files[n]["color"] for n in names],
                      [files[n]["depth"] for n in names], poses, K, color_intrinsics,
-                     depth_scale, depth_max, (SEVEN_SCENES_INVALID,), "7scenes", progress, {})
+                     depth_scale, depth_max, (SEVEN_SCENES_INVALID,), "7scenes", progress, {},
+                     _preset(intrinsics))
 
 
 def write_7scenes(folder: str | Path, frames: PosedImages, depth_scale: float =
@@ -406,9 +432,12 @@ def read_timestamped_list(path: Path, columns: int) -> tuple[np.ndarray, list[li
             raise ValueError(f"{path}:{number}: expected a timestamp and {columns} values, "
                              f"got {line!r}")
         try:
-            stamps.append(float(parts[0]))
+            stamp = float(parts[0])
         except ValueError:
-            raise ValueError(f"{path}:{number}: bad timestamp {parts[0]!r}") from None
+            stamp = float("nan")
+        if not np.isfinite(stamp):  # a NaN stamp would silently match nothing
+            raise ValueError(f"{path}:{number}: bad timestamp {parts[0]!r}")
+        stamps.append(stamp)
         rows.append(parts[1:])
     if not stamps:
         raise ValueError(f"{path}: no entries")
@@ -451,15 +480,17 @@ def associate_timestamps(first: Any, second: Any, max_difference: float = TUM_MA
     return pairs
 
 
-def _tum_intrinsics(folder: Path, intrinsics: Any) -> tuple[np.ndarray, str]:
+def _tum_intrinsics(folder: Path, intrinsics: Any) -> tuple[np.ndarray, str, str | None]:
+    """K, where it came from, and the preset's name when it is one."""
     if intrinsics is not None:
-        return intrinsics_matrix(intrinsics), "given"
+        return intrinsics_matrix(intrinsics), "given", _preset(intrinsics)
     if (folder / INTRINSICS_FILE).is_file():
-        return _read_intrinsics(folder / INTRINSICS_FILE), INTRINSICS_FILE
+        return _read_intrinsics(folder / INTRINSICS_FILE), INTRINSICS_FILE, None
     m = re.search(r"freiburg([123])", folder.resolve().name, re.IGNORECASE)
     if m:
         name = f"freiburg{m.group(1)}"
-        return intrinsics_matrix(name), f"TUM's published {name} calibration (folder name)"
+        return (intrinsics_matrix(name), f"TUM's published {name} calibration (folder name)",
+                name)
     raise ValueError(f"{folder}: TUM sequence without intrinsics (none given, no "
                      f"{INTRINSICS_FILE}, and the folder name names no freiburg1/2/3 camera): "
                      f"pass intrinsics=, e.g. 'freiburg1' or (fx, fy, cx, cy)")
@@ -500,14 +531,22 @@ def read_tum(path: str | Path, intrinsics: Any = None, color_intrinsics: Any = N
     poses, names = [], []
     for i, _, g in frames:
         T = np.eye(4)
-        values = np.asarray(gt[g], np.float64)
         source = f"{folder / 'groundtruth.txt'} (stamp {gt_t[g]:.6f})"
+        try:
+            values = np.asarray(gt[g], np.float64)
+        except ValueError:
+            raise ValueError(f"{source}: expected 7 numbers tx ty tz qx qy qz qw, got "
+                             f"{' '.join(gt[g])!r}") from None
         T[:3, :3] = quaternion_to_matrix(values[3:], source)
         T[:3, 3] = values[:3]
         poses.append(rigid_extrinsic(T, source))
         names.append(Path(rgb[i][0]).stem)
+    for i, j, _ in frames:
+        for listed, name in ((rgb[i][0], "rgb.txt"), (dep[j][0], "depth.txt")):
+            if not (folder / listed).is_file():
+                raise ValueError(f"{folder / listed}: missing (listed in {folder / name})")
     meta = {"intrinsics_source": K[1], "timestamps": [float(rgb_t[i]) for i, _, _ in frames],
             "unmatched": len(rgb_t) - len(matched)}
     return _assemble(folder, names, [folder / rgb[i][0] for i, _, _ in frames],
                      [folder / dep[j][0] for _, j, _ in frames], poses, K[0], color_intrinsics,
-                     depth_scale, depth_max, (), "tum", progress, meta)
+                     depth_scale, depth_max, (), "tum", progress, meta, K[2])

@@ -180,17 +180,19 @@ def test_association_by_hand():
 QUARTER_TURN_Z = (0.0, 0.0, math.sin(math.pi / 4), math.cos(math.pi / 4))
 
 
-def _tum(folder, quaternion=QUARTER_TURN_Z):
+def _tum(folder, quaternion=QUARTER_TURN_Z, size=(640, 480)):
+    """A TUM sequence of ``size`` (width, height) frames: TUM's own 640 x 480,
+    the size its published calibrations (the folder-name presets) describe."""
     (folder / "rgb").mkdir(parents=True)
     (folder / "depth").mkdir()
     rgb_t, depth_t, gt_t = [10.000, 10.033, 10.066], [10.003, 10.040, 10.200], \
         [9.99, 10.001, 10.031, 10.5]
     for k, t in enumerate(rgb_t):
-        img = np.zeros((4, 6, 3), np.uint8)
+        img = np.zeros((size[1], size[0], 3), np.uint8)
         img[1, 2] = (10 * k, 20, 30)
         Image.fromarray(img).save(folder / "rgb" / f"{t:.6f}.png")
     for k, t in enumerate(depth_t):
-        Image.fromarray(np.full((4, 6), 5000 * (k + 1), np.uint16)).save(
+        Image.fromarray(np.full((size[1], size[0]), 5000 * (k + 1), np.uint16)).save(
             folder / "depth" / f"{t:.6f}.png")
     (folder / "rgb.txt").write_text("# color images\n# file\n# timestamp filename\n" + "".join(
         f"{t:.6f} rgb/{t:.6f}.png\n" for t in rgb_t))
@@ -226,6 +228,56 @@ def test_tum_refuses_a_non_unit_quaternion_and_missing_intrinsics(tmp_path):
     with pytest.raises(ValueError, match=r"without intrinsics.*freiburg1"):
         read_tum(_tum(tmp_path / "my_scan"))
     assert len(read_tum(tmp_path / "my_scan", intrinsics="tum_default")) == 2
+
+
+@pytest.mark.parametrize("damage, match", [
+    (lambda d: (d / "rgb" / "10.033000.png").unlink(),
+     r"rgb/10\.033000\.png: missing \(listed in .*rgb\.txt\)"),
+    (lambda d: (d / "depth" / "10.003000.png").unlink(),
+     r"depth/10\.003000\.png: missing \(listed in .*depth\.txt\)"),
+    (lambda d: (d / "groundtruth.txt").write_text(
+        (d / "groundtruth.txt").read_text().replace(" 2.0 3.0 ", " 2.0 abc ")),
+     r"groundtruth\.txt \(stamp 10\.001000\): expected 7 numbers.*abc"),
+    (lambda d: (d / "rgb.txt").write_text(
+        (d / "rgb.txt").read_text().replace("10.033000 rgb", "nan rgb")),
+     r"rgb\.txt:5: bad timestamp 'nan'"),
+])
+def test_tum_bad_folders_raise_one_line_naming_the_file(tmp_path, damage, match):
+    folder = _tum(tmp_path / "rgbd_dataset_freiburg1_x")
+    damage(folder)
+    with pytest.raises(ValueError, match=match) as err:
+        read_tum(folder)
+    assert "\n" not in str(err.value)
+
+
+def test_presets_are_refused_for_frames_of_another_size(tmp_path):
+    """The presets calibrate 640 x 480 frames: for resized frames their K is
+    wrong by the scale, so they are refused rather than used."""
+    small = _tum(tmp_path / "rgbd_dataset_freiburg1_small", size=(320, 240))
+    with pytest.raises(ValueError, match=r"10\.003000\.png: 320x240 px, but the intrinsics "
+                       r"preset 'freiburg1' calibrates 640x480"):
+        read_tum(small)
+    with pytest.raises(ValueError, match=r"preset 'tum_default'"):
+        read_tum(small, intrinsics="tum_default")
+    assert len(read_tum(small, intrinsics=(258.65, 258.25, 159.3, 127.65))) == 2
+    seven = _seven_scenes(tmp_path / "seq")
+    with pytest.raises(ValueError, match=r"frame-000000\.depth\.png: 6x4 px, but the "
+                       r"intrinsics preset '7scenes'"):
+        read_7scenes(seven, intrinsics="7scenes")
+    with pytest.raises(ValueError, match=r"frame-000000\.color\.png: 6x4 px, but the "
+                       r"color_intrinsics preset '7scenes'"):
+        read_7scenes(seven, color_intrinsics="7scenes")
+    assert len(read_tum(_tum(tmp_path / "rgbd_dataset_freiburg2_full"))) == 2  # 640 x 480
+
+
+def test_bad_intrinsics_are_refused_in_one_line(tmp_path):
+    folder = _seven_scenes(tmp_path / "seq")
+    np.savetxt(folder / "camera-intrinsics.txt", np.array([[np.nan, 0, 3], [0, 1, 2], [0, 0, 1]]))
+    with pytest.raises(ValueError, match=r"camera-intrinsics\.txt: expected .*nan") as err:
+        read_7scenes(folder)
+    assert "\n" not in str(err.value)
+    with pytest.raises(ValueError, match=r"^intrinsics: expected .*\['a', 'b', 'c', 'd'\]"):
+        read_7scenes(folder, intrinsics=["a", "b", "c", "d"])
 
 
 def test_load_captures_detects_each_layout(tmp_path):
