@@ -92,8 +92,9 @@ def camera_up(cameras: Sequence[PinholeCamera]) -> Tensor:
     return up / up.norm()
 
 
-def _consistent_points(depth: Sequence[Tensor], consistent: Sequence[Tensor],
-                       cameras: Sequence[PinholeCamera]) -> np.ndarray:
+def consistent_points(depth: Sequence[Tensor], consistent: Sequence[Tensor],
+                      cameras: Sequence[PinholeCamera]) -> np.ndarray:
+    """(P, 3) float64 world points of the views' consistent pixels."""
     points = []
     for d, keep, cam in zip(depth, consistent, cameras):
         X, valid = cam.unproject(d.detach().double().cpu())
@@ -123,7 +124,7 @@ def manhattan_frame(depth: Sequence[Tensor], consistent: Sequence[Tensor],
                          f"{len(consistent)} and {len(cameras)}")
     if not 0 < angle < 45:
         raise ValueError(f"angle: expected degrees in (0, 45), got {angle!r}")
-    points = _consistent_points(depth, consistent, cameras)
+    points = consistent_points(depth, consistent, cameras)
     if len(points) < 1000:
         return None
     size = float(np.linalg.norm(np.percentile(points, 99, 0) - np.percentile(points, 1, 0)))

@@ -16,7 +16,9 @@ judges the filled maps again: a plane that two views fill alike is kept, a
 wrong extrapolation mostly is not. Where the scene's plane normals are
 known (:mod:`geodl.mvs.manhattan`: floor, ceiling, walls), planes of those
 normals are fitted too, which a single line of evidence determines, and no
-plane is taken whose points leave the scene's bounds. Two guards catch what the filter does
+plane is taken whose points leave the scene's bounds; a room's box
+(:mod:`geodl.mvs.room_box`) is each region's candidate beside its planes.
+Two guards catch what the filter does
 not, as every view can extrapolate the same wrong plane: a plane is taken
 only inside the depth range its view was swept over, and never on black
 pixels (a backdrop, a shadow; :data:`DARK`).
@@ -39,6 +41,7 @@ from torch import Tensor
 from geodl.lightfield.depth.filters import to_grey
 from geodl.lightfield.depth.textureless import TexturelessConfig, fill_textureless
 from geodl.mvs.manhattan import ManhattanFrame, plane_directions, within_bounds
+from geodl.mvs.room_box import RoomBox, exit_planes
 from geodl.structures import PinholeCamera
 
 #: the fill's settings for photos, chosen on training rooms 0, 1 and 3
@@ -72,8 +75,8 @@ def neighbour_baseline(camera: PinholeCamera, neighbours: list[PinholeCamera]) -
 def fill_textureless_depth(depth: Tensor, seeds: Tensor, image: Tensor, camera: PinholeCamera,
                            baseline: float, config: TexturelessConfig = PHOTO_FILL,
                            depth_range: tuple[float, float] | None = None,
-                           dark: float = DARK, frame: ManhattanFrame | None = None
-                           ) -> tuple[Tensor, Tensor]:
+                           dark: float = DARK, frame: ManhattanFrame | None = None,
+                           box: RoomBox | None = None) -> tuple[Tensor, Tensor]:
     """A view's depth with its textureless regions filled (module docstring).
 
     Args:
@@ -91,6 +94,8 @@ def fill_textureless_depth(depth: Tensor, seeds: Tensor, image: Tensor, camera: 
             (:func:`~geodl.mvs.manhattan.manhattan_frame`): the fill also
             fits the planes of those normals and takes no plane that leaves
             the bounds (None: free planes, no bounds).
+        box: the room's box (:func:`~geodl.mvs.room_box.room_box`), each
+            region's candidate beside its planes (None: planes only).
 
     Returns:
         depth (H, W) float32 with the filled pixels replaced, and the filled
@@ -117,8 +122,12 @@ def fill_textureless_depth(depth: Tensor, seeds: Tensor, image: Tensor, camera: 
     if frame is not None:
         families = plane_directions(frame, camera, scale)
         admissible = within_bounds(frame, camera, scale)
+    prior = None
+    if box is not None:
+        z_box = exit_planes(box, camera)[0].to(shift.device)
+        prior = torch.where(torch.isfinite(z_box), scale / z_box, torch.full_like(z_box, math.nan))
     out = fill_textureless(shift, (seeds & known).double(), image, config=config,
-                           families=families, admissible=admissible)
+                           families=families, admissible=admissible, prior=prior)
     filled = out.filled & (out.disparity > 0)
     if dark > 0:
         # black is as often the void (a backdrop, a shadow, no exposure) as a

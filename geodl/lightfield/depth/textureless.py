@@ -31,6 +31,11 @@ segments, one disparity plane each):
    least: a ceiling's only evidence is the line where the walls stop, and
    any plane through a line fits it, so the free plane tilts about it. A
    caller's ``admissible`` test can veto any plane (the scene's bounds).
+   Where a caller knows a whole candidate surface (``prior``: the room's
+   box, :mod:`geodl.mvs.room_box`), a region takes it instead when more of
+   its fitting pixels lie within ``tol`` of it than of the plane (and at
+   least ``min_inliers`` of them): a region that spans a wall and the
+   ceiling has no one plane.
 3. **Fill**: the region (grown back by ``erode``) takes the plane where the
    estimate lies within ``gate`` px of it (a foreground object that shares the
    colour keeps its own disparity), with confidence at least
@@ -179,7 +184,7 @@ def textureless_regions(image: Tensor, gradient: float = TexturelessConfig.gradi
 def fill_textureless(disparity: Tensor, confidence: Tensor, image: Tensor, *,
                      config: TexturelessConfig | None = None, families: Tensor | None = None,
                      admissible: Callable[[Tensor, Tensor], bool] | None = None,
-                     **options) -> TexturelessFill:
+                     prior: Tensor | None = None, **options) -> TexturelessFill:
     """Steps 2 and 3 of the module docstring.
 
     Args:
@@ -192,6 +197,9 @@ def fill_textureless(disparity: Tensor, confidence: Tensor, image: Tensor, *,
         admissible: ``admissible(coords, values)`` with a region's (N, 3)
             plane coordinates and a plane's (N,) values on them; False vetoes
             the plane (None: every plane is admissible).
+        prior: (H, W) a candidate disparity map for every region (NaN where
+            it has none), taken by a region whose fitting pixels it fits
+            best (module docstring, step 2; None: planes only).
         options: fields of :class:`TexturelessConfig` replacing ``config``'s
             (``min_size=100``); any other name raises ``TypeError``.
 
@@ -208,6 +216,11 @@ def fill_textureless(disparity: Tensor, confidence: Tensor, image: Tensor, *,
         if families.dim() != 2 or families.shape[1] != 3 or not torch.isfinite(families).all():
             raise ValueError(f"families: expected finite (M, 3) plane directions, got shape "
                              f"{tuple(families.shape)}")
+    if prior is not None:
+        prior = torch.as_tensor(prior, dtype=torch.float64).cpu()
+        if prior.shape != d.shape:
+            raise ValueError(f"prior: expected {tuple(d.shape)} like the disparity, got "
+                             f"{tuple(prior.shape)}")
     shape = tuple(torch.as_tensor(image).shape)
     if shape[-2:] != tuple(d.shape):
         raise ValueError(f"image: expected (C, {d.shape[0]}, {d.shape[1]}) like the disparity, "
@@ -240,13 +253,18 @@ def fill_textureless(disparity: Tensor, confidence: Tensor, image: Tensor, *,
             continue
         A, b = flat_coords[idx], values[idx]
         inside = coords[ys, xs][torch.from_numpy(region)]
-        plane = _region_plane(A, b, inside, families, admissible, cfg, gen)
-        if plane is None:
+        plane, count = _region_plane(A, b, inside, families, admissible, cfg, gen)
+        on_prior = None
+        if prior is not None:
+            hits = int(((prior.reshape(-1)[idx] - b).abs() < cfg.tol).sum())  # NaN: a miss
+            if hits >= max(30, cfg.min_inliers * len(b)) and hits > count:
+                on_prior = prior[ys, xs]
+        if plane is None and on_prior is None:
             continue
         if erode:
             region = ndimage.binary_dilation(region, square, iterations=erode)
-        on_plane = coords[ys, xs] @ plane
-        take = torch.from_numpy(region)
+        on_plane = coords[ys, xs] @ plane if on_prior is None else on_prior
+        take = torch.from_numpy(region) & torch.isfinite(on_plane)
         if math.isfinite(gate):
             take &= (d[ys, xs] - on_plane).abs() < gate
         out[ys, xs][take] = on_plane[take]
@@ -257,10 +275,11 @@ def fill_textureless(disparity: Tensor, confidence: Tensor, image: Tensor, *,
 
 def _region_plane(A: Tensor, b: Tensor, inside: Tensor, families: Tensor | None,
                   admissible: Callable[[Tensor, Tensor], bool] | None, cfg: TexturelessConfig,
-                  gen: torch.Generator) -> Tensor | None:
+                  gen: torch.Generator) -> tuple[Tensor | None, int]:
     """Step 2 for one region: the plane (3,) its fitting pixels (``A`` (N, 3)
-    plane coordinates, ``b`` (N,) values) give, or None. ``inside``: the
-    region's own (R, 3) plane coordinates, for the spread and ``admissible``."""
+    plane coordinates, ``b`` (N,) values) give and its inlier count, or
+    (None, 0). ``inside``: the region's own (R, 3) plane coordinates, for
+    the spread and ``admissible``."""
     least = max(30, cfg.min_inliers * len(b))
     spread_region = inside[:, :2].std(0)
 
@@ -287,5 +306,5 @@ def _region_plane(A: Tensor, b: Tensor, inside: Tensor, families: Tensor | None,
             continue
         best, best_count = fit[0], count
     if best is not None and (free is None or best_count >= cfg.family_share * free_count):
-        return best
-    return free
+        return best, best_count
+    return free, free_count
