@@ -36,7 +36,7 @@ GL_TO_CV = np.diag([1.0, -1.0, -1.0, 1.0])
 DISTORTION_KEYS = ("k1", "k2", "p1", "p2", "k3")
 #: distortion of a fisheye camera (OpenCV's fisheye model, COLMAP's ``OPENCV_FISHEYE``)
 FISHEYE_KEYS = ("k1", "k2", "k3", "k4")
-#: ``camera_model`` values of perspective cameras (distortion :data:`DISTORTION_KEYS`)
+#: ``camera_model`` values of perspective cameras (distortion ``DISTORTION_KEYS``)
 PERSPECTIVE_MODELS = ("SIMPLE_PINHOLE", "PINHOLE", "SIMPLE_RADIAL", "RADIAL", "OPENCV")
 
 
