@@ -30,6 +30,7 @@ import torch
 
 from geodl.io import IMAGE_SUFFIXES, read_image
 from geodl.structures import PinholeCamera, PosedImages
+from geodl.structures.camera import rigid_extrinsic
 
 #: OpenGL camera axes -> OpenCV camera axes (right-multiplied onto camera-to-world)
 GL_TO_CV = np.diag([1.0, -1.0, -1.0, 1.0])
@@ -71,7 +72,9 @@ def _image_file(base: Path, file_path: str, where: str) -> Path:
     raise ValueError(f"{where}: image {file_path!r} missing ({path})")
 
 
-def _pose(value: Any, where: str) -> np.ndarray:
+def _extrinsic(value: Any, where: str) -> np.ndarray:
+    """(4, 4) world-to-camera (OpenCV axes) of a frame's ``transform_matrix``
+    (camera-to-world, OpenGL axes; 3 x 4 or 4 x 4)."""
     try:
         M = np.asarray(value, dtype=np.float64)
     except (TypeError, ValueError):
@@ -82,16 +85,8 @@ def _pose(value: Any, where: str) -> np.ndarray:
         raise ValueError(f"{where}: transform_matrix must be 4 x 4, got shape {M.shape}")
     if not np.isfinite(M).all():
         raise ValueError(f"{where}: transform_matrix holds NaN or infinite values")
-    R = M[:3, :3]
-    if not np.allclose(R @ R.T, np.eye(3), atol=1e-4) or np.linalg.det(R) < 0 \
-            or not np.allclose(M[3], [0, 0, 0, 1]):
-        raise ValueError(f"{where}: transform_matrix is not a rigid transform (rotation and "
-                         "translation; scaled poses are not supported)")
-    # the nearest rotation (SVD): poses written with a few decimals are off by ~1e-5
-    U, _, Vt = np.linalg.svd(R)
-    M = M.copy()
-    M[:3, :3] = U @ Vt
-    return M
+    # OpenGL camera axes -> OpenCV's; the rotation checked and re-orthonormalised
+    return rigid_extrinsic(M @ GL_TO_CV, f"{where}: transform_matrix")
 
 
 def read_transforms(path: str | Path, undistort_images: bool = True) -> PosedImages:
@@ -180,9 +175,7 @@ def read_transforms(path: str | Path, undistort_images: bool = True) -> PosedIma
         elif (w, h) != size:
             raise ValueError(f"{file}: {w}x{h} px, but the first frame is {size[0]}x{size[1]}; "
                              "geodl takes one image size per scene")
-        c2w = _pose(frame["transform_matrix"], where) @ GL_TO_CV
-        E = np.linalg.inv(c2w)
-        E[3] = (0, 0, 0, 1)
+        E = _extrinsic(frame["transform_matrix"], where)
         cameras.append(PinholeCamera(torch.from_numpy(K), torch.from_numpy(E), w, h))
         images.append(torch.from_numpy(img).permute(2, 0, 1))
         names.append(Path(str(frame["file_path"])).stem)

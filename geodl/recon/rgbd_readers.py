@@ -39,7 +39,7 @@ holds the depth cameras.
 Every reader checks what it reads and refuses with a one-line
 ``ValueError`` naming the file: a missing or unreadable frame, a pose that is
 not a rigid transform (rotation block off orthonormal by more than
-:data:`RIGID_TOLERANCE`; within it the rotation is re-orthonormalised, as
+:data:`~geodl.structures.camera.RIGID_TOLERANCE`; within it the rotation is re-orthonormalised, as
 tracked poses written in decimal text are off by about 1e-4), missing
 intrinsics, images of differing sizes, a preset's intrinsics (they calibrate
 :data:`PRESET_IMAGE_SIZE` images) for images of another size.
@@ -60,10 +60,8 @@ from tqdm import tqdm
 from geodl.io import read_image, read_raw_image
 from geodl.io.atomic import check_output_folder, staging_folder
 from geodl.structures import PinholeCamera, PosedImages
+from geodl.structures.camera import RIGID_TOLERANCE, rigid_extrinsic
 
-#: largest entry of abs(R R^T - I) of a pose's rotation block still taken as a
-#: rotation (then re-orthonormalised); text poses are off by about 1e-4
-RIGID_TOLERANCE = 1e-2
 #: threads that decode a sequence's images (decoding releases the GIL)
 READ_THREADS = min(4, os.cpu_count() or 1)
 #: stored depth units per metre of the two layouts
@@ -144,35 +142,9 @@ def _read_intrinsics(path: Path) -> np.ndarray:
     return intrinsics_matrix(arr.reshape(3, 3), str(path))
 
 
-def rigid_extrinsic(cam_to_world: np.ndarray, source: str) -> np.ndarray:
-    """The world-to-camera 4 x 4 of a camera-to-world ``cam_to_world``, its
-    rotation re-orthonormalised (nearest rotation, by SVD) when within
-    :data:`RIGID_TOLERANCE` of one; ``source`` names the pose in errors."""
-    T = np.asarray(cam_to_world, dtype=np.float64)
-    if T.shape != (4, 4):
-        raise ValueError(f"{source}: expected a 4 x 4 pose, got shape {T.shape}")
-    if not np.isfinite(T).all():
-        raise ValueError(f"{source}: the pose holds NaN or infinite values")
-    if not np.allclose(T[3], [0, 0, 0, 1], atol=1e-6):
-        raise ValueError(f"{source}: not a rigid transform (last row {T[3].tolist()}, "
-                         "expected 0 0 0 1)")
-    R = T[:3, :3]
-    off = float(np.abs(R @ R.T - np.eye(3)).max())
-    det = float(np.linalg.det(R))
-    if off > RIGID_TOLERANCE or det <= 0:
-        raise ValueError(f"{source}: not a rigid transform (rotation block: |R R^T - I| = "
-                         f"{off:.3g}, det {det:.3g}; expected a rotation)")
-    U, _, Vt = np.linalg.svd(R)
-    R = U @ Vt
-    E = np.eye(4)
-    E[:3, :3] = R.T
-    E[:3, 3] = -R.T @ T[:3, 3]
-    return E
-
-
 def quaternion_to_matrix(q: Sequence[float], source: str) -> np.ndarray:
     """The rotation of the quaternion ``(qx, qy, qz, qw)`` (Hamilton, as TUM
-    writes it); refused unless its norm is within :data:`RIGID_TOLERANCE` of 1."""
+    writes it); refused unless its norm is within :data:`~geodl.structures.camera.RIGID_TOLERANCE` of 1."""
     x, y, z, w = (float(v) for v in q)
     n = (x * x + y * y + z * z + w * w) ** 0.5
     if not np.isfinite(n) or abs(n - 1) > RIGID_TOLERANCE:

@@ -18,6 +18,10 @@ from torch import Tensor
 
 from geodl.ops.validation import as_tensor
 
+#: largest entry of abs(R R^T - I) of a pose's rotation block still taken as a
+#: rotation (then re-orthonormalised); text poses are off by about 1e-4
+RIGID_TOLERANCE = 1e-2
+
 
 def _matrix(value: Any, name: str, shape: tuple[int, int]) -> Tensor:
     t = as_tensor(value, name).double()
@@ -223,3 +227,29 @@ class PinholeCamera:
         K[:2] *= factor
         return PinholeCamera(K, self.extrinsic, max(1, round(self.width * factor)),
                              max(1, round(self.height * factor)))
+
+
+def rigid_extrinsic(cam_to_world: np.ndarray, source: str) -> np.ndarray:
+    """The world-to-camera 4 x 4 of a camera-to-world ``cam_to_world``, its
+    rotation re-orthonormalised (nearest rotation, by SVD) when within
+    :data:`RIGID_TOLERANCE` of one; ``source`` names the pose in errors."""
+    T = np.asarray(cam_to_world, dtype=np.float64)
+    if T.shape != (4, 4):
+        raise ValueError(f"{source}: expected a 4 x 4 pose, got shape {T.shape}")
+    if not np.isfinite(T).all():
+        raise ValueError(f"{source}: the pose holds NaN or infinite values")
+    if not np.allclose(T[3], [0, 0, 0, 1], atol=1e-6):
+        raise ValueError(f"{source}: not a rigid transform (last row {T[3].tolist()}, "
+                         "expected 0 0 0 1)")
+    R = T[:3, :3]
+    off = float(np.abs(R @ R.T - np.eye(3)).max())
+    det = float(np.linalg.det(R))
+    if off > RIGID_TOLERANCE or det <= 0:
+        raise ValueError(f"{source}: not a rigid transform (rotation block: |R R^T - I| = "
+                         f"{off:.3g}, det {det:.3g}; expected a rotation)")
+    U, _, Vt = np.linalg.svd(R)
+    R = U @ Vt
+    E = np.eye(4)
+    E[:3, :3] = R.T
+    E[:3, 3] = -R.T @ T[:3, 3]
+    return E

@@ -72,9 +72,7 @@ def test_exit_planes_match_open3d_ray_casting():
         hit = torch.from_numpy(scene.cast_rays(o3d.core.Tensor(rays))["t_hit"].numpy())
         torch.testing.assert_close(z.float(), hit.reshape(z.shape), atol=1e-4, rtol=1e-5)
         # the planes give the same depth as PlaneCost reads them: c / (n . r)
-        r = (torch.stack(torch.meshgrid(torch.arange(cam.height) + 0.5, torch.arange(cam.width) + 0.5,
-                                        indexing="ij")[::-1] + (torch.ones(cam.height, cam.width),), -1)
-             .double() @ torch.linalg.inv(cam.K).T)
+        r = d @ cam.R.T  # the rays in camera axes, unit z
         plane_z = offset.double() / (normal.double() * r).sum(-1)
         assert bool(((normal.double() * r).sum(-1) < 0).all())
         torch.testing.assert_close(plane_z, z, atol=1e-4, rtol=1e-5)
