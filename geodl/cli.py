@@ -463,7 +463,8 @@ def cmd_train_depth(args: argparse.Namespace) -> int:
     cfg = TrainConfig(model=args.model, rooms=args.rooms, val_rooms=args.val_rooms,
                       objects=args.objects, size=args.size, steps=args.steps, batch=args.batch,
                       patch=args.patch, lr=args.lr, seed=args.seed, val_every=args.val_every,
-                      ckpt_every=args.val_every, arch=arch)
+                      ckpt_every=args.val_every, noise=args.noise, vignetting=args.vignetting,
+                      arch=arch)
     if args.threads:
         import torch
 
@@ -962,6 +963,12 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--objects", type=int, default=0, help="objects scenes (geodl.datasets.objects,"
                    " seeds 0..N-1, disparities within +-4 px) trained on beside the rooms "
                    "(default 0); validation stays on rooms")
+    t.add_argument("--noise", type=float, default=0.0, help="sensor-noise augmentation: the "
+                   "largest noise level at full signal, drawn per patch (default 0: none; e.g. "
+                   "0.03); epinet and cost_net")
+    t.add_argument("--vignetting", type=float, default=0.0, help="vignetting augmentation: the "
+                   "largest strength, corner views darkest, drawn per patch (default 0: none; "
+                   "e.g. 0.5); epinet and cost_net")
     t.set_defaults(func=cmd_train_depth)
 
     ts = sub.add_parser("train-synthesis", help="train the learned view-synthesis network on "

@@ -15,6 +15,11 @@ Patches follow the EPINet / LFattNet recipes:
   axes together, which keeps the HCI disparity's sign (see
   :mod:`geodl.training.rooms`);
 * photometric: random gamma, contrast and brightness;
+* optional camera degradations (off in the shipped recipe): a plenoptic
+  camera's vignetting, darkest in the corner views
+  (:func:`~geodl.training.rooms.vignette`, ``vignetting``), and sensor noise
+  growing with the signal (:func:`~geodl.training.rooms.sensor_noise`,
+  ``noise``);
 * rejection of textureless patches (centre view standard deviation below
   ``min_texture``) and of patches with undefined disparity.
 
@@ -50,7 +55,9 @@ from geodl.training.rooms import (
     render_training_scene,
     room_path,
     save_room_file,
+    sensor_noise,
     training_scenes,
+    vignette,
 )
 
 #: default architecture per model (the shipped CPU-sized configurations)
@@ -91,6 +98,10 @@ class TrainConfig:
     lr: float = 1e-3
     seed: int = 0
     min_texture: float = 0.03
+    #: the largest sensor-noise level (rooms.sensor_noise; 0: none)
+    noise: float = 0.0
+    #: the largest vignetting strength (rooms.vignette; 0: none)
+    vignetting: float = 0.0
     val_every: int = 250
     ckpt_every: int = 250
     val_crop: int = 160
@@ -104,6 +115,13 @@ class TrainConfig:
                      "ckpt_every", "val_crop"):
             if getattr(self, name) < (0 if name in ("val_rooms", "objects", "steps") else 1):
                 raise ValueError(f"{name}: expected a positive integer, got {getattr(self, name)}")
+        for name in ("noise", "vignetting"):
+            value = getattr(self, name)
+            if not (isinstance(value, (int, float)) and 0 <= value <= 1):
+                raise ValueError(f"{name}: expected a level in [0, 1], got {value!r}")
+            if value and self.model == "refine_net":
+                raise ValueError(f"{name}: refine_net trains on precomputed estimates of clean "
+                                 f"views; the camera degradations apply to epinet and cost_net")
         if not self.arch:
             self.arch = dict(DEFAULT_CONFIGS[self.model])
         for name, table in (("batch", DEFAULT_BATCH), ("patch", DEFAULT_PATCH),
@@ -161,11 +179,14 @@ def augment_grid(grid: Tensor, disp: Tensor, k: int, transpose: bool) -> tuple[T
 
 
 def sample_patch(room: Room, patch: int, g: torch.Generator, min_texture: float,
-                 n: int = 9, tries: int = 50) -> tuple[Tensor, Tensor] | None:
+                 n: int = 9, tries: int = 50, noise: float = 0.0, vignetting: float = 0.0
+                 ) -> tuple[Tensor, Tensor] | None:
     """One augmented patch: (n, n, P, P) grey grid (star views filled, the rest
-    zero) and (P, P) disparity; None if ``tries`` draws were all rejected."""
+    zero) and (P, P) disparity; None if ``tries`` draws were all rejected.
+    ``noise`` and ``vignetting``: the camera degradations' largest levels."""
     star = star_views(n)
     m = n // 2
+    offsets = (torch.tensor(star, dtype=torch.float32) - m) / max(m, 1)
     centre = star.index((m, m))
     S, H, W = room.views.shape
     for _ in range(tries):
@@ -185,6 +206,8 @@ def sample_patch(room: Room, patch: int, g: torch.Generator, min_texture: float,
         if float(v[centre].std()) < min_texture:
             continue
         v = photometric(v, g)
+        # after the texture test: a degraded patch is kept whenever its clean one is
+        v = sensor_noise(vignette(v, offsets, g, vignetting), g, noise)
         grid = torch.zeros(n, n, patch, patch)
         for i, (r, c) in enumerate(star):
             grid[r, c] = v[i]
@@ -195,12 +218,13 @@ def sample_patch(room: Room, patch: int, g: torch.Generator, min_texture: float,
 
 
 def sample_batch(rooms: Sequence[Room], batch: int, patch: int, g: torch.Generator,
-                 min_texture: float) -> tuple[Tensor, Tensor]:
+                 min_texture: float, noise: float = 0.0, vignetting: float = 0.0
+                 ) -> tuple[Tensor, Tensor]:
     """(B, n, n, P, P) grids and (B, P, P) disparities from random rooms."""
     grids, disps = [], []
     while len(grids) < batch:
         room = rooms[int(torch.randint(0, len(rooms), (1,), generator=g))]
-        out = sample_patch(room, patch, g, min_texture)
+        out = sample_patch(room, patch, g, min_texture, noise=noise, vignetting=vignetting)
         if out is not None:
             grids.append(out[0])
             disps.append(out[1])
@@ -302,7 +326,7 @@ def train(config: TrainConfig, out: str | Path, cache: str | Path, resume: bool 
         lambda: build_model(config.model, config.arch), config.loop, out=out,
         config=asdict(config),
         sample=lambda g: sample_batch(train_rooms, config.batch, config.patch, g,
-                                      config.min_texture),
+                                      config.min_texture, config.noise, config.vignetting),
         loss=lambda net, b: masked_l1(predict(net, b[0].to(device)), b[1].to(device), margin),
         validate=lambda avg: validate(avg, val_rooms, config.val_crop, device)
         if val_rooms else {},

@@ -95,3 +95,54 @@ def photometric(x: Tensor, g: torch.Generator) -> Tensor:
     y = x.clamp_min(0).pow(gamma)
     m = y.mean()
     return ((y - m) * contrast + m + bright).clamp(0, 1)
+
+
+def vignette(views: Tensor, offsets: Tensor, g: torch.Generator, strength: float) -> Tensor:
+    r"""Darken each view as a plenoptic camera's aperture does, one draw per patch.
+
+    A sub-aperture view at normalised grid offset :math:`o` (the centre view
+    at 0, the grid's corners at :math:`|o_i| = 1`) of a patch centred at
+    normalised image position :math:`q \in [-1, 1]^2` is scaled by
+    :math:`1 - s\,\lVert o + q + x \rVert^2 / 8` (:math:`x` the pixel's own
+    offset in the same units, :math:`s` uniform in ``[0, strength]``): the
+    light a microlens passes falls off with the ray's angle, which adds the
+    view's and the pixel's, so corner views lose most at the far corner of
+    the image (the dark corner views of a Lytro capture) and every view's
+    gain varies smoothly across the patch. Clipped to [0, 1].
+
+    Args:
+        views: (S, P, P) grey views in [0, 1].
+        offsets: (S, 2) each view's (row, column) grid offset, normalised.
+        strength: the largest :math:`s` (0: unchanged).
+
+    Returns:
+        (S, P, P) the darkened views.
+    """
+    if strength <= 0:
+        return views
+    S, P, _ = views.shape
+    s = strength * float(torch.rand(1, generator=g))
+    q = torch.rand(2, generator=g) * 2 - 1
+    # the patch spans a quarter of the image's half-width: a smooth, not flat, gain
+    x = (torch.arange(P, dtype=views.dtype) + 0.5) / P - 0.5
+    rows = offsets[:, 0, None, None] + q[0] + 0.25 * x[None, :, None]
+    cols = offsets[:, 1, None, None] + q[1] + 0.25 * x[None, None, :]
+    gain = (1 - s * (rows ** 2 + cols ** 2) / 8).clamp_min(0)
+    return (views * gain).clamp(0, 1)
+
+
+def sensor_noise(views: Tensor, g: torch.Generator, sigma: float) -> Tensor:
+    r"""Add a camera sensor's noise, one level per patch: each pixel gains
+    :math:`\mathcal{N}(0, \sigma_p^2 (0.25 + 0.75\,x))` (read noise plus shot
+    noise that grows with the signal :math:`x`), :math:`\sigma_p` uniform in
+    ``[0, sigma]``, independent per view and pixel. Clipped to [0, 1].
+
+    Args:
+        views: (S, P, P) grey views in [0, 1].
+        sigma: the largest standard deviation at full signal (0: unchanged).
+    """
+    if sigma <= 0:
+        return views
+    level = sigma * float(torch.rand(1, generator=g))
+    noise = torch.randn(views.shape, generator=g, dtype=views.dtype)
+    return (views + noise * level * (0.25 + 0.75 * views.clamp(0, 1)).sqrt()).clamp(0, 1)
