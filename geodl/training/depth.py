@@ -98,9 +98,9 @@ class TrainConfig:
     lr: float = 1e-3
     seed: int = 0
     min_texture: float = 0.03
-    #: the largest sensor-noise level (rooms.sensor_noise; 0: none)
+    #: the largest sensor-noise level of ``rooms.sensor_noise``, 0 for none
     noise: float = 0.0
-    #: the largest vignetting strength (rooms.vignette; 0: none)
+    #: the largest vignetting strength of ``rooms.vignette``, 0 for none
     vignetting: float = 0.0
     val_every: int = 250
     ckpt_every: int = 250
