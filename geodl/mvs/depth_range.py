@@ -8,7 +8,9 @@ frusta overlap. Points are sampled along a grid of each view's rays at
 depths in a geometric series; each counts the other views that see it
 (in front of the camera, inside the image), and the range spans the samples
 seen by at least ``overlap`` x the best-seen sample's count (the region most
-views look at: the object of an object-centred ring).
+views look at: the object of an object-centred ring). For a sequence
+looking ahead the frusta overlap far beyond the scene;
+:mod:`~geodl.mvs.swept_range` then finds the range in the photos.
 
 Scale: the median of the views' median depths; the pixel footprint there,
 ``scale / f``, sets voxel sizes and truncations that follow the scene's

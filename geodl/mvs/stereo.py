@@ -1,7 +1,9 @@
 """Multi-view stereo over posed photos: every view's depth map, filtered by
 geometric consistency, ready for fusion.
 
-Per reference view: its depth range (:mod:`~geodl.mvs.depth_range`), its
+Per reference view: its depth range (:mod:`~geodl.mvs.depth_range`; for a
+model of cameras only, refined by a wide low-resolution sweep,
+:mod:`~geodl.mvs.swept_range`), its
 neighbours by baseline and angle (:mod:`~geodl.mvs.neighbours`), a plane
 sweep against them (:mod:`~geodl.mvs.plane_sweep`) at a working resolution
 of at most ``max_size`` pixels per side; then the consistency filter across
@@ -36,6 +38,7 @@ from geodl.mvs.neighbours import select_neighbors
 from geodl.mvs.plane_sweep import plane_sweep_depth, source_homography
 from geodl.mvs.room_box import RoomBox, room_box, take_box_depth
 from geodl.mvs.slanted import PlaneCost, SlantedConfig, refine_slanted
+from geodl.mvs.swept_range import swept_range
 from geodl.mvs.textureless import PHOTO_FILL, dark_pixels, fill_textureless_depth, neighbour_baseline
 from geodl.structures import PinholeCamera, PosedImages
 
@@ -255,6 +258,8 @@ def multi_view_stereo(frames: PosedImages, max_size: int = MAX_SIZE, neighbours:
                                                  and 0 < neighbour_angle < 90):
         raise ValueError(f"neighbour_angle: expected degrees in (0, 90), got {neighbour_angle!r}")
     scene = scene_range(frames)
+    if depth_range is None and scene.source == "frusta":
+        scene = swept_range(frames, scene)  # where the frusta overlap is no range for a sequence
     if depth_range is not None:
         near, far = (float(v) for v in depth_range)
         if not 0 < near < far:

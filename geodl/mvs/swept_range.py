@@ -1,0 +1,185 @@
+r"""Depth ranges from the photos themselves, for a model of cameras only.
+
+Without 3-D points, :func:`~geodl.mvs.depth_range.scene_range` takes each
+view's range from where the frusta overlap. That suits cameras around an
+object (the Middlebury temple), not a sequence looking ahead (a tracked
+hand-held camera walking through a room): far points lie in every frustum,
+so the overlap sits beyond the scene (the 7-Scenes frames of ``../shared``:
+2.7-66 m from the frusta, 0.8-3.0 m in the sensor's depth), and a sweep over
+that range finds nothing. As for a light field without parameters
+(:mod:`geodl.lightfield.depth.disparity_range`), this module sweeps wide at
+a low resolution and keeps the distinct matches, for the views whose
+frusta's range spans more than ``wide`` x its near end (converging cameras
+bound the depth well: the temple's views span 1.6x, and a few distinct
+matches on its black backdrop would only mislead):
+
+1. per view, its image and those of the ``views`` nearest cameras that look
+   within ``max_angle`` of its direction (not the stereo neighbours: their
+   score needs the very depth sought, and from the frusta's range it favours
+   baselines too wide to match) shrunk so the longer side is ``size`` px;
+   hypotheses evenly spaced in inverse depth :math:`\rho`
+   from :math:`\rho_{max} / L` to :math:`\rho_{max}`, where
+   :math:`\rho_{max}` moves some pixel of a 3 x 3 grid by half the image
+   width in the view where it moves most (nothing nearer can match), one
+   coarse pixel of that motion per label;
+2. the best-k ZNCC cost of every hypothesis
+   (:func:`~geodl.mvs.plane_sweep.sweep_cost`); a pixel counts where its
+   least cost is below ``max_cost``, distinct (below ``peak_ratio`` x the
+   least cost more than two labels away: the peak ratio of stereo confidence
+   measures) and not on the sweep's first or last label;
+3. the view's range is the ``percentiles`` of those pixels' depths widened
+   by ``margin`` (as the range from points), its median depth theirs; a view
+   with fewer than ``min_pixels`` keeps the frusta's range;
+4. each view's range then spans its own and those of the views it was swept
+   against, as one view's distinct matches may miss the near chair or the far
+   wall that its next frames see; a view with too few matches of its own
+   takes its swept views' span.
+
+The scene's scale and pixel footprint follow the new median depths, so the
+voxel sizes that derive from them do too.
+"""
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+from geodl.lightfield.depth.filters import to_grey
+from geodl.mvs.depth_range import SceneRange
+from geodl.mvs.plane_sweep import source_homography, sweep_cost
+from geodl.structures import PinholeCamera, PosedImages
+
+#: longest side of the shrunk images: a room's depth range needs no finer
+#: matches, and 50 views sweep in seconds
+SIZE = 96
+#: least cost (1 - ZNCC) of a counted match, and the peak ratio a counted
+#: minimum must beat (the light field's range estimate uses 0.5 likewise)
+MAX_COST, PEAK_RATIO = 0.3, 0.5
+#: the fewest counted pixels for a view's own range
+MIN_PIXELS = 50
+#: the frusta's far / near ratio above which a view's range is swept: the
+#: temple's is 1.6, a hand-held sequence's 20-50
+WIDE = 10.0
+#: the nearest cameras swept against, and the most their viewing directions may
+#: differ (degrees): a sequence's next frames, a ring's next views
+VIEWS, MAX_ANGLE = 4, 30.0
+
+
+def nearest_views(cameras: list[PinholeCamera], k: int, views: int = VIEWS,
+                  max_angle: float = MAX_ANGLE) -> list[int]:
+    """The up to ``views`` cameras nearest to camera ``k`` whose optical axes
+    are within ``max_angle`` degrees of its own, nearest first."""
+    centres = torch.stack([c.center for c in cameras]).double()
+    axes = torch.stack([c.R[2] for c in cameras]).double()  # the optical axes in world
+    distance = (centres - centres[k]).norm(dim=1)
+    distance[k] = math.inf
+    distance[axes @ axes[k] < math.cos(math.radians(max_angle))] = math.inf
+    order = distance.argsort()[:views]
+    return [int(j) for j in order if math.isfinite(float(distance[j])) and distance[j] > 0]
+
+
+def _image_motion(ref: PinholeCamera, src: PinholeCamera, rho: Tensor) -> Tensor:
+    """The most pixels any of a 3 x 3 grid of the reference's pixels moves in
+    ``src`` between inverse depth 0 and each ``rho`` (R,) (inf where a point
+    is behind ``src``). A grid, not the centre alone: a camera moving ahead
+    barely moves its image centre (the focus of expansion)."""
+    A, b = source_homography(ref, src)
+    u = torch.tensor([0.1, 0.5, 0.9], dtype=torch.float64)
+    grid = torch.stack(torch.meshgrid(u * ref.width, u * ref.height, indexing="xy"), -1).reshape(-1, 2)
+    pixels = torch.cat([grid, torch.ones(len(grid), 1, dtype=torch.float64)], 1)  # (9, 3)
+    h0 = pixels @ A.T  # (9, 3)
+    h = h0[None] + rho[:, None, None] * b  # (R, 9, 3)
+    moved = (h[..., :2] / h[..., 2:] - h0[:, :2] / h0[:, 2:]).norm(dim=-1)
+    moved = torch.where((h[..., 2] > 0) & (h0[:, 2] > 0), moved, torch.full_like(moved, math.inf))
+    return moved.max(1).values
+
+
+def _largest_inverse_depth(ref: PinholeCamera, sources: list[PinholeCamera], spread: float
+                           ) -> float:
+    """:math:`\\rho_{max}` of step 1: on a log grid from 1 / (1000 spread) to
+    1000 / spread, the largest inverse depth that moves no pixel of the 3 x 3
+    grid more than half the image width in any source."""
+    rho = torch.logspace(math.log10(1e-3 / spread), math.log10(1e3 / spread), 400,
+                         dtype=torch.float64)
+    motion = torch.stack([_image_motion(ref, s, rho) for s in sources]).max(0).values
+    within = motion <= ref.width / 2
+    if not bool(within.any()):
+        return float(rho[0])
+    return float(rho[within.nonzero().max()])
+
+
+def _distinct_depths(cost: Tensor, rho: Tensor, max_cost: float, peak_ratio: float) -> Tensor:
+    """Depths (M,) of the pixels of a cost volume (D, h, w) that step 2 counts."""
+    best, idx = cost.min(0)
+    labels = torch.arange(len(rho), device=cost.device)[:, None, None]
+    far_from_best = (labels - idx[None]).abs() > 2
+    rival = torch.where(far_from_best, cost, torch.full_like(cost, math.inf)).min(0).values
+    keep = (best < max_cost) & (best < peak_ratio * rival) & (idx > 0) & (idx < len(rho) - 1)
+    return 1.0 / rho.to(cost.device)[idx[keep]].double()
+
+
+def swept_range(frames: PosedImages, scene: SceneRange, size: int = SIZE,
+                percentiles: tuple[float, float] = (0.01, 0.99),
+                margin: float = 0.1, max_cost: float = MAX_COST, peak_ratio: float = PEAK_RATIO,
+                min_pixels: int = MIN_PIXELS, views: int = VIEWS, max_angle: float = MAX_ANGLE,
+                wide: float = WIDE, radius: int = 2, best_k: int = 2) -> SceneRange:
+    """Each view's depth range from a wide low-resolution sweep (module docstring).
+
+    Args:
+        frames: the photos and their cameras.
+        scene: the range from the frusta (kept for views without enough matches).
+        size: :data:`SIZE`; percentiles, margin: as
+            :func:`~geodl.mvs.depth_range.scene_range`'s; max_cost,
+            peak_ratio, min_pixels: :data:`MAX_COST`, :data:`PEAK_RATIO`,
+            :data:`MIN_PIXELS`; views, max_angle: :data:`VIEWS`, :data:`MAX_ANGLE`;
+            wide: :data:`WIDE`;
+            radius, best_k: the sweep's window and sources.
+
+    Returns:
+        a new :class:`~geodl.mvs.depth_range.SceneRange` (``source`` gains
+        ``"swept"`` where a view's range came from here).
+    """
+    lo_q, hi_q = percentiles
+    if not 0 <= lo_q < hi_q <= 1:
+        raise ValueError(f"percentiles: expected 0 <= low < high <= 1, got {percentiles}")
+    if not (isinstance(size, int) and size >= 16):
+        raise ValueError(f"size: expected at least 16 px, got {size!r}")
+    H, W = frames.image_size
+    factor = min(1.0, size / max(H, W))
+    cams = [c.scaled(factor) for c in frames.cameras] if factor < 1 else list(frames.cameras)
+    h, w = cams[0].height, cams[0].width
+    grey = to_grey(F.interpolate(frames.images.float(), size=(h, w), mode="area"))
+    centres = torch.stack([c.center for c in cams]).double()
+    spread = float((centres - centres.mean(0)).norm(dim=1).median())
+    ranges, medians = scene.ranges.clone(), scene.median_depth.clone()
+    swept = torch.zeros(len(cams), dtype=torch.bool)
+    nearest = [nearest_views(cams, k, views, max_angle) for k in range(len(cams))]
+    for k, nbrs in enumerate(nearest):
+        if not nbrs or not spread > 0 or not scene.ranges[k, 1] > wide * scene.ranges[k, 0]:
+            continue
+        src = [cams[j] for j in nbrs]
+        rho_max = _largest_inverse_depth(cams[k], src, spread)
+        count = max(8, int(w // 2))  # about one coarse pixel of motion per label
+        rho = torch.linspace(rho_max / count, rho_max, count, dtype=torch.float64)
+        cost = sweep_cost(grey[k], cams[k], [grey[j] for j in nbrs], src, rho, radius, best_k)
+        z = _distinct_depths(cost, rho, max_cost, peak_ratio)
+        if len(z) < min_pixels:
+            continue
+        near, far = torch.quantile(z, lo_q), torch.quantile(z, hi_q)
+        ranges[k] = torch.stack([near / (1 + margin), far * (1 + margin)])
+        medians[k] = z.median()
+        swept[k] = True
+    if not bool(swept.any()):
+        return scene
+    pooled = ranges.clone()
+    for k, nbrs in enumerate(nearest):
+        group = [j for j in [k, *nbrs] if swept[j]]
+        wide_k = bool(scene.ranges[k, 1] > wide * scene.ranges[k, 0])
+        if group and (swept[k] or wide_k):
+            pooled[k, 0], pooled[k, 1] = ranges[group, 0].min(), ranges[group, 1].max()
+    ranges = pooled
+    scale = float(medians.median())
+    focal = float(torch.tensor([float(c.K[0, 0] + c.K[1, 1]) / 2 for c in frames.cameras]).median())
+    return SceneRange(ranges, medians, scale, scale / focal, scene.source + "+swept")
