@@ -34,8 +34,9 @@ MIN_POINTS = 10
 class SceneRange:
     """``ranges`` (N, 2) float64 (near, far) per view; ``median_depth`` (N,);
     ``scale`` the scene's typical depth; ``footprint`` the size of a pixel at
-    that depth (scale / median focal length); ``source`` ``"points"`` or
-    ``"frusta"``."""
+    that depth (scale / median focal length); ``source`` ``"points"``,
+    ``"frusta"``, both joined by ``+``, or ``"frusta+swept"``
+    (:mod:`~geodl.mvs.swept_range`)."""
 
     ranges: Tensor
     median_depth: Tensor

@@ -211,9 +211,10 @@ def multi_view_stereo(frames: PosedImages, max_size: int = MAX_SIZE, neighbours:
             maps are filled, for every pixel (``max_relative_depth`` then
             only chooses the pixels the planes are fitted to); without the
             fill the filter runs once, with ``max_relative_depth``.
-        confirm_views: the views each pixel of the filled maps is checked
-            against (:data:`CONFIRM_VIEWS`; the ``neighbours`` first, then
-            the next best by the same score); ``min_views`` of them must agree.
+        confirm_views: how many views each pixel of the filled maps is
+            checked against (:data:`CONFIRM_VIEWS`; the ``neighbours`` first,
+            then the next best by the same score; never fewer than the
+            ``neighbours``); ``min_views`` of them must agree.
         learned_filter: replace the last consistency filter by the learned
             per-pixel filter (:mod:`~geodl.mvs.learned_filter`, the shipped
             :class:`~geodl.mvs.learned_filter.ConsistencyNet`), which checks
@@ -266,9 +267,9 @@ def multi_view_stereo(frames: PosedImages, max_size: int = MAX_SIZE, neighbours:
             raise ValueError(f"depth_range: expected 0 < near < far, got {depth_range}")
         scene.ranges[:] = torch.tensor([near, far], dtype=torch.float64)
     # best first: the sweep's neighbours are the first of the views that confirm
-    wide = select_neighbors(frames, scene.ranges, max(neighbours, confirm_views),
-                            theta0=neighbour_angle)
-    nbrs = [w[:neighbours] for w in wide]
+    ranked = select_neighbors(frames, scene.ranges, max(neighbours, confirm_views),
+                              theta0=neighbour_angle)
+    nbrs = [r[:neighbours] for r in ranked]
     images, cams = working_resolution(frames, max_size)
     grey = to_grey(images.float())
     todo = list(range(n)) if views is None else list(views)
@@ -336,7 +337,7 @@ def multi_view_stereo(frames: PosedImages, max_size: int = MAX_SIZE, neighbours:
                 depth[k], boxed[k] = take_box_depth(depth[k], ~consistent[k] & ~filled[k], cost,
                                                     shell, cams[k])
         t_fill = time.perf_counter() - start - t_sweep - t_filter
-        confirm = [[j for j in wide[k] if j in done] for k in range(n)]
+        confirm = [[j for j in ranked[k] if j in done] for k in range(n)]
         consistent, _ = consistency_filter(depth, cams, confirm, min_views, max_reprojection,
                                            filled_relative_depth)
     else:

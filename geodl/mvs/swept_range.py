@@ -17,11 +17,12 @@ matches on its black backdrop would only mislead):
    within ``max_angle`` of its direction (not the stereo neighbours: their
    score needs the very depth sought, and from the frusta's range it favours
    baselines too wide to match) shrunk so the longer side is ``size`` px;
-   hypotheses evenly spaced in inverse depth :math:`\rho`
-   from :math:`\rho_{max} / L` to :math:`\rho_{max}`, where
-   :math:`\rho_{max}` moves some pixel of a 3 x 3 grid by half the image
-   width in the view where it moves most (nothing nearer can match), one
-   coarse pixel of that motion per label;
+   :math:`L` hypotheses evenly spaced in inverse depth :math:`\rho` from
+   :math:`\rho_{max} / L` to :math:`\rho_{max}`, where :math:`\rho_{max}`
+   moves some pixel of a 3 x 3 grid by half the image width even in the
+   view where the grid moves least (nothing nearer can match in any view),
+   and :math:`L` gives about one coarse pixel of motion per label in the
+   view where it moves most (8 to ``MAX_LABELS``);
 2. the best-k ZNCC cost of every hypothesis
    (:func:`~geodl.mvs.plane_sweep.sweep_cost`); a pixel counts where its
    least cost is below ``max_cost``, distinct (below ``peak_ratio`` x the
@@ -32,8 +33,10 @@ matches on its black backdrop would only mislead):
    with fewer than ``min_pixels`` keeps the frusta's range;
 4. each view's range then spans its own and those of the views it was swept
    against, as one view's distinct matches may miss the near chair or the far
-   wall that its next frames see; a view with too few matches of its own
-   takes its swept views' span.
+   wall that its next frames see; a swept-worthy view with too few matches
+   of its own takes its nearest views' span and median, or, with none of
+   them swept either, the span and median of all swept views.
+   ``source`` becomes ``"frusta+swept"`` once any view was swept.
 
 The scene's scale and pixel footprint follow the new median depths, so the
 voxel sizes that derive from them do too.
@@ -51,19 +54,21 @@ from geodl.mvs.depth_range import SceneRange
 from geodl.mvs.plane_sweep import source_homography, sweep_cost
 from geodl.structures import PinholeCamera, PosedImages
 
-#: longest side of the shrunk images: a room's depth range needs no finer
-#: matches, and 50 views sweep in seconds
+#: the longest side of the shrunk images, since a room's depth range needs no
+#: finer matches and 50 views then sweep in seconds
 SIZE = 96
 #: least cost (1 - ZNCC) of a counted match, and the peak ratio a counted
 #: minimum must beat (the light field's range estimate uses 0.5 likewise)
 MAX_COST, PEAK_RATIO = 0.3, 0.5
+#: the most hypotheses per view (one per coarse pixel of motion below it)
+MAX_LABELS = 128
 #: the fewest counted pixels for a view's own range
 MIN_PIXELS = 50
-#: the frusta's far / near ratio above which a view's range is swept: the
-#: temple's is 1.6, a hand-held sequence's 20-50
+#: the frusta's far / near ratio above which a view's range is swept (the
+#: temple's is 1.6, a hand-held sequence's 20-50)
 WIDE = 10.0
 #: the nearest cameras swept against, and the most their viewing directions may
-#: differ (degrees): a sequence's next frames, a ring's next views
+#: differ in degrees (a sequence's next frames, a ring's next views)
 VIEWS, MAX_ANGLE = 4, 30.0
 
 
@@ -97,17 +102,20 @@ def _image_motion(ref: PinholeCamera, src: PinholeCamera, rho: Tensor) -> Tensor
 
 
 def _largest_inverse_depth(ref: PinholeCamera, sources: list[PinholeCamera], spread: float
-                           ) -> float:
-    """:math:`\\rho_{max}` of step 1: on a log grid from 1 / (1000 spread) to
-    1000 / spread, the largest inverse depth that moves no pixel of the 3 x 3
-    grid more than half the image width in any source."""
+                           ) -> tuple[float, int] | None:
+    """:math:`\\rho_{max}` of step 1 and the labels :math:`L`: on a log grid
+    from 1 / (1000 spread) to 1000 / spread, the largest inverse depth that
+    moves the 3 x 3 grid at most half the image width in the source where it
+    moves least (None: even the farthest moves more)."""
     rho = torch.logspace(math.log10(1e-3 / spread), math.log10(1e3 / spread), 400,
                          dtype=torch.float64)
-    motion = torch.stack([_image_motion(ref, s, rho) for s in sources]).max(0).values
-    within = motion <= ref.width / 2
+    motion = torch.stack([_image_motion(ref, s, rho) for s in sources])  # (S, R)
+    within = motion.min(0).values <= ref.width / 2
     if not bool(within.any()):
-        return float(rho[0])
-    return float(rho[within.nonzero().max()])
+        return None
+    last = int(within.nonzero().max())
+    widest = float(motion[:, last][torch.isfinite(motion[:, last])].max())
+    return float(rho[last]), int(min(MAX_LABELS, max(8, math.ceil(widest))))
 
 
 def _distinct_depths(cost: Tensor, rho: Tensor, max_cost: float, peak_ratio: float) -> Tensor:
@@ -146,6 +154,15 @@ def swept_range(frames: PosedImages, scene: SceneRange, size: int = SIZE,
         raise ValueError(f"percentiles: expected 0 <= low < high <= 1, got {percentiles}")
     if not (isinstance(size, int) and size >= 16):
         raise ValueError(f"size: expected at least 16 px, got {size!r}")
+    for name, value, least in (("min_pixels", min_pixels, 1), ("views", views, 1)):
+        if not (isinstance(value, int) and value >= least):
+            raise ValueError(f"{name}: expected an int >= {least}, got {value!r}")
+    if not margin >= 0:
+        raise ValueError(f"margin: expected >= 0, got {margin!r}")
+    if not wide >= 1:
+        raise ValueError(f"wide: expected a far / near ratio >= 1, got {wide!r}")
+    if not 0 < peak_ratio <= 1:
+        raise ValueError(f"peak_ratio: expected a ratio in (0, 1], got {peak_ratio!r}")
     H, W = frames.image_size
     factor = min(1.0, size / max(H, W))
     cams = [c.scaled(factor) for c in frames.cameras] if factor < 1 else list(frames.cameras)
@@ -155,31 +172,37 @@ def swept_range(frames: PosedImages, scene: SceneRange, size: int = SIZE,
     spread = float((centres - centres.mean(0)).norm(dim=1).median())
     ranges, medians = scene.ranges.clone(), scene.median_depth.clone()
     swept = torch.zeros(len(cams), dtype=torch.bool)
+    worthy = scene.ranges[:, 1] > wide * scene.ranges[:, 0]  # the frusta bound nothing
     nearest = [nearest_views(cams, k, views, max_angle) for k in range(len(cams))]
     for k, nbrs in enumerate(nearest):
-        if not nbrs or not spread > 0 or not scene.ranges[k, 1] > wide * scene.ranges[k, 0]:
+        if not nbrs or not spread > 0 or not bool(worthy[k]):
             continue
         src = [cams[j] for j in nbrs]
-        rho_max = _largest_inverse_depth(cams[k], src, spread)
-        count = max(8, int(w // 2))  # about one coarse pixel of motion per label
+        found = _largest_inverse_depth(cams[k], src, spread)
+        if found is None:
+            continue
+        rho_max, count = found
         rho = torch.linspace(rho_max / count, rho_max, count, dtype=torch.float64)
         cost = sweep_cost(grey[k], cams[k], [grey[j] for j in nbrs], src, rho, radius, best_k)
         z = _distinct_depths(cost, rho, max_cost, peak_ratio)
         if len(z) < min_pixels:
             continue
-        near, far = torch.quantile(z, lo_q), torch.quantile(z, hi_q)
+        near, far = torch.quantile(z, lo_q).cpu(), torch.quantile(z, hi_q).cpu()
         ranges[k] = torch.stack([near / (1 + margin), far * (1 + margin)])
-        medians[k] = z.median()
+        medians[k] = z.median().cpu()
         swept[k] = True
     if not bool(swept.any()):
         return scene
-    pooled = ranges.clone()
+    everyone = swept.nonzero()[:, 0].tolist()
+    pooled, pooled_medians = ranges.clone(), medians.clone()
     for k, nbrs in enumerate(nearest):
-        group = [j for j in [k, *nbrs] if swept[j]]
-        wide_k = bool(scene.ranges[k, 1] > wide * scene.ranges[k, 0])
-        if group and (swept[k] or wide_k):
-            pooled[k, 0], pooled[k, 1] = ranges[group, 0].min(), ranges[group, 1].max()
-    ranges = pooled
+        if not bool(worthy[k]):
+            continue
+        group = [j for j in [k, *nbrs] if swept[j]] or everyone
+        pooled[k, 0], pooled[k, 1] = ranges[group, 0].min(), ranges[group, 1].max()
+        if not bool(swept[k]):
+            pooled_medians[k] = medians[group].median()
+    ranges, medians = pooled, pooled_medians
     scale = float(medians.median())
     focal = float(torch.tensor([float(c.K[0, 0] + c.K[1, 1]) / 2 for c in frames.cameras]).median())
     return SceneRange(ranges, medians, scale, scale / focal, scene.source + "+swept")

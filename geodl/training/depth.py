@@ -206,13 +206,15 @@ def sample_patch(room: Room, patch: int, g: torch.Generator, min_texture: float,
         if float(v[centre].std()) < min_texture:
             continue
         v = photometric(v, g)
-        # after the texture test: a degraded patch is kept whenever its clean one is
+        k = int(torch.randint(0, 4, (1,), generator=g))
+        t = bool(torch.randint(0, 2, (1,), generator=g))
+        # last of the draws, so that the degradations change nothing else of
+        # the patch; after the texture test, so a degraded patch is kept
+        # whenever its clean one is
         v = sensor_noise(vignette(v, offsets, g, vignetting), g, noise)
         grid = torch.zeros(n, n, patch, patch)
         for i, (r, c) in enumerate(star):
             grid[r, c] = v[i]
-        k = int(torch.randint(0, 4, (1,), generator=g))
-        t = bool(torch.randint(0, 2, (1,), generator=g))
         return augment_grid(grid, d, k, t)
     return None
 

@@ -103,12 +103,14 @@ def vignette(views: Tensor, offsets: Tensor, g: torch.Generator, strength: float
     A sub-aperture view at normalised grid offset :math:`o` (the centre view
     at 0, the grid's corners at :math:`|o_i| = 1`) of a patch centred at
     normalised image position :math:`q \in [-1, 1]^2` is scaled by
-    :math:`1 - s\,\lVert o + q + x \rVert^2 / 8` (:math:`x` the pixel's own
-    offset in the same units, :math:`s` uniform in ``[0, strength]``): the
-    light a microlens passes falls off with the ray's angle, which adds the
-    view's and the pixel's, so corner views lose most at the far corner of
-    the image (the dark corner views of a Lytro capture) and every view's
-    gain varies smoothly across the patch. Clipped to [0, 1].
+    :math:`1 - s\,\lVert o + q + x \rVert^2 / 9` (:math:`x \in [-1/8, 1/8]^2`
+    the pixel's offset from the patch centre, a patch spanning an eighth of
+    the image; :math:`s` uniform in ``[0, strength]``; 9 bounds the squared
+    norm, so the gain stays in [0, 1] for ``strength`` <= 1): the light a
+    microlens passes falls off with the ray's angle, which adds the view's
+    and the pixel's, so a corner view is darkest where the patch lies in the
+    image's corner on its own side (the dark corner views of a Lytro capture)
+    and every view's gain varies smoothly across the patch. Clipped to [0, 1].
 
     Args:
         views: (S, P, P) grey views in [0, 1].
@@ -121,13 +123,15 @@ def vignette(views: Tensor, offsets: Tensor, g: torch.Generator, strength: float
     if strength <= 0:
         return views
     S, P, _ = views.shape
+    dev = views.device
     s = strength * float(torch.rand(1, generator=g))
-    q = torch.rand(2, generator=g) * 2 - 1
-    # the patch spans a quarter of the image's half-width: a smooth, not flat, gain
-    x = (torch.arange(P, dtype=views.dtype) + 0.5) / P - 0.5
-    rows = offsets[:, 0, None, None] + q[0] + 0.25 * x[None, :, None]
-    cols = offsets[:, 1, None, None] + q[1] + 0.25 * x[None, None, :]
-    gain = (1 - s * (rows ** 2 + cols ** 2) / 8).clamp_min(0)
+    q = (torch.rand(2, generator=g) * 2 - 1).to(dev)
+    offsets = offsets.to(dev, views.dtype)
+    # the patch spans an eighth of the image (a quarter of its half-width)
+    x = 0.25 * ((torch.arange(P, dtype=views.dtype, device=dev) + 0.5) / P - 0.5)
+    rows = offsets[:, 0, None, None] + q[0] + x[None, :, None]
+    cols = offsets[:, 1, None, None] + q[1] + x[None, None, :]
+    gain = (1 - s * (rows ** 2 + cols ** 2) / 9).clamp_min(0)
     return (views * gain).clamp(0, 1)
 
 
@@ -144,5 +148,5 @@ def sensor_noise(views: Tensor, g: torch.Generator, sigma: float) -> Tensor:
     if sigma <= 0:
         return views
     level = sigma * float(torch.rand(1, generator=g))
-    noise = torch.randn(views.shape, generator=g, dtype=views.dtype)
+    noise = torch.randn(views.shape, generator=g, dtype=views.dtype).to(views.device)
     return (views + noise * level * (0.25 + 0.75 * views.clamp(0, 1)).sqrt()).clamp(0, 1)

@@ -27,13 +27,17 @@ def test_vignette_follows_the_stated_gain():
     x = (torch.arange(16) + 0.5) / 16 - 0.5
     k = star_views(9).index((0, 0))  # a corner view, offset (-1, -1)
     rows, cols = -1 + q[0] + 0.25 * x[:, None], -1 + q[1] + 0.25 * x[None, :]
-    expected = 0.8 * (1 - s * (rows ** 2 + cols ** 2) / 8)
+    expected = 0.8 * (1 - s * (rows ** 2 + cols ** 2) / 9)
     assert torch.allclose(out[k], expected, atol=1e-6)
+    # the centre view (offset 0) follows the same law with o = 0
     centre = star_views(9).index((4, 4))
-    # the corner view is darker than the centre view on the side away from q
-    away = (rows ** 2 + cols ** 2) > (q[0] + 0.25 * x[:, None]) ** 2 + (q[1] + 0.25 * x[None, :]) ** 2
-    assert bool((out[k][away] < out[centre][away]).all())
+    r0, c0 = q[0] + 0.25 * x[:, None], q[1] + 0.25 * x[None, :]
+    assert torch.allclose(out[centre], 0.8 * (1 - s * (r0 ** 2 + c0 ** 2) / 9), atol=1e-6)
     assert float(out.min()) >= 0 and float(out.max()) <= 1
+    # strength 1: no pixel of any view, anywhere in the image, goes below 0 before clipping
+    worst = vignette(torch.ones(len(offsets), 16, 16), offsets,
+                     torch.Generator().manual_seed(0), strength=1.0)
+    assert float(worst.min()) >= 0
 
 
 def test_sensor_noise_grows_with_the_signal():
@@ -49,16 +53,25 @@ def test_sensor_noise_grows_with_the_signal():
     assert abs(float(dark.mean())) < 4 * float(dark.std()) / dark.numel() ** 0.5  # zero mean
 
 
-def test_zero_levels_leave_patches_and_draws_unchanged():
-    views, disp = plane_views(size=64, a=1.0, seed=2)
+def test_zero_levels_leave_patches_and_draws_unchanged(monkeypatch):
+    import geodl.training.depth as depth_training
+
+    # a slanted plane: its disparity patch shows which rotation was drawn
+    views, disp = plane_views(size=64, a=0.5, bx=0.02, by=-0.01, seed=2)
     room = Room(torch.stack([views[r, c] for r, c in star_views(9)]), disp)
-    clean = sample_patch(room, 24, torch.Generator().manual_seed(5), 0.0)
-    again = sample_patch(room, 24, torch.Generator().manual_seed(5), 0.0, noise=0.0,
-                         vignetting=0.0)
-    assert torch.equal(clean[0], again[0]) and torch.equal(clean[1], again[1])
+    g = torch.Generator().manual_seed(5)
+    clean = sample_patch(room, 24, g, 0.0, noise=0.0, vignetting=0.0)
+    with monkeypatch.context() as m:  # degradations that are not there at all
+        m.setattr(depth_training, "vignette", lambda v, o, g, s: v)
+        m.setattr(depth_training, "sensor_noise", lambda v, g, s: v)
+        bare = torch.Generator().manual_seed(5)
+        without = sample_patch(room, 24, bare, 0.0)
+    assert torch.equal(clean[0], without[0]) and torch.equal(clean[1], without[1])
+    assert torch.equal(g.get_state(), bare.get_state())  # zero levels draw nothing
     noisy = sample_patch(room, 24, torch.Generator().manual_seed(5), 0.0, noise=0.05,
                          vignetting=0.5)
-    assert torch.equal(noisy[1], clean[1])  # the labels are the clean scene's
+    # the same crop, scale and rotation: only the views are degraded
+    assert torch.equal(noisy[1], clean[1])
     star = torch.zeros(9, 9, dtype=torch.bool)
     for r, c in star_views(9):
         star[r, c] = True
