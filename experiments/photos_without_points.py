@@ -13,6 +13,8 @@ RGB-D fusion.
 
     .venv/bin/geodl render-captures /tmp/rgbd0 --kind rgbd --seed 0
     .venv/bin/python experiments/photos_without_points.py /tmp/rgbd0
+
+``--ranges-only`` times the two depth ranges and stops there.
 """
 from __future__ import annotations
 
@@ -23,6 +25,8 @@ from pathlib import Path
 from unittest import mock
 
 from geodl.mvs import multi_view_stereo
+from geodl.mvs.depth_range import scene_range
+from geodl.mvs.swept_range import swept_range
 from geodl.recon import reconstruct_room
 from geodl.recon.evaluate import evaluate_reconstruction
 from geodl.recon.photos import fuse_stereo
@@ -36,14 +40,27 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--color-intrinsics", help="K of the colour images when they are not the "
                     "depth camera's (as read_7scenes takes it, e.g. tum_default)")
     ap.add_argument("--out", type=Path, help="write the figures here as JSON")
+    ap.add_argument("--ranges-only", action="store_true",
+                    help="only time the range from the frusta and the swept range")
     args = ap.parse_args(argv)
     frames = read_7scenes(args.folder, color_intrinsics=args.color_intrinsics)
+    photos = PosedImages(frames.images, frames.cameras)  # no depth, no points
+    start = time.perf_counter()
+    frusta = scene_range(photos)
+    middle = time.perf_counter()
+    swept = swept_range(photos, frusta)
+    end = time.perf_counter()
+    print(f"{len(photos)} views: range from the frusta {middle - start:.1f} s (median "
+          f"{frusta.ranges[:, 0].median():.2f}-{frusta.ranges[:, 1].median():.2f}), swept "
+          f"{end - middle:.1f} s (median {swept.ranges[:, 0].median():.2f}-"
+          f"{swept.ranges[:, 1].median():.2f})", flush=True)
+    if args.ranges_only:
+        return {"frusta_seconds": middle - start, "swept_seconds": end - middle}
     gt_path = args.folder / "room_gt.ply"
     if gt_path.exists():
         reference, against = Mesh.load(gt_path), "room_gt.ply"
     else:
         reference, against = reconstruct_room(frames).mesh, "its RGB-D fusion"
-    photos = PosedImages(frames.images, frames.cameras)  # no depth, no points
     rows = {}
     for name, sweep in (("frusta", False), ("swept (default)", True)):
         start = time.perf_counter()

@@ -51,7 +51,9 @@ def _in_view(cam: PinholeCamera, pts: Tensor) -> Tensor:
         & (uv[:, 1] <= cam.height)
 
 
-def _camera_spread(cameras: list[PinholeCamera]) -> float:
+def camera_spread(cameras: list[PinholeCamera]) -> float:
+    """The median distance of the camera centres from their mean; ``ValueError``
+    when it is 0 (no baseline, no depth)."""
     c = torch.stack([cam.center for cam in cameras])
     spread = float((c - c.mean(0)).norm(dim=1).median())
     if not spread > 0:
@@ -67,7 +69,7 @@ def frusta_depths(cameras: list[PinholeCamera], k: int, overlap: float = 0.75,
     least ``overlap`` x the best-seen point's number of other views; empty
     when no point is seen by another view."""
     cam = cameras[k]
-    spread = _camera_spread(cameras)
+    spread = camera_spread(cameras)
     u = (torch.arange(grid[0], dtype=torch.float64) + 0.5) * cam.width / grid[0]
     v = (torch.arange(grid[1], dtype=torch.float64) + 0.5) * cam.height / grid[1]
     uv1 = torch.stack(torch.meshgrid(u, v, indexing="xy"), -1).reshape(-1, 2)
@@ -127,7 +129,15 @@ def scene_range(frames: PosedImages, percentiles: tuple[float, float] = (0.01, 0
             near, far = z.min(), z.max()
         ranges.append(torch.stack([near / (1 + margin), far * (1 + margin)]))
         medians.append(z.median())
-    med = torch.stack(medians)
-    scale = float(med.median())
-    f = float(torch.tensor([float(c.K[0, 0] + c.K[1, 1]) / 2 for c in frames.cameras]).median())
-    return SceneRange(torch.stack(ranges), med, scale, scale / f, "+".join(sorted(sources)))
+    return scene_of(torch.stack(ranges), torch.stack(medians), frames.cameras,
+                    "+".join(sorted(sources)))
+
+
+def scene_of(ranges: Tensor, median_depth: Tensor, cameras: list[PinholeCamera], source: str
+             ) -> SceneRange:
+    """The :class:`SceneRange` of per-view ``ranges`` (N, 2) and median depths
+    (N,): the scale is the median of the medians, the footprint the scale over
+    the cameras' median focal length."""
+    scale = float(median_depth.median())
+    f = float(torch.tensor([float(c.K[0, 0] + c.K[1, 1]) / 2 for c in cameras]).median())
+    return SceneRange(ranges, median_depth, scale, scale / f, source)

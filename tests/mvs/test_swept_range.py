@@ -90,3 +90,21 @@ def test_bad_options_are_refused(option, value):
     frames = _sequence(2)
     with pytest.raises(ValueError, match=option):
         swept_range(frames, scene_range(frames), **{option: value})
+
+
+def test_more_confirming_views_confirm_more():
+    """The last filter against every other view keeps a superset of what the
+    4 stereo neighbours keep, and more of the wall (the sequence's far views
+    see what its nearest ones crop)."""
+    frames = _sequence()
+    few = multi_view_stereo(frames, confirm_views=4, progress=False)
+    many = multi_view_stereo(frames, confirm_views=7, progress=False)
+    kept_few = sum(int(c.sum()) for c in few.consistent)
+    kept_many = sum(int(c.sum()) for c in many.consistent)
+    assert all(bool((f <= m).all()) for f, m in zip(few.consistent, many.consistent))
+    assert kept_many > kept_few
+    for d, kept, cam in zip(many.depth, many.consistent, many.cameras):
+        true = Z0 - float(cam.center[2])
+        assert float(((d[kept] - true).abs() < 0.02 * true).float().mean()) > 0.95
+    with pytest.raises(ValueError, match="confirm_views"):
+        multi_view_stereo(frames, confirm_views=0, progress=False)
