@@ -464,7 +464,7 @@ def cmd_train_depth(args: argparse.Namespace) -> int:
                       objects=args.objects, size=args.size, steps=args.steps, batch=args.batch,
                       patch=args.patch, lr=args.lr, seed=args.seed, val_every=args.val_every,
                       ckpt_every=args.val_every, noise=args.noise, vignetting=args.vignetting,
-                      arch=arch)
+                      val_scenes=list(args.val_scene), arch=arch)
     if args.threads:
         import torch
 
@@ -969,6 +969,10 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--vignetting", type=float, default=0.0, help="vignetting augmentation: the "
                    "largest strength, corner views darkest, drawn per patch (default 0: none; "
                    "e.g. 0.5); epinet and cost_net")
+    t.add_argument("--val-scene", action="append", default=[], metavar="DIR",
+                   help="a light-field folder with ground truth (e.g. an HCI additional scene) "
+                        "validated whole beside the held-out rooms, logged as "
+                        "<name>_badpix_0.07; repeatable; epinet and cost_net")
     t.set_defaults(func=cmd_train_depth)
 
     ts = sub.add_parser("train-synthesis", help="train the learned view-synthesis network on "

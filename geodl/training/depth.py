@@ -105,6 +105,9 @@ class TrainConfig:
     val_every: int = 250
     ckpt_every: int = 250
     val_crop: int = 160
+    #: light-field folders with ground truth (e.g. an HCI additional scene)
+    #: validated whole, beside the held-out rooms; epinet and cost_net
+    val_scenes: list[str] = field(default_factory=list)
     ema: float = 0.999
     arch: dict[str, Any] = field(default_factory=dict)
 
@@ -122,6 +125,8 @@ class TrainConfig:
             if value and self.model == "refine_net":
                 raise ValueError(f"{name}: refine_net trains on precomputed estimates of clean "
                                  f"views; the camera degradations apply to epinet and cost_net")
+        if self.val_scenes and self.model == "refine_net":
+            raise ValueError("val_scenes: refine_net validates on held-out rooms only")
         if not self.arch:
             self.arch = dict(DEFAULT_CONFIGS[self.model])
         for name, table in (("batch", DEFAULT_BATCH), ("patch", DEFAULT_PATCH),
@@ -167,6 +172,24 @@ class Room:
         z = read_npz(path, required=("views", "disparity"))
         return cls(torch.from_numpy(z["views"]).float() / 255,
                    torch.from_numpy(z["disparity"]).float())
+
+    @classmethod
+    def from_scene(cls, path: str | Path) -> "Room":
+        """A light-field folder with ground-truth disparity
+        (:func:`~geodl.lightfield.load_lightfield`: an HCI scene), as grey star views."""
+        from geodl.lightfield import load_lightfield
+
+        lf = load_lightfield(path)
+        gt = lf.ground_truth.disparity if lf.ground_truth is not None else None
+        if gt is None:
+            raise ValueError(f"val_scenes: {path} has no ground-truth disparity "
+                             f"(gt_disp_lowres.pfm)")
+        U, V = lf.grid_shape
+        if (U, V) != (9, 9):
+            raise ValueError(f"val_scenes: {path} is a {U}x{V} grid; the networks read 9x9")
+        views = lf.views.float()
+        grey = 0.299 * views[:, :, 0] + 0.587 * views[:, :, 1] + 0.114 * views[:, :, 2]
+        return cls(torch.stack([grey[r, c] for r, c in star_views(9)]), gt.float())
 
 
 # ------------------------------------------------------------- patches
@@ -259,23 +282,25 @@ def masked_l1(pred: Tensor, target: Tensor, margin: int) -> Tensor:
 
 
 @torch.no_grad()
-def validate(model: nn.Module, rooms: Sequence[Room], crop: int, device: torch.device
-             ) -> dict[str, float]:
+def validate(model: nn.Module, rooms: Sequence[Room], crop: int | None, device: torch.device,
+             border: int = 8) -> dict[str, float]:
     """BadPix 0.07 (%) and MAE over the central ``crop`` x ``crop`` of each
-    held-out room (finite ground truth, 8 px from the crop's border)."""
+    held-out room (the whole room for ``crop`` None), on finite ground truth
+    ``border`` px from the crop's edge (the HCI toolkit leaves 15 px)."""
     was_training = model.training
     model.eval()
     bad, err, count = 0.0, 0.0, 0
     n = 9
+    inner = slice(border, -border) if border else slice(None)
     for room in rooms:
         S, H, W = room.views.shape
-        c = min(crop, H, W)
-        y, x = (H - c) // 2, (W - c) // 2
-        grid = torch.zeros(1, n, n, c, c)
+        ch, cw = (H, W) if crop is None else (min(crop, H), min(crop, W))
+        y, x = (H - ch) // 2, (W - cw) // 2
+        grid = torch.zeros(1, n, n, ch, cw)
         for i, (r, cc) in enumerate(star_views(n)):
-            grid[0, r, cc] = room.views[i, y:y + c, x:x + c]
-        pred = predict(model, grid.to(device))[0].cpu()[8:-8, 8:-8]
-        gt = room.disparity[y:y + c, x:x + c][8:-8, 8:-8]
+            grid[0, r, cc] = room.views[i, y:y + ch, x:x + cw]
+        pred = predict(model, grid.to(device))[0].cpu()[inner, inner]
+        gt = room.disparity[y:y + ch, x:x + cw][inner, inner]
         ok = torch.isfinite(gt)
         e = (pred - gt)[ok].abs()
         bad += float((e > 0.07).sum())
@@ -317,7 +342,16 @@ def train(config: TrainConfig, out: str | Path, cache: str | Path, resume: bool 
         train_rooms += load_rooms(config.objects, 0,
                                   lambda s: cache_room(s, config.size, cache, "objects"),
                                   Room.load, rank, world)[0]
+    scenes = {Path(p).name: Room.from_scene(p) for p in config.val_scenes} if rank == 0 else {}
     margin = 4
+
+    def validate_all(avg: nn.Module) -> dict[str, float]:
+        metrics = validate(avg, val_rooms, config.val_crop, device) if val_rooms else {}
+        for name, scene in scenes.items():
+            # the whole scene with the benchmark's 15 px border
+            for key, value in validate(avg, [scene], None, device, border=15).items():
+                metrics[f"{name}_{key}"] = value
+        return metrics
 
     def save(avg: nn.Module, step: int, last: dict[str, float]) -> None:
         info = {"steps": step, "train_seeds": training_scenes(config.rooms, config.objects),
@@ -330,7 +364,6 @@ def train(config: TrainConfig, out: str | Path, cache: str | Path, resume: bool 
         sample=lambda g: sample_batch(train_rooms, config.batch, config.patch, g,
                                       config.min_texture, config.noise, config.vignetting),
         loss=lambda net, b: masked_l1(predict(net, b[0].to(device)), b[1].to(device), margin),
-        validate=lambda avg: validate(avg, val_rooms, config.val_crop, device)
-        if val_rooms else {},
+        validate=validate_all,
         save_weights=save, rank=rank, world=world, device=device, resume=resume,
         progress=progress, desc=f"train {config.model}")
