@@ -129,6 +129,9 @@ def main(argv: list[str] | None = None) -> dict:
                     help="where the rendered rooms are kept (default: datasets/cache/benchmark_rooms)")
     ap.add_argument("--planes", action=argparse.BooleanOptionalAction, default=True,
                     help="snap geodl's answers to the rooms' planes (default: on)")
+    ap.add_argument("--options", type=json.loads, default={}, metavar="JSON",
+                    help="options of estimate_disparity for every method, over the rooms' "
+                         "own, e.g. '{\"checkpoint\": \"RUN\"}' with --methods cost_net")
     ap.add_argument("--out", type=Path, default=HERE)
     args = ap.parse_args(argv)
     torch.manual_seed(0)
@@ -151,7 +154,7 @@ def main(argv: list[str] | None = None) -> dict:
                 est = scale * raw + offset
             else:
                 t0 = time.perf_counter()
-                options = ROOM_OPTIONS[args.planes].get(method, {})
+                options = {**ROOM_OPTIONS[args.planes].get(method, {}), **args.options}
                 est = estimate_disparity(lf, method, planes=args.planes, **options)[0]
                 est = est.double().numpy()
                 seconds = time.perf_counter() - t0

@@ -146,17 +146,14 @@ def exit_planes(box: RoomBox, camera: PinholeCamera) -> tuple[Tensor, Tensor, Te
     centre = camera.center.double()
     towards = rays @ R @ axes.T  # (H, W, 3): a_j^T R^T r
     height = axes @ centre  # a_j^T C
-    z = torch.full((H, W), float("inf"), dtype=torch.float64)
-    face = torch.zeros(H, W, 2, dtype=torch.long)
-    for axis in range(3):
-        for side in range(2):
-            t = (box.faces[axis, side] - height[axis]) / towards[..., axis]
-            nearer = (t > 0) & (t < z)
-            z = torch.where(nearer, t, z)
-            face[nearer] = torch.tensor([axis, side])
-    a = axes[face[..., 0]]  # (H, W, 3) world normal of the exit face
-    normal = a @ R.T  # R a, per pixel
-    offset = box.faces[face[..., 0], face[..., 1]] - a @ centre
+    # the ray meets face (j, side) at z = (f_js - a_j^T C) / (a_j^T R^T r);
+    # the six faces in the order axis-major, low side first
+    t = ((box.faces.double() - height[:, None]) / towards[..., None]).reshape(H, W, 6)
+    t = torch.where(t > 0, t, torch.full_like(t, float("inf")))  # behind, parallel (NaN)
+    z, face = t.min(-1)
+    a = axes.repeat_interleave(2, 0)  # (6, 3) world normal of each face
+    normal = (a @ R.T)[face]  # R a, per pixel (H, W, 3)
+    offset = (box.faces.double().reshape(6) - a @ centre)[face]
     away = (normal * rays).sum(-1) > 0  # PlaneCost wants n^T r < 0
     normal = torch.where(away[..., None], -normal, normal)
     offset = torch.where(away, -offset, offset)
@@ -164,7 +161,9 @@ def exit_planes(box: RoomBox, camera: PinholeCamera) -> tuple[Tensor, Tensor, Te
 
 
 def take_box_depth(depth: Tensor, candidates: Tensor, cost: PlaneCost, box: RoomBox,
-                   camera: PinholeCamera, margin: float = MARGIN) -> tuple[Tensor, Tensor]:
+                   camera: PinholeCamera, margin: float = MARGIN,
+                   planes: tuple[Tensor, Tensor, Tensor] | None = None
+                   ) -> tuple[Tensor, Tensor]:
     """Step 3 of the module docstring for one view.
 
     Args:
@@ -173,6 +172,7 @@ def take_box_depth(depth: Tensor, candidates: Tensor, cost: PlaneCost, box: Room
         cost: the view's :class:`~geodl.mvs.slanted.PlaneCost` (its depth
             range bounds where the box may be taken).
         margin: :data:`MARGIN`.
+        planes: ``exit_planes(box, camera)`` where the caller has it already.
 
     Returns:
         the depth (H, W) with the box taken, and the pixels (H, W) bool that took it.
@@ -183,7 +183,7 @@ def take_box_depth(depth: Tensor, candidates: Tensor, cost: PlaneCost, box: Room
         raise ValueError(f"depth, candidates: expected the cost's shape {cost.shape}, got "
                          f"{tuple(depth.shape)} and {tuple(candidates.shape)}")
     dev = depth.device
-    z, normal, offset = (t.to(dev) for t in exit_planes(box, camera))
+    z, normal, offset = (t.to(dev) for t in (planes or exit_planes(box, camera)))
     fronto = torch.zeros_like(normal)
     fronto[..., 2] = -1.0  # n^T X = -z: the plane facing the camera at the pixel's depth
     current = cost(fronto, -depth.float().clamp(cost.near, cost.far))

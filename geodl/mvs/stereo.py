@@ -36,7 +36,7 @@ from geodl.mvs.learned_filter import learned_filter_masks, pixel_features, suppo
 from geodl.mvs.manhattan import ManhattanFrame, manhattan_frame
 from geodl.mvs.neighbours import select_neighbors
 from geodl.mvs.plane_sweep import plane_sweep_depth, source_homography
-from geodl.mvs.room_box import RoomBox, room_box, take_box_depth
+from geodl.mvs.room_box import RoomBox, exit_planes, room_box, take_box_depth
 from geodl.mvs.slanted import PlaneCost, SlantedConfig, refine_slanted
 from geodl.mvs.swept_range import swept_range
 from geodl.mvs.textureless import PHOTO_FILL, dark_pixels, fill_textureless_depth, neighbour_baseline
@@ -323,9 +323,12 @@ def multi_view_stereo(frames: PosedImages, max_size: int = MAX_SIZE, neighbours:
                 continue
             base = neighbour_baseline(cams[k], [cams[j] for j in nbrs[k]])
             swept = tuple(float(v) for v in scene.ranges[k])
+            planes = None if shell is None else exit_planes(shell, cams[k])
             depth[k], filled[k] = fill_textureless_depth(depth[k], consistent[k], images[k],
                                                          cams[k], base, textureless, swept,
-                                                         frame=frame, box=shell)
+                                                         frame=frame, box=shell,
+                                                         box_depth=None if planes is None
+                                                         else planes[0])
             conf[k] = torch.where(filled[k], conf[k].clamp_min(textureless.filled_confidence),
                                   conf[k])
             if shell is not None:
@@ -335,7 +338,7 @@ def multi_view_stereo(frames: PosedImages, max_size: int = MAX_SIZE, neighbours:
                                  [cams[j] for j in nbrs[k]], (near, far), window.radius,
                                  window.dilation, best_k)
                 depth[k], boxed[k] = take_box_depth(depth[k], ~consistent[k] & ~filled[k], cost,
-                                                    shell, cams[k])
+                                                    shell, cams[k], planes=planes)
         t_fill = time.perf_counter() - start - t_sweep - t_filter
         confirm = [[j for j in ranked[k] if j in done] for k in range(n)]
         consistent, _ = consistency_filter(depth, cams, confirm, min_views, max_reprojection,

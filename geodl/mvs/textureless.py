@@ -76,7 +76,8 @@ def fill_textureless_depth(depth: Tensor, seeds: Tensor, image: Tensor, camera: 
                            baseline: float, config: TexturelessConfig = PHOTO_FILL,
                            depth_range: tuple[float, float] | None = None,
                            dark: float = DARK, frame: ManhattanFrame | None = None,
-                           box: RoomBox | None = None) -> tuple[Tensor, Tensor]:
+                           box: RoomBox | None = None, box_depth: Tensor | None = None
+                           ) -> tuple[Tensor, Tensor]:
     """A view's depth with its textureless regions filled (module docstring).
 
     Args:
@@ -96,6 +97,8 @@ def fill_textureless_depth(depth: Tensor, seeds: Tensor, image: Tensor, camera: 
             the bounds (None: free planes, no bounds).
         box: the room's box (:func:`~geodl.mvs.room_box.room_box`), each
             region's candidate beside its planes (None: planes only).
+        box_depth: the box's z-depth in this view (the first of
+            :func:`~geodl.mvs.room_box.exit_planes`) where the caller has it already.
 
     Returns:
         depth (H, W) float32 with the filled pixels replaced, and the filled
@@ -124,7 +127,7 @@ def fill_textureless_depth(depth: Tensor, seeds: Tensor, image: Tensor, camera: 
         admissible = within_bounds(frame, camera, scale)
     prior = None
     if box is not None:
-        z_box = exit_planes(box, camera)[0].to(shift.device)
+        z_box = (exit_planes(box, camera)[0] if box_depth is None else box_depth).to(shift.device)
         prior = torch.where(torch.isfinite(z_box), scale / z_box, torch.full_like(z_box, math.nan))
     out = fill_textureless(shift, (seeds & known).double(), image, config=config,
                            families=families, admissible=admissible, prior=prior)
