@@ -180,7 +180,8 @@ def main(argv: list[str] | None = None) -> dict:
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "results").mkdir(exist_ok=True)
     (args.out / "results" / "lightfield_depth.json").write_text(json.dumps(
-        {"per_scene": results, "mean": summary, "calibration": calibration}, indent=2))
+        {"per_scene": results, "mean": summary, "calibration": calibration,
+         "options": args.options}, indent=2))
     figure(maps, args.out / "figures" / "lightfield_depth.png")
     return summary
 
