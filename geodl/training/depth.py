@@ -45,6 +45,7 @@ from torch import Tensor, nn
 from geodl.io.npz import read_npz
 from geodl.lightfield.depth.cost_net import CostNet, cost_net_input
 from geodl.lightfield.depth.epinet import EPINet, epinet_input
+from geodl.lightfield.depth.filters import to_grey
 from geodl.lightfield.depth.learned import MODELS, save_model, star_views
 from geodl.training.depth_refine import train_refine
 from geodl.training.loop import LoopConfig, dist_setup, load_rooms, prepare_out, run_loop
@@ -154,7 +155,7 @@ def cache_room(seed: int, size: int, cache: str | Path, family: str = "room") ->
     if path.exists():
         return path
     lf = render_training_scene(family, seed, size)
-    g = (0.299 * lf.views[:, :, 0] + 0.587 * lf.views[:, :, 1] + 0.114 * lf.views[:, :, 2])
+    g = to_grey(lf.views)
     views = torch.stack([g[r, c] for r, c in star_views(9)])
     u8 = (views.clamp(0, 1) * 255).round().to(torch.uint8).numpy()
     return save_room_file(path, views=u8, disparity=lf.disparity.float().numpy())
@@ -187,8 +188,7 @@ class Room:
         U, V = lf.grid_shape
         if (U, V) != (9, 9):
             raise ValueError(f"val_scenes: {path} is a {U}x{V} grid; the networks read 9x9")
-        views = lf.views.float()
-        grey = 0.299 * views[:, :, 0] + 0.587 * views[:, :, 1] + 0.114 * views[:, :, 2]
+        grey = to_grey(lf.views.float())  # as the methods read a light field
         return cls(torch.stack([grey[r, c] for r, c in star_views(9)]), gt.float())
 
 
