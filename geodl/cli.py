@@ -962,7 +962,7 @@ def build_parser() -> argparse.ArgumentParser:
                    "default, 32 for epinet, 24 for cost_net, 128 for refine_net)")
     t.add_argument("--objects", type=int, default=0, help="objects scenes (geodl.datasets.objects,"
                    " seeds 0..N-1, disparities within +-4 px) trained on beside the rooms "
-                   "(default 0); validation stays on rooms")
+                   "(default 0); validation stays on rooms and --val-scene")
     t.add_argument("--noise", type=float, default=0.0, help="sensor-noise augmentation: the "
                    "largest noise level at full signal, drawn per patch (default 0: none; e.g. "
                    "0.03); epinet and cost_net")
