@@ -4,7 +4,7 @@ Without 3-D points, :func:`~geodl.mvs.depth_range.scene_range` takes each
 view's range from where the frusta overlap. That suits cameras around an
 object (the Middlebury temple), not a sequence looking ahead (a tracked
 hand-held camera walking through a room): far points lie in every frustum,
-so the overlap sits beyond the scene (the 7-Scenes frames of ``../shared``:
+so the overlap sits beyond the scene (Microsoft 7-Scenes colour frames:
 2.7-66 m from the frusta, 0.8-3.0 m in the sensor's depth), and a sweep over
 that range finds nothing. As for a light field without parameters
 (:mod:`geodl.lightfield.depth.disparity_range`), this module sweeps wide at
